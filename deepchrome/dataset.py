@@ -71,3 +71,9 @@ def load_cell(features: str | os.PathLike, labels: str | os.PathLike, split: str
         split=spl.loc[ids, "split"].to_numpy(dtype=str),
         marks=marks,
     )
+
+
+def combine_marks(mark_files: list[str], gene_id, marks: list[str], path: str | os.PathLike) -> None:
+    """Stack per-mark arrays ([genes, bins] .npy, in ``marks`` order) into a features file."""
+    X = np.stack([np.load(f) for f in mark_files], axis=1)
+    save_features(path, X, gene_id, marks)

@@ -1,0 +1,190 @@
+"""Genes and their TSS windows: GTF or BED gene list -> TSS -> [TSS - flank, TSS + flank).
+
+Coordinates are 0-based, half-open (BED). A gene table has one row per gene with columns
+``gene_id`` (unique key), ``ensembl`` (Ensembl ID without version, used to match expression),
+``name``, ``chrom``, ``tss`` (0-based position of the first transcribed base) and ``strand``
+('+', '-' or '.' when the annotation has none).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+
+import numpy as np
+import pandas as pd
+import pybedtools
+
+from .errors import DeepChromeError
+
+log = logging.getLogger("deepchrome.annotation")
+
+_VERSION = re.compile(r"\.\d+(?=$|_)")  # ENSG00000000003.10 -> ENSG00000000003; keeps _PAR_Y
+
+
+def strip_version(gene_id: str) -> str:
+    """Ensembl ID without its version suffix (``ENSG00000000003.10`` -> ``ENSG00000000003``)."""
+    return _VERSION.sub("", gene_id)
+
+
+def chrom_aliases(name: str) -> list[str]:
+    """Spellings of one chromosome across UCSC and Ensembl conventions (``chr1``/``1``, ``chrM``/``MT``)."""
+    bare = name[3:] if name.startswith("chr") else name
+    names = [name, bare, "chr" + bare]
+    if bare in ("M", "MT"):
+        names += ["chrM", "MT", "M"]
+    return list(dict.fromkeys(names))
+
+
+def match_chroms(wanted, available) -> dict[str, str]:
+    """Map each name in ``wanted`` to its spelling in ``available``; names with no match are left out."""
+    available = set(available)
+    out = {}
+    for name in wanted:
+        hit = next((a for a in chrom_aliases(name) if a in available), None)
+        if hit is not None:
+            out[name] = hit
+    return out
+
+
+def read_chrom_sizes(path: str | os.PathLike) -> dict[str, int]:
+    """Chromosome lengths (bp) from a two-column ``name<TAB>length`` file."""
+    try:
+        df = pd.read_csv(path, sep="\t", header=None, usecols=[0, 1], names=["chrom", "size"],
+                         dtype={"chrom": str}, comment="#")
+        sizes = dict(zip(df["chrom"], df["size"].astype(np.int64)))
+    except (OSError, ValueError, pd.errors.ParserError) as err:
+        raise DeepChromeError(path, f"cannot read chromosome sizes ({err})",
+                              "give a tab-separated file of chromosome name and length, like UCSC's hg19.chrom.sizes")
+    if not sizes:
+        raise DeepChromeError(path, "the chromosome sizes file is empty", "give UCSC's chrom.sizes for the assembly")
+    return sizes
+
+
+def _gtf_genes(bt: pybedtools.BedTool, path, gene_types) -> pd.DataFrame:
+    rows = []
+    for f in bt:
+        if f[2] not in ("gene", "transcript", "exon"):
+            continue
+        attrs = f.attrs
+        if "gene_id" not in attrs:
+            raise DeepChromeError(path, f"line for {f.chrom}:{f.start + 1} has no gene_id attribute",
+                                  "give a GENCODE/Ensembl GTF whose lines carry gene_id")
+        rows.append((f[2], attrs["gene_id"], attrs.get("gene_name", attrs["gene_id"]),
+                     attrs.get("gene_type", attrs.get("gene_biotype", "")), f.chrom, f.start, f.end, f.strand))
+    df = pd.DataFrame(rows, columns=["feature", "raw_id", "name", "gene_type", "chrom", "start", "end", "strand"])
+    if df.empty:
+        raise DeepChromeError(path, "no gene, transcript or exon lines", "give a GTF annotation (GENCODE or Ensembl)")
+    if gene_types:
+        df = df[df["gene_type"].isin(gene_types)]
+        if df.empty:
+            raise DeepChromeError(path, f"no gene of type {', '.join(gene_types)}",
+                                  "change gene_types in the config (or empty it to keep every gene)")
+    # Use gene lines when present; otherwise a gene spans all of its transcripts/exons.
+    genes = df[df["feature"] == "gene"]
+    if genes.empty:
+        genes = df.groupby("raw_id", sort=False).agg(
+            name=("name", "first"), chrom=("chrom", "first"), start=("start", "min"), end=("end", "max"),
+            strand=("strand", "first")).reset_index()
+    tss = np.where(genes["strand"] == "-", genes["end"] - 1, genes["start"])
+    ids = genes["raw_id"].map(strip_version)
+    return pd.DataFrame({"gene_id": ids, "ensembl": ids, "name": genes["name"].to_numpy(),
+                         "chrom": genes["chrom"].to_numpy(), "tss": tss, "strand": genes["strand"].to_numpy()})
+
+
+def _bed_genes(bt: pybedtools.BedTool, path) -> pd.DataFrame:
+    rows = []
+    for i, f in enumerate(bt):
+        name = f.name if len(f.fields) > 3 else f"{f.chrom}:{f.start}"
+        strand = f.strand if len(f.fields) > 5 and f.strand in ("+", "-") else "."
+        rows.append((name, f.chrom, (f.start + f.end) // 2, strand))
+    df = pd.DataFrame(rows, columns=["name", "chrom", "tss", "strand"])
+    if df.empty:
+        raise DeepChromeError(path, "the gene list is empty", "give a BED file with one line per gene")
+    df["ensembl"] = df["name"].str.split("_").str[0].map(strip_version)
+    # A list that names one Ensembl ID twice keeps both rows, keyed by the list's whole name field.
+    dup = df["ensembl"].duplicated(keep=False)
+    df["gene_id"] = np.where(dup, df["name"], df["ensembl"])
+    if df["gene_id"].duplicated().any():
+        first = df.loc[df["gene_id"].duplicated(), "gene_id"].iloc[0]
+        raise DeepChromeError(path, f"the name {first!r} appears on more than one line",
+                              "give each gene line a unique name (ENSG..._SYMBOL)")
+    return df[["gene_id", "ensembl", "name", "chrom", "tss", "strand"]]
+
+
+def read_genes(path: str | os.PathLike, gene_types: list[str] | None = None) -> pd.DataFrame:
+    """Read a GTF (gene lines, or transcripts/exons grouped by gene) or a BED gene list into a gene table.
+
+    A BED line's TSS is the centre of its interval (the paper's list holds TSS +/- 10 kb); its strand is
+    column 6 when present. GTF Ensembl IDs lose their version. ``gene_types`` filters GTF genes
+    (e.g. ``["protein_coding"]``); it does not apply to a BED list.
+    """
+    if not os.path.exists(path):
+        raise DeepChromeError(path, "the annotation file does not exist", "check the annotation path in the config")
+    bt = pybedtools.BedTool(str(path))
+    try:
+        kind = bt.file_type
+    except Exception as err:  # pybedtools raises bare Exceptions/IndexErrors on unparseable files
+        raise DeepChromeError(path, f"not a GTF or BED file ({err})", "give a GTF annotation or a BED gene list")
+    if kind == "gff":
+        genes = _gtf_genes(bt, path, gene_types)
+    elif kind == "bed":
+        genes = _bed_genes(bt, path)
+    else:
+        raise DeepChromeError(path, f"file type {kind!r} is not an annotation", "give a GTF or a BED gene list")
+    if genes["gene_id"].duplicated().any():
+        dups = genes.loc[genes["gene_id"].duplicated(), "gene_id"].unique()[:3]
+        raise DeepChromeError(path, f"gene IDs listed more than once after removing versions: {', '.join(dups)}",
+                              "remove the duplicated genes or give a gene list with unique names")
+    log.info("%s: %d genes (%d on '+', %d on '-', %d without strand)", path, len(genes),
+             (genes["strand"] == "+").sum(), (genes["strand"] == "-").sum(), (genes["strand"] == ".").sum())
+    return genes.reset_index(drop=True)
+
+
+def gene_windows(genes: pd.DataFrame, chrom_sizes: dict[str, int], flank: int = 5000,
+                 bin_order: str = "strand", source: str | os.PathLike | None = None) -> pd.DataFrame:
+    """Windows ``[tss - flank, tss + flank)`` of the genes that lie wholly inside their chromosome.
+
+    Returns the gene table plus ``start`` and ``end`` (bp, 0-based half-open), chromosome names
+    spelled as in ``chrom_sizes``, sorted by chromosome and start. Genes whose window leaves the
+    chromosome, or whose chromosome is not in ``chrom_sizes``, are dropped and counted in the log.
+    """
+    if bin_order == "strand" and (genes["strand"] == ".").any():
+        raise DeepChromeError(source, "the annotation has genes without a strand, so bins cannot be put in "
+                              "transcription order (bin_order: strand)",
+                              "set windows.bin_order: genome in the config (the paper's setting), "
+                              "or give an annotation with strands (a GTF, or BED6 with column 6)")
+    names = match_chroms(genes["chrom"].unique(), chrom_sizes)
+    if not names:
+        raise DeepChromeError(source, "no chromosome of the annotation is in the chromosome sizes "
+                              f"(annotation: {', '.join(sorted(genes['chrom'].unique())[:4])}; "
+                              f"sizes: {', '.join(list(chrom_sizes)[:4])})",
+                              "give the chromosome sizes of the annotation's assembly")
+    win = genes.copy()
+    win["chrom"] = win["chrom"].map(names)
+    unknown = win["chrom"].isna()
+    win["start"] = win["tss"] - flank
+    win["end"] = win["tss"] + flank
+    size = win["chrom"].map(chrom_sizes)
+    outside = ~unknown & ((win["start"] < 0) | (win["end"] > size))
+    log.info("%d genes: %d windows kept, %d dropped as their window leaves the chromosome, "
+             "%d dropped as their chromosome is not in the chromosome sizes",
+             len(win), int((~unknown & ~outside).sum()), int(outside.sum()), int(unknown.sum()))
+    win = win[~unknown & ~outside].astype({"start": np.int64, "end": np.int64, "tss": np.int64})
+    order = {c: i for i, c in enumerate(chrom_sizes)}
+    win = win.assign(_o=win["chrom"].map(order)).sort_values(["_o", "start", "gene_id"]).drop(columns="_o")
+    return win.reset_index(drop=True)
+
+
+def build_windows(annotation: str | os.PathLike, chrom_sizes: str | os.PathLike, flank: int = 5000,
+                  bin_order: str = "strand", gene_types: list[str] | None = None) -> pd.DataFrame:
+    """Read the annotation and the chromosome sizes and return the genes' windows (see ``gene_windows``)."""
+    genes = read_genes(annotation, gene_types)
+    return gene_windows(genes, read_chrom_sizes(chrom_sizes), flank=flank, bin_order=bin_order, source=annotation)
+
+
+def read_windows(path: str | os.PathLike) -> pd.DataFrame:
+    """Read a windows table written by the workflow (gene_id, ensembl, name, chrom, tss, strand, start, end)."""
+    return pd.read_csv(path, sep="\t", dtype={"gene_id": str, "ensembl": str, "name": str, "chrom": str,
+                                              "strand": str}, keep_default_na=False)

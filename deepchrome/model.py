@@ -1,0 +1,39 @@
+"""The DeepChrome convolutional network (Singh et al. 2016)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class DeepChromeCNN(nn.Module):
+    """Conv1d -> ReLU -> MaxPool -> Dropout -> MLP -> log-softmax over {OFF, ON}.
+
+    Input ``[batch, marks, bins]`` float32; output ``[batch, 2]`` log-probabilities. At the defaults
+    (5 marks x 100 bins) the flattened map is 50 filters x 18 pooled positions = 900 values and the
+    network has 644,177 parameters, as in the paper.
+    """
+
+    def __init__(self, n_marks: int = 5, n_bins: int = 100, n_filters: int = 50, kernel: int = 10,
+                 pool: int = 5, hidden: tuple[int, ...] = (625, 125), dropout: float = 0.5):
+        super().__init__()
+        n_pooled = (n_bins - kernel + 1) // pool  # "valid" convolution, then non-overlapping pooling
+        if n_pooled < 1:
+            raise ValueError(f"{n_bins} bins are too few for kernel {kernel} and pool {pool}")
+        # A buffer, not a parameter: saved weights then say which input shape they expect.
+        self.register_buffer("input_shape", torch.tensor([n_marks, n_bins]))
+        self.conv = nn.Conv1d(n_marks, n_filters, kernel)
+        self.pool = nn.MaxPool1d(pool)
+        self.dropout = nn.Dropout(dropout)
+        layers: list[nn.Module] = []
+        width = n_filters * n_pooled
+        for h in hidden:
+            layers += [nn.Linear(width, h), nn.ReLU()]
+            width = h
+        layers.append(nn.Linear(width, 2))
+        self.mlp = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` ``[batch, marks, bins]`` -> log-probabilities ``[batch, 2]``."""
+        h = self.pool(torch.relu(self.conv(x))).flatten(1)
+        return torch.log_softmax(self.mlp(self.dropout(h)), dim=1)

@@ -1,0 +1,19 @@
+rule gene_windows:
+    input:
+        annotation=ANNOTATION,
+        chrom_sizes=CHROM_SIZES,
+    output:
+        "results/genes/windows.tsv",
+    params:
+        flank=config["windows"]["flank"],
+        bin_order=config["windows"]["bin_order"],
+        gene_types=config["gene_types"],
+    log:
+        "logs/gene_windows.log",
+    benchmark:
+        "results/benchmarks/gene_windows.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+    script:
+        "../scripts/gene_windows.py"

@@ -1,0 +1,35 @@
+rule mark_features:
+    input:
+        data=mark_file,
+        windows="results/genes/windows.tsv",
+    output:
+        temp("results/{cell}/marks/{mark}.npy"),
+    params:
+        bin_size=config["windows"]["bin_size"],
+        bin_order=config["windows"]["bin_order"],
+    log:
+        "logs/features/{cell}/{mark}.log",
+    benchmark:
+        "results/benchmarks/features/{cell}/{mark}.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+    script:
+        "../scripts/mark_features.py"
+
+
+rule cell_features:
+    input:
+        marks=expand("results/{{cell}}/marks/{mark}.npy", mark=MARKS),
+        windows="results/genes/windows.tsv",
+    output:
+        "results/{cell}/features.npz",
+    params:
+        marks=MARKS,
+    log:
+        "logs/features/{cell}/combine.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+    script:
+        "../scripts/cell_features.py"

@@ -1,0 +1,16 @@
+rule fetch:
+    output:
+        "resources/downloads/{path}",
+    params:
+        url=download_url,
+        sha256=download_checksum,
+    log:
+        "logs/fetch/{path}.log",
+    wildcard_constraints:
+        path=".+",
+    retries: 2
+    threads: 1
+    resources:
+        downloads=1,
+    script:
+        "../scripts/fetch.py"

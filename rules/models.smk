@@ -1,0 +1,48 @@
+rule train_cnn:
+    input:
+        features="results/{cell}/features.npz",
+        labels="results/{cell}/labels.tsv",
+        split="results/split.tsv",
+    output:
+        model="results/{cell}/cnn/model.pt",
+        history="results/{cell}/cnn/history.tsv",
+        metrics="results/{cell}/cnn/metrics.json",
+        predictions="results/{cell}/cnn/predictions.tsv",
+    params:
+        preset=config["cnn"]["preset"],
+        overrides=config["cnn"]["params"],
+        device=config["cnn"]["device"],
+        seed=config["cnn"]["seed"],
+    log:
+        "logs/cnn/{cell}.log",
+    benchmark:
+        "results/benchmarks/cnn/{cell}.tsv"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    script:
+        "../scripts/train_cnn.py"
+
+
+rule baseline:
+    input:
+        features="results/{cell}/features.npz",
+        labels="results/{cell}/labels.tsv",
+        split="results/split.tsv",
+    output:
+        metrics="results/{cell}/{baseline}/metrics.json",
+        predictions="results/{cell}/{baseline}/predictions.tsv",
+    params:
+        transform=cnn_transform(),
+        seed=config["baselines"]["seed"],
+    log:
+        "logs/{baseline}/{cell}.log",
+    benchmark:
+        "results/benchmarks/{baseline}/{cell}.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    script:
+        "../scripts/baseline.py"

@@ -1,0 +1,19 @@
+rule split:
+    input:
+        windows="results/genes/windows.tsv",
+        labels=expand("results/{cell}/labels.tsv", cell=CELLS),
+    output:
+        "results/split.tsv",
+    params:
+        cells=CELLS,
+        method=config["split"]["method"],
+        seed=config["split"]["seed"],
+        valid_chromosomes=config["split"]["valid_chromosomes"],
+        test_chromosomes=config["split"]["test_chromosomes"],
+    log:
+        "logs/split.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+    script:
+        "../scripts/split.py"

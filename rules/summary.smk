@@ -1,0 +1,76 @@
+rule auc_table:
+    input:
+        metrics=expand("results/{cell}/{model}/metrics.json", cell=CELLS, model=MODELS),
+    output:
+        report(
+            "results/summary/auc.tsv",
+            caption="../report/auc_table.rst",
+            category="Summary",
+        ),
+    params:
+        cells=CELL_SHEET.to_dict("list"),
+        keys=[[c, m] for c in CELLS for m in MODELS],
+    log:
+        "logs/summary/auc_table.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+    script:
+        "../scripts/auc_table.py"
+
+
+rule summary_figures:
+    input:
+        table="results/summary/auc.tsv",
+        histories=expand("results/{cell}/cnn/history.tsv", cell=CELLS),
+        on=expand("results/{cell}/cnn/featuremap_on.npy", cell=CELLS),
+        off=expand("results/{cell}/cnn/featuremap_off.npy", cell=CELLS),
+    output:
+        cnn_vs_baselines=report(
+            "results/summary/figures/cnn_vs_baselines.png",
+            caption="../report/cnn_vs_baselines.rst",
+            category="Summary",
+        ),
+        auc_by_model=report(
+            "results/summary/figures/auc_by_model.png",
+            caption="../report/auc_by_model.rst",
+            category="Summary",
+        ),
+        training_curves=report(
+            "results/summary/figures/training_curves.png",
+            caption="../report/training_curves.rst",
+            category="Summary",
+        ),
+        featuremaps=report(
+            "results/summary/figures/featuremaps.png",
+            caption="../report/featuremaps_grid.rst",
+            category="Feature maps",
+        ),
+    params:
+        cells=CELLS,
+        marks=MARKS,
+    log:
+        "logs/summary/figures.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+    script:
+        "../scripts/summary_figures.py"
+
+
+rule published_figure:
+    input:
+        "results/summary/auc.tsv",
+    output:
+        report(
+            "results/summary/figures/published.png",
+            caption="../report/published.rst",
+            category="Summary",
+        ),
+    log:
+        "logs/summary/published.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+    script:
+        "../scripts/published_figure.py"

@@ -1,0 +1,18 @@
+"""Fit one baseline (svm, rf or logreg) for one cell (rule baseline)."""
+from deepchrome.baselines import fit_baseline
+from deepchrome.dataset import load_cell
+from deepchrome.evaluate import model_metrics, predictions_table
+from deepchrome.io import write_json, write_tsv
+from deepchrome.logs import run_step
+
+
+def main():
+    i, o, p = snakemake.input, snakemake.output, snakemake.params
+    cell = load_cell(i.features, i.labels, i.split)
+    result = fit_baseline(snakemake.wildcards.baseline, cell, p.transform, seed=p.seed, threads=snakemake.threads)
+    write_tsv(predictions_table(cell, result.scores), o.predictions)
+    extra = {"seconds": result.seconds, "device": "cpu", "params": result.params, "transform": p.transform}
+    write_json(model_metrics(cell, result.scores, extra), o.metrics)
+
+
+run_step(snakemake, main)
