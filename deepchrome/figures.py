@@ -80,6 +80,9 @@ def _style() -> Iterator[None]:
 def _save(fig: Figure, path: str | os.PathLike) -> None:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=DPI, bbox_inches="tight", facecolor="white")
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; figures are meant to be shared
 
 
 def _ordered_models(models: Sequence[str]) -> list[str]:
@@ -117,10 +120,52 @@ def _auc_limits(values) -> tuple[float, float]:
     return lo, hi
 
 
-def _label_points(ax, xs, ys, labels, fontsize=7) -> None:
-    for x, y, lab in zip(xs, ys, labels):
-        ax.annotate(str(lab), (x, y), xytext=(4, 3), textcoords="offset points", fontsize=fontsize,
-                    color="#333333", clip_on=True)
+def _label_points(ax, xs, ys, labels, lims: tuple[float, float], ax_inches: float, fontsize=7) -> None:
+    """Label points with greedy placement: each label takes the first of eight spots around its point
+    that does not overlap a label already placed (sizes estimated in points on a square axis)."""
+    lo, hi = lims
+    scale = ax_inches * 72 / (hi - lo)  # points per data unit
+    char_w, text_h = 0.6 * fontsize, 1.2 * fontsize
+    spots = [(4, 2), (4, -2 - text_h), (-4, 2), (-4, -2 - text_h), (4, 10), (4, -10 - text_h),
+             (-4, 10), (-4, -10 - text_h)]
+    placed: list[tuple[float, float, float, float]] = []
+    points = [((x - lo) * scale, (y - lo) * scale) for x, y in zip(xs, ys)]
+    order = sorted(range(len(points)), key=lambda i: (-points[i][1], points[i][0]))
+    for i in order:
+        px, py = points[i]
+        lab = str(labels[i])
+        w = char_w * len(lab)
+        best = None
+        for dx, dy in spots:
+            x0 = px + dx if dx > 0 else px + dx - w
+            box = (x0, py + dy, x0 + w, py + dy + text_h)
+            hits = sum(1 for b in placed if box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3])
+            hits += sum(1 for qx, qy in points if box[0] - 2 < qx < box[2] + 2 and box[1] - 2 < qy < box[3] + 2)
+            if best is None or hits < best[0]:
+                best = (hits, dx, dy, box)
+            if hits == 0:
+                break
+        _, dx, dy, box = best
+        placed.append(box)
+        ax.annotate(lab, (points[i][0] / scale + lo, points[i][1] / scale + lo), xytext=(dx, dy),
+                    textcoords="offset points", fontsize=fontsize, color="#333333",
+                    ha="left" if dx > 0 else "right", va="bottom", annotation_clip=True)
+
+
+def _auc_axes(ax, lo: float, hi: float) -> None:
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(lo, hi)
+    ax.set_aspect("equal", adjustable="box")
+    step = 0.05 if hi - lo <= 0.35 else 0.1
+    ax.xaxis.set_major_locator(mticker.MultipleLocator(step))
+    ax.yaxis.set_major_locator(mticker.MultipleLocator(step))
+    ax.xaxis.set_major_formatter(mticker.FormatStrFormatter("%.2f"))
+    ax.yaxis.set_major_formatter(mticker.FormatStrFormatter("%.2f"))
+
+
+def _signed(v: float, digits: int = 3) -> str:
+    """``v`` with its sign, using a true minus sign as the axes do."""
+    return f"{v:+.{digits}f}".replace("-", "\u2212")
 
 
 def _check_map(arr, marks: Sequence[str], what: str) -> np.ndarray:
@@ -138,7 +183,8 @@ def _tss_extent(n_bins: int, n_marks: int) -> tuple[float, float, float, float]:
 def _kb_ticks(ax, n_bins: int) -> None:
     half_kb = n_bins * BIN_SIZE / 2 / 1000
     ax.set_xticks(np.linspace(-half_kb, half_kb, 5))
-    ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:+g}" if v else "TSS"))
+    ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: _signed(v, 1).rstrip("0").rstrip(".")
+                                                       if v else "TSS"))
 
 
 # ---------------------------------------------------------------- model comparison
@@ -168,10 +214,8 @@ def plot_cnn_vs_baselines(table: pd.DataFrame, path: str | os.PathLike) -> None:
             ax.scatter(pair[base], pair["cnn"], s=45 if n_cells <= LABEL_MAX_CELLS else 24,
                        color=model_color(base), edgecolor="white", linewidth=0.6, zorder=3)
             if n_cells <= LABEL_MAX_CELLS:
-                _label_points(ax, pair[base], pair["cnn"], pair.index)
-            ax.set_xlim(lo, hi)
-            ax.set_ylim(lo, hi)
-            ax.set_aspect("equal", adjustable="box")
+                _label_points(ax, pair[base].to_numpy(), pair["cnn"].to_numpy(), list(pair.index), (lo, hi), 3.6)
+            _auc_axes(ax, lo, hi)
             ax.set_xlabel(f"{model_label(base)} test AUC")
             ax.set_ylabel("CNN test AUC")
             ax.yaxis.set_tick_params(labelleft=True)
@@ -305,9 +349,9 @@ def _draw_map(ax, arr: np.ndarray, marks: Sequence[str], show_marks: bool = True
     ax.axvline(0, color="white", lw=1.2, ls="--")
     ax.grid(False)
     ax.set_yticks(range(n_marks))
-    ax.set_yticklabels(marks if show_marks else [])
+    ax.set_yticklabels(marks)
     if not show_marks:
-        ax.tick_params(axis="y", length=0)
+        ax.tick_params(axis="y", length=0, labelleft=False)
     _kb_ticks(ax, n_bins)
     if show_x:
         ax.set_xlabel("Position relative to TSS (kb)")
@@ -383,8 +427,7 @@ def plot_featuremaps_grid(maps: Mapping[str, tuple[np.ndarray, np.ndarray]], mar
                     ax.tick_params(axis="y", labelsize=7)
                     if i == 0:
                         ax.set_title(("ON class (expressed)", "OFF class (not expressed)")[j], fontweight="bold")
-                axes[i, 0].set_ylabel(cell, rotation=0, ha="right", va="center", fontweight="bold",
-                                      labelpad=8)
+                axes[i, 0].set_ylabel(cell, fontweight="bold", labelpad=6)
             cb = fig.colorbar(im, ax=axes, shrink=min(1.0, 3.0 / max(n, 1)) if n > 3 else 1.0,
                               aspect=max(10, 6 * min(n, 3)))
             cb.set_label("Optimised input (scaled 0-1)")
@@ -407,7 +450,7 @@ def plot_featuremaps_grid(maps: Mapping[str, tuple[np.ndarray, np.ndarray]], mar
             lim = max(0.05, float(np.nanmax(np.abs((on_means - off_means).to_numpy()))))
             sns.heatmap(on_means - off_means, ax=axes[2], cmap=DIFF_CMAP, vmin=-lim, vmax=lim, center=0,
                         annot=annot, fmt="+.2f", annot_kws={"fontsize": 6}, yticklabels=True,
-                        cbar_kws={"label": "ON - OFF", "shrink": 0.6})
+                        cbar_kws={"label": "ON \u2212 OFF", "shrink": 0.6})
             axes[2].set_title("ON minus OFF", fontweight="bold")
             for k, ax in enumerate(axes):
                 ax.set_xlabel("Histone mark")
@@ -449,23 +492,23 @@ def plot_published(table: pd.DataFrame, path: str | os.PathLike) -> None:
         ax_sc.scatter(pair["published"], pair["reproduced"], c=list(colors), s=45 if n <= LABEL_MAX_CELLS else 24,
                       edgecolor="white", linewidth=0.6, zorder=3)
         if n <= LABEL_MAX_CELLS:
-            _label_points(ax_sc, pair["published"], pair["reproduced"], pair["cell"])
-        ax_sc.set_xlim(lo, hi)
-        ax_sc.set_ylim(lo, hi)
-        ax_sc.set_aspect("equal", adjustable="box")
+            _label_points(ax_sc, pair["published"].to_numpy(), pair["reproduced"].to_numpy(), list(pair["cell"]),
+                          (lo, hi), 4.8)
+        _auc_axes(ax_sc, lo, hi)
         ax_sc.set_anchor("N")
         ax_sc.set_xlabel("Published DeepChrome test AUC")
         ax_sc.set_ylabel("Reproduced CNN test AUC")
-        stats = f"mean difference {pair['diff'].mean():+.3f}"
+        stats = f"mean difference {_signed(pair['diff'].mean())}"
         if n >= 3 and pair["published"].std() > 0 and pair["reproduced"].std() > 0:
-            stats += f", Pearson r = {np.corrcoef(pair['published'], pair['reproduced'])[0, 1]:.2f}"
+            r = np.corrcoef(pair["published"], pair["reproduced"])[0, 1]
+            stats += f", Pearson r = {r:.2f}".replace("-", "\u2212")
         ax_sc.set_title(f"Reproduced vs published ({n} cell{'s' if n > 1 else ''})\n{stats}")
 
         srt = pair.sort_values("diff", ascending=False).reset_index(drop=True)
         ypos = np.arange(len(srt))
         ax_d.axvspan(-0.005, 0.005, color="#CCCCCC", alpha=0.5, lw=0, zorder=0)
         ax_d.barh(ypos, srt["diff"], color=np.where(srt["diff"] >= 0, HIGHER_COLOR, LOWER_COLOR),
-                  height=0.7, zorder=2)
+                  height=0.7 if n > 5 else 0.5, zorder=2)
         ax_d.axvline(0, color="black", lw=0.9, zorder=3)
         ax_d.set_yticks(ypos)
         ax_d.set_yticklabels(srt["cell"], fontsize=8 if n <= 30 else 6.5)
@@ -473,13 +516,13 @@ def plot_published(table: pd.DataFrame, path: str | os.PathLike) -> None:
         ax_d.grid(axis="y", visible=False)
         span = max(0.02, float(srt["diff"].abs().max()) * 1.15)
         ax_d.set_xlim(-span, span)
-        ax_d.set_xlabel("Reproduced - published test AUC")
+        ax_d.set_xlabel("Reproduced \u2212 published test AUC")
         ax_d.set_ylabel("Cell type")
-        ax_d.set_title(f"Per-cell difference, mean {pair['diff'].mean():+.3f}\n"
+        ax_d.set_title(f"Per-cell difference, mean {_signed(pair['diff'].mean())}\n"
                        f"reproduced higher in {higher} of {n} cells")
-        ax_d.legend(handles=[Patch(color=HIGHER_COLOR, label="reproduced higher"),
+        fig.legend(handles=[Patch(color=HIGHER_COLOR, label="reproduced higher"),
                              Patch(color=LOWER_COLOR, label="reproduced lower"),
                              Patch(color="#CCCCCC", label="within rounding (±0.005)")],
-                    loc="lower right" if n > 3 else "best", fontsize=7, framealpha=0.9)
+                   loc="outside lower center", ncol=3, fontsize=8, frameon=False)
         fig.suptitle("CNN test AUC: this reproduction against Singh et al. 2016", fontweight="bold")
         _save(fig, path)

@@ -53,7 +53,8 @@ def _read_metrics(path: Path) -> dict:
             row[key] = math.nan
             continue
         try:
-            row[key] = float(value)
+            number = float(value)
+            row[key] = int(number) if key.startswith("n_") and number.is_integer() else number
         except (TypeError, ValueError) as exc:
             raise DeepChromeError(path, f"{key} is {value!r}, not a number",
                                   "delete it and rerun the evaluation step") from exc

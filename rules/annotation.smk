@@ -15,5 +15,7 @@ rule gene_windows:
     threads: 1
     resources:
         mem_mb=4000,
+    conda:
+        "../envs/deepchrome.yaml"
     script:
         "../scripts/gene_windows.py"

@@ -4,7 +4,6 @@ if "demo" in config:
         output:
             sorted(DEMO_FILES),
         params:
-            outdir=DEMO_DIR,
             cells=CELLS,
             marks=MARKS,
             seed=config["demo"]["seed"],
@@ -16,5 +15,7 @@ if "demo" in config:
         threads: 1
         resources:
             mem_mb=2000,
+        conda:
+            "../envs/deepchrome.yaml"
         script:
             "../scripts/demo_data.py"

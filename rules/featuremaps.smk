@@ -25,5 +25,7 @@ rule featuremaps:
     threads: 1
     resources:
         mem_mb=2000,
+    conda:
+        "../envs/deepchrome.yaml"
     script:
         "../scripts/featuremaps.py"

@@ -14,6 +14,8 @@ rule mark_features:
     threads: 1
     resources:
         mem_mb=2000,
+    conda:
+        "../envs/deepchrome.yaml"
     script:
         "../scripts/mark_features.py"
 
@@ -31,5 +33,7 @@ rule cell_features:
     threads: 1
     resources:
         mem_mb=2000,
+    conda:
+        "../envs/deepchrome.yaml"
     script:
         "../scripts/cell_features.py"

@@ -12,5 +12,7 @@ rule fetch:
     threads: 1
     resources:
         downloads=1,
+    conda:
+        "../envs/deepchrome.yaml"
     script:
         "../scripts/fetch.py"

@@ -11,5 +11,7 @@ rule labels:
     threads: 1
     resources:
         mem_mb=2000,
+    conda:
+        "../envs/deepchrome.yaml"
     script:
         "../scripts/labels.py"

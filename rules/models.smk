@@ -21,6 +21,8 @@ rule train_cnn:
     resources:
         mem_mb=4000,
         runtime=120,
+    conda:
+        "../envs/deepchrome.yaml"
     script:
         "../scripts/train_cnn.py"
 
@@ -44,5 +46,7 @@ rule baseline:
     resources:
         mem_mb=4000,
         runtime=60,
+    conda:
+        "../envs/deepchrome.yaml"
     script:
         "../scripts/baseline.py"

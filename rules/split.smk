@@ -15,5 +15,7 @@ rule split:
     threads: 1
     resources:
         mem_mb=2000,
+    conda:
+        "../envs/deepchrome.yaml"
     script:
         "../scripts/split.py"

@@ -9,12 +9,14 @@ rule auc_table:
         ),
     params:
         cells=CELL_SHEET.to_dict("list"),
-        keys=[[c, m] for c in CELLS for m in MODELS],
+        pairs=[[c, m] for c in CELLS for m in MODELS],
     log:
         "logs/summary/auc_table.log",
     threads: 1
     resources:
         mem_mb=1000,
+    conda:
+        "../envs/deepchrome.yaml"
     script:
         "../scripts/auc_table.py"
 
@@ -54,6 +56,8 @@ rule summary_figures:
     threads: 1
     resources:
         mem_mb=2000,
+    conda:
+        "../envs/deepchrome.yaml"
     script:
         "../scripts/summary_figures.py"
 
@@ -72,5 +76,7 @@ rule published_figure:
     threads: 1
     resources:
         mem_mb=1000,
+    conda:
+        "../envs/deepchrome.yaml"
     script:
         "../scripts/published_figure.py"

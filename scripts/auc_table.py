@@ -6,7 +6,7 @@ from deepchrome.summary import collect_metrics, write_summary
 
 
 def main():
-    files = {tuple(k): f for k, f in zip(snakemake.params.keys, snakemake.input.metrics)}
+    files = {tuple(k): f for k, f in zip(snakemake.params.pairs, snakemake.input.metrics)}
     write_summary(collect_metrics(files, pd.DataFrame(snakemake.params.cells)), snakemake.output[0])
 
 

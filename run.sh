@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Set up and run deepchrome on a fresh machine.
+#   bash run.sh demo [snakemake args...]   set up, then run the workflow on the built-in demo data set
+#   bash run.sh test [pytest args...]      set up (with test tools), then run the test suite
+#   bash run.sh setup                      only set up
+# Set-up: bedtools from the system's packages (apt-get), and a virtual environment .venv/ with the
+# pinned versions of requirements.txt plus the deepchrome package itself. Re-running is quick.
+set -euo pipefail
+cd "$(dirname "$0")"
+PY=${PYTHON:-python3}
+
+need_bedtools() {
+  command -v bedtools >/dev/null 2>&1 && return
+  echo "== installing bedtools (Debian/Ubuntu package)"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo=sudo
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "error: bedtools is missing and apt-get is not available. Fix: install bedtools >= 2.30 (https://bedtools.readthedocs.io) and put it on PATH." >&2
+    exit 1
+  fi
+  $sudo apt-get update -qq && $sudo apt-get install -y -qq bedtools >/dev/null
+}
+
+setup() {
+  local reqs=$1
+  need_bedtools
+  if [ ! -x .venv/bin/python ]; then
+    echo "== creating .venv with $($PY --version)"
+    $PY -m venv .venv
+  fi
+  local stamp=.venv/.installed-$(cat "$reqs" requirements.txt pyproject.toml | sha1sum | cut -c1-12)
+  if [ ! -e "$stamp" ]; then
+    echo "== installing pinned packages from $reqs (torch CPU build)"
+    .venv/bin/python -m pip install -q --upgrade pip
+    .venv/bin/python -m pip install -q -r "$reqs"
+    .venv/bin/python -m pip install -q --no-deps -e .
+    touch "$stamp"
+  fi
+}
+
+cmd=${1:-demo}
+[ $# -gt 0 ] && shift
+case "$cmd" in
+  setup) setup requirements-test.txt ;;
+  demo)
+    setup requirements.txt
+    start=$(date +%s)
+    .venv/bin/snakemake "$@"
+    echo "== demo finished in $(( $(date +%s) - start )) s; results in results/ (summary: results/summary/auc.tsv)"
+    ;;
+  test)
+    setup requirements-test.txt
+    .venv/bin/python -m pytest "$@"
+    ;;
+  *) echo "usage: bash run.sh demo|test|setup [args...]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,124 @@
+"""Every figure function writes a readable PNG, for 1 cell and for 56 cells."""
+
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.image as mpimg  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from deepchrome import figures  # noqa: E402
+from deepchrome.summary import MODELS  # noqa: E402
+
+MARKS = ["H3K4me3", "H3K4me1", "H3K36me3", "H3K9me3", "H3K27me3"]
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _cells(n):
+    return [f"E{3 + i:03d}" for i in range(n)]
+
+
+def _table(n, published=True, seed=0):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for cell in _cells(n):
+        base = rng.uniform(0.7, 0.9)
+        pub = round(rng.uniform(0.69, 0.92), 2) if published else math.nan
+        for model in MODELS:
+            rows.append({"cell": cell, "name": f"name of {cell}", "model": model,
+                         "test_auc": base + rng.normal(0, 0.02), "test_aupr": 0.7, "valid_auc": 0.8,
+                         "n_test": 200, "seconds": 1.0, "device": "cpu", "published_auc": pub})
+    return pd.DataFrame(rows)
+
+
+def _histories(n, seed=0):
+    rng = np.random.default_rng(seed)
+    epochs = np.arange(1, 21)
+    return {cell: pd.DataFrame({"epoch": epochs, "loss": 0.7 * np.exp(-epochs / 8) + rng.normal(0, 0.01, 20),
+                                "valid_auc": 0.85 - 0.2 * np.exp(-epochs / 4) + rng.normal(0, 0.01, 20)})
+            for cell in _cells(n)}
+
+
+def _maps(n, seed=0):
+    rng = np.random.default_rng(seed)
+    return {cell: (rng.uniform(0, 1, (5, 100)).astype(np.float32), rng.uniform(0, 1, (5, 100)).astype(np.float32))
+            for cell in _cells(n)}
+
+
+def _assert_png(path, min_px=200, max_px=4000):
+    assert path.read_bytes()[:8] == PNG_MAGIC
+    img = mpimg.imread(path)
+    h, w = img.shape[:2]
+    assert min_px <= w <= max_px and min_px <= h <= max_px, (w, h)
+    assert img.std() > 0  # not a blank image
+    assert not list(path.parent.glob(f".{path.name}*"))  # no temporary file left behind
+
+
+@pytest.mark.parametrize("n", [1, 56])
+def test_comparison_figures(tmp_path, n):
+    table = _table(n)
+    for name, func in (("cnn_vs_baselines", figures.plot_cnn_vs_baselines),
+                       ("auc_by_model", figures.plot_auc_by_model),
+                       ("published", figures.plot_published)):
+        out = tmp_path / f"{name}.png"
+        func(table, out)
+        _assert_png(out)
+
+
+def test_auc_by_model_box_branch(tmp_path):
+    out = tmp_path / "auc_by_model.png"
+    figures.plot_auc_by_model(_table(6), out)
+    _assert_png(out)
+
+
+@pytest.mark.parametrize("n", [1, 56])
+def test_training_curves(tmp_path, n):
+    out = tmp_path / "curves.png"
+    figures.plot_training_curves(_histories(n), out)
+    _assert_png(out)
+
+
+def test_training_curves_without_loss(tmp_path):
+    out = tmp_path / "curves.png"
+    hist = {c: h.drop(columns="loss") for c, h in _histories(2).items()}
+    figures.plot_training_curves(hist, out)
+    _assert_png(out)
+
+
+def test_featuremap(tmp_path):
+    on, off = _maps(1)["E003"]
+    out = tmp_path / "E003_featuremap.png"
+    figures.plot_featuremap(on, off, MARKS, out, "E003: feature pattern maps")
+    _assert_png(out)
+
+
+def test_featuremap_rejects_wrong_shape(tmp_path):
+    on, off = _maps(1)["E003"]
+    with pytest.raises(ValueError, match="marks"):
+        figures.plot_featuremap(on[:4], off, MARKS, tmp_path / "x.png", "x")
+    assert not (tmp_path / "x.png").exists()
+
+
+@pytest.mark.parametrize("n", [1, 56])
+def test_featuremaps_grid(tmp_path, n):
+    out = tmp_path / "grid.png"
+    figures.plot_featuremaps_grid(_maps(n), MARKS, out)
+    _assert_png(out)
+
+
+def test_plot_published_needs_published_values(tmp_path):
+    out = tmp_path / "published.png"
+    with pytest.raises(ValueError):
+        figures.plot_published(_table(3, published=False), out)
+    with pytest.raises(ValueError):
+        figures.plot_published(_table(3).drop(columns="published_auc"), out)
+    assert not out.exists()
+
+
+def test_palettes_are_fixed():
+    assert figures.model_color("cnn") == figures.MODEL_COLORS["cnn"]
+    assert figures.mark_colors(MARKS) == [figures.MARK_COLORS[m] for m in MARKS]
+    assert len(set(figures.mark_colors(MARKS + ["H2A.Z", "H3K27ac"]))) == 7
