@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import warnings
 from typing import Iterator, Mapping, Sequence
 
 import matplotlib
@@ -73,7 +74,10 @@ def mark_colors(marks: Sequence[str]) -> list[str]:
 
 @contextlib.contextmanager
 def _style() -> Iterator[None]:
-    with sns.axes_style("whitegrid"), sns.plotting_context("notebook", font_scale=0.85):
+    with sns.axes_style("whitegrid"), sns.plotting_context("notebook", font_scale=0.85), \
+            warnings.catch_warnings():
+        # seaborn 0.13 passes boxplot(vert=...), which matplotlib 3.10 flags as pending deprecation
+        warnings.filterwarnings("ignore", category=PendingDeprecationWarning, module="seaborn")
         yield
 
 

@@ -1,0 +1,77 @@
+import pytest
+
+from deepchrome.annotation import build_windows, match_chroms, read_genes, strip_version
+from deepchrome.errors import DeepChromeError
+from conftest import shared_file, write_gtf
+
+
+@pytest.fixture
+def sizes(tmp_path):
+    path = tmp_path / "chrom.sizes"
+    path.write_text("chr1\t100000\nchr2\t50000\n")
+    return path
+
+
+def test_tss_follows_strand(tmp_path):
+    gtf = write_gtf(tmp_path / "a.gtf.gz", [("ENSG00000000001.5", "chr1", 20001, 30000, "+"),
+                                             ("ENSG00000000002.1", "chr1", 40001, 50000, "-")])
+    genes = read_genes(gtf).set_index("gene_id")
+    # GTF is 1-based inclusive: '+' TSS = start (0-based start - 1 + 1), '-' TSS = last base.
+    assert genes.loc["ENSG00000000001", "tss"] == 20000
+    assert genes.loc["ENSG00000000002", "tss"] == 49999
+    assert list(genes["strand"]) == ["+", "-"]
+
+
+def test_off_chromosome_genes_dropped(tmp_path, sizes, caplog):
+    gtf = write_gtf(tmp_path / "a.gtf", [("ENSG1.1", "chr1", 3001, 9000, "+"),       # window starts < 0
+                                          ("ENSG2.1", "chr1", 50001, 60000, "+"),     # inside
+                                          ("ENSG3.1", "chr2", 40001, 47000, "-"),     # TSS 46999 + 5000 > 50000
+                                          ("ENSG4.1", "chrUn", 50001, 60000, "+")])   # not in sizes
+    with caplog.at_level("INFO"):
+        win = build_windows(gtf, sizes)
+    assert list(win["gene_id"]) == ["ENSG2"]
+    assert (win["start"].iloc[0], win["end"].iloc[0]) == (45000, 55000)
+    assert "1 windows kept, 2 dropped as their window leaves the chromosome" in caplog.text
+    assert "1 dropped as their chromosome is not in the chromosome sizes" in caplog.text
+
+
+def test_chrom_names_matched(tmp_path, sizes):
+    gtf = write_gtf(tmp_path / "a.gtf", [("ENSG1.1", "1", 50001, 60000, "+"), ("ENSG2.1", "2", 20001, 30000, "-")])
+    win = build_windows(gtf, sizes)
+    assert list(win["chrom"]) == ["chr1", "chr2"]
+    assert match_chroms(["MT", "chrX"], ["chrM", "X"]) == {"MT": "chrM", "chrX": "X"}
+
+
+def test_no_common_chromosome_is_an_error(tmp_path, sizes):
+    gtf = write_gtf(tmp_path / "a.gtf", [("ENSG1.1", "scaffold_7", 50001, 60000, "+")])
+    with pytest.raises(DeepChromeError, match="no chromosome of the annotation") as err:
+        build_windows(gtf, sizes)
+    assert str(gtf) in str(err.value) and "Fix:" in str(err.value)
+
+
+def test_bed_list_duplicates_keyed_by_name_and_strandless(tmp_path, sizes):
+    bed = tmp_path / "genes.bed"
+    bed.write_text("chr1\t20000\t40000\tENSG00000000005_A\n"
+                   "chr1\t20000\t40000\tENSG00000000005_B\n"
+                   "chr1\t50000\t70000\tENSG00000000007_C\n")
+    genes = read_genes(bed)
+    assert list(genes["gene_id"]) == ["ENSG00000000005_A", "ENSG00000000005_B", "ENSG00000000007"]
+    assert list(genes["tss"]) == [30000, 30000, 60000]
+    assert list(genes["ensembl"]) == ["ENSG00000000005"] * 2 + ["ENSG00000000007"]
+    with pytest.raises(DeepChromeError, match="bin_order: genome"):
+        build_windows(bed, sizes, bin_order="strand")
+    assert len(build_windows(bed, sizes, bin_order="genome")) == 3
+
+
+def test_gene_types_filter_and_versions(tmp_path):
+    gtf = write_gtf(tmp_path / "a.gtf", [("ENSG00000182378.14_PAR_Y", "chrY", 100001, 110000, "+")], gene_type="lncRNA")
+    assert strip_version("ENSG00000182378.14_PAR_Y") == "ENSG00000182378_PAR_Y"
+    assert read_genes(gtf)["gene_id"].tolist() == ["ENSG00000182378_PAR_Y"]
+    with pytest.raises(DeepChromeError, match="gene_types"):
+        read_genes(gtf, ["protein_coding"])
+
+
+def test_paper_gene_list():
+    genes = read_genes(shared_file("roadmap", "deepchrome_genes_hg19_tss_pm10kb.bed"))
+    assert len(genes) == 19802 and genes["gene_id"].is_unique
+    assert genes["ensembl"].nunique() == 19795
