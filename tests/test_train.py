@@ -31,7 +31,7 @@ def cell():
 @pytest.fixture(scope="module")
 def trained(cell):
     params = resolve_params("default", FAST)
-    return params, train_cnn(cell, params, seed=1, device="cpu")
+    return params, train_cnn(cell, params, seed=1, device="cpu", threads=1)
 
 
 def test_presets():
@@ -70,7 +70,7 @@ def test_learns_and_restores_best_epoch(cell, trained, tmp_path):
 
 def test_repeats_exactly_on_cpu(cell, trained):
     params, res = trained
-    again = train_cnn(cell, params, seed=1, device="cpu")
+    again = train_cnn(cell, params, seed=1, device="cpu", threads=1)
     assert again.history.equals(res.history)
     assert np.array_equal(again.scores, res.scores)
 

@@ -1,0 +1,666 @@
+"""Features for one cell x one mark: a float32 ``[genes, bins]`` matrix from a bigWig or a reads file.
+
+Windows are a DataFrame with columns ``gene_id`` (str), ``chrom`` (str), ``start`` (int, 0-based,
+TSS - 5000), ``end`` (int, TSS + 5000, half-open) and ``strand`` ('+', '-' or '.'); every window is
+``n_bins * bin_size`` bp long. Results have one row per window (in the windows' order) and bins in
+GENOME order (bin 0 = lowest coordinate); :func:`orient` turns them to strand order when asked.
+
+* bigWig (:func:`bigwig_features`): mean signal per bin in the track's units, bases without data
+  counted as 0, i.e. ``sum(value * covered bases) / bin_size``.
+* reads (:func:`read_features`): number of reads sharing >= 1 bp with the bin (half-open
+  coordinates), exactly as ``bedtools intersect -a bins.bed -b reads -c`` counts them; a read
+  spanning two bins counts in both. No normalisation.
+
+Chromosome names are matched between windows and file (``chr1`` <-> ``1``, ``chrM`` <-> ``MT``);
+windows on chromosomes that the file lacks get zeros.
+"""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import pandas as pd
+
+from .errors import DeepChromeError
+
+log = logging.getLogger("deepchrome.signal")
+
+BIGWIG_MAGIC = 0x888FFC26
+BIGBED_MAGIC = 0x8789F2EB
+BIGWIG_SUFFIXES = (".bw", ".bigwig")
+READS_SUFFIXES = (".tagalign", ".tagalign.gz", ".bed", ".bed.gz", ".bam")
+
+# bigWig fetching: one pyBigWig.intervals() call costs about as much as converting this many
+# intervals to numpy (~150 us vs ~0.5 us each, measured); windows closer than that many
+# intervals' worth of bases are fetched in one call.
+_CALL_COST_INTERVALS = 300
+_MAX_MERGE_GAP = 5_000_000
+
+# reads counting: bytes of text parsed per step (bounds memory: ~10 arrays of ~1M lines each).
+_BLOCK_BYTES = 32 << 20
+# reads far from every window are dropped early using a mask over blocks of 2**_MASK_SHIFT bp.
+_MASK_SHIFT = 10
+
+
+# --------------------------------------------------------------------------------------------
+# Windows and chromosome names
+
+
+def _prepare_windows(windows: pd.DataFrame, n_bins: int, bin_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Check the windows; return ``(chrom str [genes], start int64 [genes])``."""
+    missing = [c for c in ("chrom", "start", "end") if c not in windows.columns]
+    if missing:
+        raise DeepChromeError(None, f"the windows table lacks the column(s) {', '.join(missing)}",
+                              "pass windows with columns gene_id, chrom, start, end, strand")
+    if n_bins < 1 or bin_size < 1:
+        raise DeepChromeError(None, f"n_bins={n_bins} and bin_size={bin_size} must both be >= 1",
+                              "use positive window settings (the paper: 100 bins of 100 bp)")
+    chrom = windows["chrom"].astype(str).to_numpy()
+    start = windows["start"].to_numpy(dtype=np.int64)
+    end = windows["end"].to_numpy(dtype=np.int64)
+    bad = np.flatnonzero(end - start != n_bins * bin_size)
+    if len(bad):
+        i = bad[0]
+        raise DeepChromeError(
+            None,
+            f"{len(bad)} window(s) are not {n_bins} x {bin_size} = {n_bins * bin_size} bp long "
+            f"(first: row {i}, {chrom[i]}:{start[i]}-{end[i]})",
+            "build every window as [TSS - n_bins*bin_size/2, TSS + n_bins*bin_size/2)",
+        )
+    return chrom, start
+
+
+def _aliases(name: str) -> list[str]:
+    """Other spellings of the same chromosome: ``chr1`` <-> ``1``, ``chrM`` <-> ``MT`` / ``M``."""
+    base = name[3:] if name[:3].lower() == "chr" else name
+    if base.upper() in ("M", "MT"):
+        cands = ["chrM", "MT", "M", "chrMT"]
+    else:
+        cands = ["chr" + base, base]
+    return [c for c in cands if c != name]
+
+
+def _match(name: str, targets) -> str | None:
+    """The name in ``targets`` (a set) that means the same chromosome as ``name``, or None."""
+    if name in targets:
+        return name
+    for alias in _aliases(name):
+        if alias in targets:
+            return alias
+    return None
+
+
+def _few(names, k: int = 5) -> str:
+    names = sorted(set(names), key=lambda s: (len(s), s))
+    return ", ".join(names[:k]) + (", ..." if len(names) > k else "")
+
+
+def _no_common_chrom(path, window_chroms, file_chroms) -> DeepChromeError:
+    return DeepChromeError(
+        path,
+        f"no chromosome in common with the gene windows: windows use {_few(window_chroms)}; "
+        f"the file uses {_few(file_chroms) or 'none (no data)'}",
+        "give a file aligned to the same genome assembly as the gene list (hg19 for the paper "
+        "setting); chr1/1 and chrM/MT spellings are matched automatically",
+    )
+
+
+def _check_exists(path) -> Path:
+    p = Path(path)
+    if not p.exists():
+        raise DeepChromeError(path, "file not found", "check the path in the sample sheet (or download the file)")
+    if p.is_dir():
+        raise DeepChromeError(path, "is a directory, not a file", "point the sample sheet at the signal or reads file")
+    return p
+
+
+def _log_missing(path, chrom: np.ndarray, matched: set) -> None:
+    lacking = ~np.isin(chrom, list(matched))
+    if lacking.any():
+        log.warning("%s: %d of %d windows lie on chromosomes the file lacks (%s); their features are 0",
+                    path, int(lacking.sum()), len(chrom), _few(chrom[lacking]))
+
+
+# --------------------------------------------------------------------------------------------
+# bigWig
+
+
+def _magic(path) -> int | None:
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+    return int.from_bytes(head, "little") if len(head) == 4 else None
+
+
+def _is_bigwig(path) -> bool:
+    m = _magic(path)
+    return m is not None and (m == BIGWIG_MAGIC or int.from_bytes(m.to_bytes(4, "little"), "big") == BIGWIG_MAGIC)
+
+
+def _open_bigwig(path):
+    import pyBigWig
+
+    _check_exists(path)
+    fix = "give a bigWig signal track (e.g. REMC *.fc.signal.bigwig); convert bedGraph with bedGraphToBigWig"
+    m = _magic(path)
+    if m in (BIGBED_MAGIC, int.from_bytes(BIGBED_MAGIC.to_bytes(4, "little"), "big")):
+        raise DeepChromeError(path, "is a bigBed file, not a bigWig", fix)
+    if not _is_bigwig(path):
+        raise DeepChromeError(path, "is not a bigWig file (wrong magic number)", fix)
+    try:
+        bw = pyBigWig.open(str(path))
+    except RuntimeError as err:
+        raise DeepChromeError(path, f"pyBigWig could not open it ({err}); the file may be truncated", fix) from None
+    if bw is None or not bw.isBigWig():
+        raise DeepChromeError(path, "pyBigWig does not read it as a bigWig", fix)
+    return bw
+
+
+def _integral(s: np.ndarray, e: np.ndarray, v: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """F(x) = integral of the signal over [-inf, x), for sorted non-overlapping intervals [s, e).
+
+    Vectorised: intervals ending at or before x contribute in full (a cumulative sum), the one
+    interval containing x contributes ``v * (x - s)``.
+    """
+    cum = np.concatenate(([0.0], np.cumsum(v * (e - s))))
+    j = np.searchsorted(e, x, side="right")  # intervals with e <= x
+    out = cum[j]
+    inside = j < len(s)
+    jj = j[inside]
+    out[inside] += v[jj] * np.maximum(0, x[inside] - s[jj])
+    return out
+
+
+class _Fetcher:
+    """Fetch a chromosome's intervals under a set of windows with as few pyBigWig calls as pay off."""
+
+    def __init__(self, bw):
+        self.bw = bw
+        self.n_intervals = 0
+        self.n_bases = 0
+        self.calls = 0
+
+    def gap(self) -> int:
+        # merge windows closer than the span holding _CALL_COST_INTERVALS intervals (density so far)
+        if self.n_bases < 1_000_000:
+            return 50_000
+        density = max(self.n_intervals, 1) / self.n_bases
+        return int(min(_MAX_MERGE_GAP, _CALL_COST_INTERVALS / density))
+
+    def fetch(self, chrom: str, length: int, lo: np.ndarray, hi: np.ndarray):
+        """``(s, e, v)`` float64 arrays of the intervals overlapping [lo, hi) windows, sorted, unique."""
+        order = np.argsort(lo, kind="stable")
+        lo = np.clip(lo[order], 0, length)
+        hi = np.clip(hi[order], 0, length)
+        chunks = []
+        a, b = int(lo[0]), int(hi[0])
+        gap = self.gap()
+        for x, y in zip(lo[1:].tolist(), hi[1:].tolist()):
+            if x - b <= gap:
+                b = max(b, y)
+                continue
+            self._one(chrom, a, b, chunks)
+            gap = self.gap()
+            a, b = x, y
+        self._one(chrom, a, b, chunks)
+        n = sum(len(c) for c in chunks)
+        flat = np.fromiter(itertools.chain.from_iterable(itertools.chain.from_iterable(chunks)),
+                           dtype=np.float64, count=3 * n).reshape(n, 3)
+        s, e, v = flat[:, 0], flat[:, 1], flat[:, 2]
+        if n > 1:
+            # an interval crossing the border of two fetched regions comes back from both
+            dup = np.concatenate(([False], (s[1:] == s[:-1]) & (e[1:] == e[:-1])))
+            if dup.any():
+                s, e, v = s[~dup], e[~dup], v[~dup]
+        return s, e, np.nan_to_num(v, nan=0.0, posinf=0.0, neginf=0.0)
+
+    def _one(self, chrom, a, b, chunks):
+        if b <= a:
+            return
+        iv = self.bw.intervals(chrom, a, b)
+        self.calls += 1
+        self.n_bases += b - a
+        if iv:
+            chunks.append(iv)
+            self.n_intervals += len(iv)
+
+
+def _bins_by_values(bw, chrom, length, starts, n_bins, bin_size) -> np.ndarray:
+    """Slow exact path (per window values()), used only for bigWigs with overlapping entries."""
+    span = n_bins * bin_size
+    out = np.zeros((len(starts), n_bins))
+    for i, st in enumerate(starts.tolist()):
+        a, b = max(0, st), min(length, st + span)
+        if b <= a:
+            continue
+        row = np.zeros(span)
+        row[a - st:b - st] = np.nan_to_num(np.asarray(bw.values(chrom, a, b, numpy=True)), nan=0.0)
+        out[i] = row.reshape(n_bins, bin_size).mean(axis=1)
+    return out
+
+
+def bigwig_features(path: str | os.PathLike, windows: pd.DataFrame, n_bins: int = 100,
+                    bin_size: int = 100) -> np.ndarray:
+    """Mean bigWig signal per bin: float32 ``[genes, n_bins]``, genome order, rows as ``windows``.
+
+    A bin's value is ``sum(value * covered bases) / bin_size`` in the track's units (fold change,
+    -log10 p, ...): bases without data count as 0 (deepTools ``--missingDataAsZero``); bases
+    outside the chromosome count as 0 as well. Windows on chromosomes missing from the file are 0.
+
+    Speed: per chromosome, the intervals under the windows are fetched with few
+    ``pyBigWig.intervals()`` calls (close windows merged into one region) and each bin's integral
+    is a difference of a cumulative sum evaluated at the bin edges (``np.searchsorted``).
+    """
+    chrom, start = _prepare_windows(windows, n_bins, bin_size)
+    out = np.zeros((len(chrom), n_bins), dtype=np.float32)
+    bw = _open_bigwig(path)
+    try:
+        sizes = bw.chroms()
+        if len(chrom) == 0:
+            return out
+        wanted = pd.unique(chrom)
+        mapping = {c: m for c in wanted if (m := _match(c, sizes)) is not None}
+        if not mapping:
+            raise _no_common_chrom(path, wanted, sizes)
+        _log_missing(path, chrom, set(mapping))
+        fetcher = _Fetcher(bw)
+        offsets = np.arange(n_bins + 1, dtype=np.int64) * bin_size
+        groups = pd.Series(np.arange(len(chrom))).groupby(chrom, sort=False).indices
+        for done, (wchrom, rows) in enumerate(groups.items(), 1):
+            fchrom = mapping.get(wchrom)
+            if fchrom is None:
+                continue
+            length = sizes[fchrom]
+            st = start[rows]
+            s, e, v = fetcher.fetch(fchrom, length, st, st + n_bins * bin_size)
+            if len(s) > 1 and np.any(s[1:] < e[:-1]):
+                log.warning("%s: %s has overlapping entries; using the slower per-window path", path, fchrom)
+                out[rows] = _bins_by_values(bw, fchrom, length, st, n_bins, bin_size)
+                continue
+            edges = (st[:, None] + offsets[None, :]).astype(np.float64)
+            F = _integral(s, e, v, edges.ravel()).reshape(edges.shape)
+            out[rows] = np.diff(F, axis=1) / bin_size
+            log.info("%s: %s done (%d windows, %d intervals; %d/%d chromosomes)",
+                     Path(path).name, wchrom, len(rows), len(s), done, len(groups))
+        log.info("%s: %d windows from %d pyBigWig calls", Path(path).name, len(chrom), fetcher.calls)
+    finally:
+        bw.close()
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Reads
+
+
+class _ReadCounter:
+    """Counts reads per bin for a fixed set of windows, fed in chunks.
+
+    All window chromosomes are laid end to end on one global axis (coordinates clipped to just
+    outside each chromosome's window span, which keeps every read/bin relation). With the sorted
+    unique bin edges E, a bin [bs, be) overlaps #(reads with start < be) - #(reads with end <= bs)
+    reads (every read has start < end). Both terms are cumulative counts at the edges, so one
+    ``searchsorted`` + ``bincount`` per chunk serves all genes, overlapping windows included.
+    """
+
+    def __init__(self, chrom: np.ndarray, start: np.ndarray, n_bins: int, bin_size: int):
+        self.n_genes, self.n_bins = len(chrom), n_bins
+        self.names = list(pd.unique(chrom))
+        self.name_set = set(self.names)
+        code = pd.Index(self.names).get_indexer(chrom)
+        span = n_bins * bin_size
+        k = len(self.names)
+        self.lo = np.full(k, np.iinfo(np.int64).max, dtype=np.int64)
+        self.hi = np.full(k, np.iinfo(np.int64).min, dtype=np.int64)
+        np.minimum.at(self.lo, code, start)
+        np.maximum.at(self.hi, code, start + span)
+        width = self.hi - self.lo + 3
+        self.off = np.concatenate(([0], np.cumsum(width)[:-1])).astype(np.int64)
+        edges = self._to_global(np.repeat(code, n_bins + 1),
+                                (start[:, None] + np.arange(n_bins + 1) * bin_size).ravel())
+        self.E = np.unique(edges)
+        self.edge_idx = np.searchsorted(self.E, edges).reshape(self.n_genes, n_bins + 1)
+        # coarse mask of the global axis: blocks touched by a window
+        first = edges.reshape(self.n_genes, -1)[:, 0] >> _MASK_SHIFT
+        last = (edges.reshape(self.n_genes, -1)[:, -1] - 1) >> _MASK_SHIFT
+        n_blocks = int((self.off[-1] + width[-1]) >> _MASK_SHIFT) + 2 if k else 1
+        diff = np.zeros(n_blocks + 1, dtype=np.int32)
+        np.add.at(diff, first, 1)
+        np.add.at(diff, last + 1, -1)
+        self.mask = np.cumsum(diff)[:n_blocks] > 0
+        self.cnt_start = np.zeros(len(self.E) + 1, dtype=np.int64)
+        self.cnt_end = np.zeros(len(self.E) + 1, dtype=np.int64)
+        self.code_of: dict[str, int] = {}  # file chromosome -> window chromosome index (-1: none)
+        self.n_reads = 0
+        self.n_used = 0
+
+    def _to_global(self, code: np.ndarray, x: np.ndarray) -> np.ndarray:
+        lo = self.lo[code] - 1
+        return self.off[code] + np.clip(x, lo, self.hi[code] + 1) - lo
+
+    def code(self, file_chrom: str) -> int:
+        """Window chromosome index of a chromosome named as in the file (-1 when no window is on it)."""
+        c = self.code_of.get(file_chrom)
+        if c is None:
+            m = _match(file_chrom, self.name_set)
+            c = self.code_of[file_chrom] = -1 if m is None else self.names.index(m)
+        return c
+
+    def add(self, code: np.ndarray, rs: np.ndarray, re: np.ndarray) -> None:
+        """Count reads ``[rs, re)`` on window chromosomes ``code`` (-1 entries are ignored)."""
+        self.n_reads += len(code)
+        ok = code >= 0
+        if not ok.all():
+            code, rs, re = code[ok], rs[ok], re[ok]
+        if len(code) == 0:
+            return
+        gs = self._to_global(code, rs)
+        ge = self._to_global(code, re)
+        # a read that touches no window cancels out of both counts: drop it before the searches
+        keep = self.mask[gs >> _MASK_SHIFT] | self.mask[(ge - 1) >> _MASK_SHIFT] | (ge - gs > (1 << _MASK_SHIFT))
+        gs, ge = gs[keep], ge[keep]
+        self.n_used += len(gs)
+        n = len(self.E) + 1
+        self.cnt_start += np.bincount(np.searchsorted(self.E, gs, side="right"), minlength=n)
+        self.cnt_end += np.bincount(np.searchsorted(self.E, ge, side="left"), minlength=n)
+
+    def result(self) -> np.ndarray:
+        before_start = np.cumsum(self.cnt_start)  # [j] = reads with start < E[j]
+        before_end = np.cumsum(self.cnt_end)  # [j] = reads with end <= E[j]
+        counts = before_start[self.edge_idx[:, 1:]] - before_end[self.edge_idx[:, :-1]]
+        return counts.astype(np.float32)
+
+
+def _sniff(path) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read(4)
+
+
+def _is_gzip(path) -> bool:
+    return _sniff(path)[:2] == b"\x1f\x8b"
+
+
+def _is_bam(path) -> bool:
+    if not _is_gzip(path):
+        return False
+    try:
+        with gzip.open(path, "rb") as fh:
+            return fh.read(4) == b"BAM\x01"
+    except OSError:
+        return False
+
+
+def _reads_command(path) -> list[str] | None:
+    """The command whose stdout is the reads as text (BED-like), or None to read the file directly."""
+    if _is_bam(path):
+        exe = shutil.which("bedtools")
+        return None if exe is None else [exe, "bamtobed", "-i", str(path)]
+    if _is_gzip(path):
+        # decompress on another core (pigz when present)
+        exe = shutil.which("pigz") or shutil.which("gzip")
+        return None if exe is None else [exe, "-dc", str(path)]
+    return None
+
+
+def _text_blocks(path) -> Iterator[bytes]:
+    """The reads file as text, in blocks of whole lines (about _BLOCK_BYTES each)."""
+    cmd = _reads_command(path)
+    proc = None
+    if cmd is not None:
+        # stderr to a file: a chatty tool must never block on a full pipe
+        errfile = tempfile.TemporaryFile()
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errfile, bufsize=1 << 20)
+        fh = proc.stdout
+    elif _is_bam(path):
+        yield from _bam_blocks_pysam(path)
+        return
+    elif _is_gzip(path):
+        fh = gzip.open(path, "rb")
+    else:
+        fh = open(path, "rb")
+    rest = b""
+    try:
+        while True:
+            data = fh.read(_BLOCK_BYTES)
+            if not data:
+                break
+            data = rest + data
+            cut = data.rfind(b"\n") + 1
+            if cut == 0:
+                rest = data
+                continue
+            rest = data[cut:]
+            yield data[:cut]
+        if rest.strip():
+            yield rest + b"\n"
+        if proc is not None:
+            code = proc.wait()
+            errfile.seek(0)
+            err = errfile.read().decode(errors="replace").strip()
+            if code != 0:
+                raise DeepChromeError(path, f"could not be read: `{' '.join(cmd)}` failed: {err[-500:]}",
+                                      "check that the file is complete (re-download it) and not corrupted")
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        fh.close()
+        if proc is not None:
+            errfile.close()
+
+
+def _bam_blocks_pysam(path) -> Iterator[bytes]:
+    """BAM as BED text via pysam (used only when bedtools is not installed; slower)."""
+    import pysam
+
+    lines = []
+    with pysam.AlignmentFile(str(path), "rb") as bam:
+        for r in bam.fetch(until_eof=True):
+            if r.is_unmapped or r.reference_end is None:
+                continue
+            lines.append(f"{r.reference_name}\t{r.reference_start}\t{r.reference_end}\n")
+            if len(lines) >= 1_000_000:
+                yield "".join(lines).encode()
+                lines = []
+    if lines:
+        yield "".join(lines).encode()
+
+
+def _rows(arr: np.ndarray, pos: np.ndarray, width: int) -> np.ndarray:
+    """``arr[pos + j]`` for j in range(width) as a [len(pos), width] uint8 array (one gather)."""
+    view = np.lib.stride_tricks.as_strided(arr, shape=(len(arr) - width + 1, width), strides=(1, 1))
+    return view[pos]
+
+
+_POW10 = 10 ** np.arange(9, -1, -1, dtype=np.int64)
+_PAD = 16
+_TAIL = 80
+
+
+class _Parser:
+    """Vectorised parser of BED-like text: columns 1-3 (chrom, start, end) of every line."""
+
+    def __init__(self, path, counter: _ReadCounter):
+        self.path, self.counter = path, counter
+        self.lines = 0
+        self.code_of_key: dict[int, int] = {}
+
+    def _bad(self, buf: bytes, line_starts: np.ndarray, line_ends: np.ndarray, i: int, problem: str):
+        text = buf[line_starts[i] - _PAD:line_ends[i] - _PAD].decode(errors="replace")
+        raise DeepChromeError(
+            self.path,
+            f"line {self.lines + i + 1} is malformed ({problem}): {text[:120]!r}",
+            "give a BED/tagAlign file with tab-separated chrom, start, end (integers) on every line",
+        )
+
+    def feed(self, block: bytes) -> None:
+        raw = block
+        # newlines in front (the first one ends an imaginary previous line), zeros behind so
+        # fixed-width gathers never run off the end
+        buf = np.frombuffer(b"\n" * _PAD + raw + b"\0" * _TAIL, dtype=np.uint8)
+        seps = np.flatnonzero((buf == 9) | (buf == 10))
+        is_nl = buf[seps] == 10
+        nl = np.flatnonzero(is_nl)  # index into seps of every newline
+        nl = nl[_PAD - 1:]  # the padding newlines are not lines; the last one starts line 1
+        first_sep = nl[:-1] + 1  # first separator of each line
+        ls = seps[nl[:-1]] + 1  # line starts (in buf)
+        le = seps[nl[1:]]  # line ends (the newline)
+        n_fields = nl[1:] - first_sep + 1  # separators in the line incl. its newline
+        nseps = len(seps)
+        f1 = seps[np.minimum(first_sep, nseps - 1)]
+        f2 = seps[np.minimum(first_sep + 1, nseps - 1)]
+        f3 = seps[np.minimum(first_sep + 2, nseps - 1)]
+        f3 = f3 - (buf[f3 - 1] == 13)  # CRLF on a 3-column line
+        skip = le == ls  # blank lines
+        # header lines (track / browser / #comment) are skipped
+        head = np.flatnonzero((buf[ls] == ord("#")) | (buf[ls] == ord("t")) | (buf[ls] == ord("b")))
+        for i in head:
+            line = raw[ls[i] - _PAD:ls[i] - _PAD + 8]
+            if line.startswith((b"#", b"track", b"browser")):
+                skip[i] = True
+        short = (n_fields < 3) & ~skip
+        if short.any():
+            self._bad(raw, ls, le, int(np.argmax(short)), "fewer than 3 tab-separated columns")
+        start, bad_s = self._ints(buf, f1 + 1, f2)
+        end, bad_e = self._ints(buf, f2 + 1, f3)
+        bad = (bad_s | bad_e) & ~skip
+        if bad.any():
+            self._bad(raw, ls, le, int(np.argmax(bad)), "start/end are not non-negative integers")
+        rev = (end < start) & ~skip
+        if rev.any():
+            self._bad(raw, ls, le, int(np.argmax(rev)), "end is before start")
+        code = self._chrom_codes(buf, ls, f1)
+        if skip.any():
+            code[skip] = -1
+        self.lines += len(ls)
+        self.counter.add(code, start, end)
+
+    @staticmethod
+    def _ints(buf: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Decimal integers in buf[a:b] per line (right-aligned gather of 10 digits) and a bad flag."""
+        length = b - a
+        digits = _rows(buf, b - 10, 10) - np.uint8(48)  # wraps for non-digits
+        valid = np.arange(10)[None, :] >= (10 - length)[:, None]
+        bad = (length < 1) | (length > 10) | ((digits > 9) & valid).any(axis=1)
+        digits = np.where(valid, digits, 0)
+        return digits @ _POW10, bad
+
+    def _chrom_codes(self, buf: np.ndarray, ls: np.ndarray, f1: np.ndarray) -> np.ndarray:
+        """Window chromosome index per line (-1: no window there), from the first column."""
+        length = f1 - ls
+        width = max(8, int(-(-int(length.max(initial=1)) // 8) * 8))
+        if width > 8 * 8:
+            i = int(np.argmax(length))
+            raise DeepChromeError(self.path, f"line {self.lines + i + 1}: chromosome name longer than 64 characters",
+                                  "give a BED/tagAlign file with chrom, start, end as its first 3 columns")
+        rows = _rows(buf, ls, width) if ls.size else np.zeros((0, width), np.uint8)
+        rows = np.where(np.arange(width)[None, :] < length[:, None], rows, 0)
+        words = np.ascontiguousarray(rows).view("<u8")  # [lines, width/8]
+        key = words[:, 0].copy()
+        for j in range(1, words.shape[1]):  # names over 8 characters: mix in the other words
+            key = key * np.uint64(0x9E3779B97F4A7C15) + words[:, j]
+        # chromosomes come in long runs in most files: look names up once per run
+        heads = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1]))) if len(key) else np.zeros(0, int)
+        uniq, inv = np.unique(key[heads], return_inverse=True)
+        codes = np.empty(len(uniq), dtype=np.int64)
+        first_head = np.zeros(len(uniq), dtype=np.int64)
+        first_head[inv[::-1]] = heads[::-1]
+        for u, h in enumerate(first_head.tolist()):
+            k = int(uniq[u])
+            if k not in self.code_of_key:
+                name = bytes(buf[ls[h]:f1[h]]).decode(errors="replace")
+                self.code_of_key[k] = self.counter.code(name)
+            codes[u] = self.code_of_key[k]
+        run_len = np.diff(np.concatenate((heads, [len(key)])))
+        return np.repeat(codes[inv], run_len)
+
+
+def read_features(path: str | os.PathLike, windows: pd.DataFrame, n_bins: int = 100,
+                  bin_size: int = 100) -> np.ndarray:
+    """Reads overlapping each bin: float32 ``[genes, n_bins]``, genome order, rows as ``windows``.
+
+    A read counts in a bin when they share >= 1 bp (half-open coordinates), exactly as
+    ``bedtools intersect -a bins.bed -b reads -c``: a read across a bin edge counts in both bins,
+    and overlapping windows of different genes are counted independently. Raw counts.
+
+    ``path``: tagAlign or BED (plain or gzip; columns chrom, start, end, ...) or BAM (converted by
+    ``bedtools bamtobed``; pysam when bedtools is missing). The file is streamed in blocks of
+    about 32 MB of text (memory does not grow with the number of reads); gzip is decompressed by
+    a ``gzip -dc`` (or ``pigz``) subprocess on another core. The file need not be sorted.
+    """
+    _check_exists(path)
+    chrom, start = _prepare_windows(windows, n_bins, bin_size)
+    if len(chrom) == 0:
+        return np.zeros((0, n_bins), dtype=np.float32)
+    counter = _ReadCounter(chrom, start, n_bins, bin_size)
+    parser = _Parser(path, counter)
+    name = Path(path).name
+    step = 0
+    for block in _text_blocks(path):
+        parser.feed(block)
+        step += 1
+        if step % 8 == 0:
+            log.info("%s: %.1f M lines read, %.2f M reads near windows", name, parser.lines / 1e6, counter.n_used / 1e6)
+    file_chroms = [c for c in counter.code_of]
+    matched = {counter.names[c] for c in counter.code_of.values() if c >= 0}
+    if not matched:
+        raise _no_common_chrom(path, counter.names, file_chroms)
+    _log_missing(path, chrom, matched)
+    log.info("%s: %d lines, %d reads on window chromosomes, %d near windows", name, parser.lines,
+             counter.n_reads, counter.n_used)
+    return counter.result()
+
+
+# --------------------------------------------------------------------------------------------
+# Orientation and dispatch
+
+
+def orient(features: np.ndarray, strands, bin_order: str) -> np.ndarray:
+    """Put bins in ``bin_order``: ``"genome"`` (as given; the paper setting) or ``"strand"``.
+
+    ``"strand"`` reverses the bins (last axis) of '-' genes so bin 0 is the most upstream; '+' and
+    '.' genes keep genome order. ``features``: ``[genes, bins]`` or ``[genes, marks, bins]``;
+    ``strands``: ``[genes]`` of '+', '-', '.'. Returns a new array of the same shape and dtype
+    (``"genome"`` returns ``features`` itself).
+    """
+    if bin_order == "genome":
+        return features
+    if bin_order != "strand":
+        raise DeepChromeError(None, f"unknown bin order {bin_order!r}", "use bin_order: genome or strand")
+    strands = np.asarray(strands).astype(str)
+    if len(strands) != features.shape[0]:
+        raise ValueError(f"{len(strands)} strands for {features.shape[0]} genes")
+    out = np.array(features, copy=True)
+    minus = strands == "-"
+    out[minus] = out[minus][..., ::-1]
+    return out
+
+
+def mark_features(path: str | os.PathLike, windows: pd.DataFrame, n_bins: int = 100,
+                  bin_size: int = 100) -> np.ndarray:
+    """Features of one mark from a bigWig (mean signal per bin) or reads file (reads per bin).
+
+    The file type is decided by content (bigWig magic number, BAM header) and name: ``.bw`` /
+    ``.bigwig`` must be bigWig; ``.tagAlign``, ``.bed`` (optionally ``.gz``) and ``.bam`` are reads.
+    Returns float32 ``[genes, n_bins]`` in genome order, rows as ``windows``.
+    """
+    p = _check_exists(path)
+    lower = p.name.lower()
+    if _is_bigwig(p):
+        return bigwig_features(p, windows, n_bins, bin_size)
+    if lower.endswith(BIGWIG_SUFFIXES):
+        _open_bigwig(p)  # raises with the reason
+    if lower.endswith(READS_SUFFIXES) or _is_bam(p):
+        return read_features(p, windows, n_bins, bin_size)
+    raise DeepChromeError(
+        path,
+        "unknown file type: neither a bigWig nor a reads file",
+        "give a bigWig (.bw/.bigwig) or reads as .tagAlign(.gz), .bed(.gz) or .bam",
+    )

@@ -1,0 +1,194 @@
+"""The workflow run by the real Snakemake CLI: lint, dry runs, the demo end to end, and bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from deepchrome import MARKS
+from deepchrome.dataset import load_features
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+CONFIGS = sorted(p.name for p in (ROOT / "config").glob("*.yaml"))
+
+
+def snakemake(*args: str, workdir: Path | None = None, timeout: int = 900) -> subprocess.CompletedProcess:
+    """Run the Snakemake CLI on this workflow (optionally in another working directory)."""
+    cmd = SNAKEMAKE + ["--snakefile", str(ROOT / "Snakefile"), "--cores", "2", "--workflow-profile", "none"]
+    if workdir is not None:
+        cmd += ["--directory", str(workdir)]
+    return subprocess.run(cmd + list(args), cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+
+
+def test_lint():
+    out = snakemake("--lint")
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_dry_run_every_config(config, tmp_path):
+    out = snakemake("-n", "--configfile", str(ROOT / "config" / config), workdir=tmp_path)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "train_cnn" in out.stdout
+
+
+# ---- the demo, end to end ----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    """Run the default (demo) workflow once, shortened through the config only."""
+    work = tmp_path_factory.mktemp("demo")
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    config["featuremaps"]["steps"] = 300
+    (work / "config.yaml").write_text(yaml.safe_dump(config))
+    out = snakemake("--configfile", str(work / "config.yaml"), workdir=work, timeout=1500)
+    assert out.returncode == 0, out.stdout[-5000:] + out.stderr[-5000:]
+    return work
+
+
+def test_contract_files(demo_run):
+    res = demo_run / "results"
+    cells = pd.read_csv(ROOT / "config" / "demo" / "cells.tsv", sep="\t")["cell"]
+    split = pd.read_csv(res / "split.tsv", sep="\t")
+    assert list(split.columns) == ["gene_id", "split"] and set(split["split"]) == {"train", "valid", "test"}
+    for cell in cells:
+        X, gene_id, marks = load_features(res / cell / "features.npz")
+        assert X.dtype == np.float32 and X.shape == (len(gene_id), 5, 100) and list(marks) == list(MARKS)
+        assert len(set(gene_id)) == len(gene_id) and (X >= 0).all() and X.sum() > 0
+        labels = pd.read_csv(res / cell / "labels.tsv", sep="\t")
+        assert list(labels.columns) == ["gene_id", "rpkm", "label"] and set(labels["label"]) == {0, 1}
+        for model in ("cnn", "svm", "rf", "logreg"):
+            metrics = json.loads((res / cell / model / "metrics.json").read_text())
+            for key in ("test_auc", "valid_auc", "test_aupr", "n_train", "n_valid", "n_test", "seconds", "device"):
+                assert key in metrics, (cell, model, key)
+            pred = pd.read_csv(res / cell / model / "predictions.tsv", sep="\t")
+            assert list(pred.columns) == ["gene_id", "split", "label", "score"]
+            assert len(pred) == metrics["n_train"] + metrics["n_valid"] + metrics["n_test"]
+            assert set(pred["split"]) == {"train", "valid", "test"}
+        history = pd.read_csv(res / cell / "cnn" / "history.tsv", sep="\t")
+        assert list(history.columns)[:3] == ["epoch", "loss", "valid_auc"]
+        import torch
+        state = torch.load(res / cell / "cnn" / "model.pt", weights_only=True)
+        assert sum(v.numel() for v in state.values()) == 644177
+        for cls in ("on", "off"):
+            fmap = np.load(res / cell / "cnn" / f"featuremap_{cls}.npy")
+            assert fmap.shape == (5, 100) and fmap.min() >= 0 and fmap.max() == pytest.approx(1)
+        assert (res / cell / "cnn" / "featuremap.png").stat().st_size > 10000
+    auc = pd.read_csv(res / "summary" / "auc.tsv", sep="\t")
+    assert {"cell", "model", "test_auc", "test_aupr", "valid_auc"} <= set(auc.columns)
+    assert len(auc) == 4 * len(cells)
+    for name in ("cnn_vs_baselines", "auc_by_model", "training_curves", "featuremaps"):
+        assert (res / "summary" / "figures" / f"{name}.png").stat().st_size > 10000
+    assert list((demo_run / "logs").rglob("*.log"))
+
+
+def test_demo_models_are_good_not_perfect(demo_run):
+    auc = pd.read_csv(demo_run / "results" / "summary" / "auc.tsv", sep="\t")
+    table = auc.pivot(index="cell", columns="model", values="test_auc")
+    for cell, row in table.iterrows():
+        assert 0.80 <= row["cnn"] <= 0.97, (cell, row.to_dict())
+        assert row["cnn"] >= row[["svm", "rf", "logreg"]].max() - 0.05, (cell, row.to_dict())
+
+
+def test_feature_maps_show_promoter_h3k4me3(demo_run):
+    for cell_dir in sorted((demo_run / "results").glob("cell*")):
+        on = np.load(cell_dir / "cnn" / "featuremap_on.npy")
+        off = np.load(cell_dir / "cnn" / "featuremap_off.npy")
+        k4 = MARKS.index("H3K4me3")
+        assert on[k4, 40:60].mean() > off[k4, 40:60].mean(), cell_dir.name
+
+
+def test_report(demo_run):
+    out = snakemake("--configfile", str(demo_run / "config.yaml"), "--report", "report.html", workdir=demo_run)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert (demo_run / "report.html").stat().st_size > 50000
+
+
+# ---- bad input -------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def small_data(tmp_path_factory):
+    """A small demo data set made directly by the generator (not through the workflow)."""
+    from deepchrome.demo import make_demo
+
+    data = tmp_path_factory.mktemp("data")
+    make_demo(data, n_genes=2000, seed=1)
+    return data
+
+
+def own_config(work: Path, data: Path, **changes) -> Path:
+    """A config over ``data`` (no demo block), with sheets written into ``work``; ``changes`` override keys."""
+    cells = changes.pop("cells_rows", ["cellA", "cellB", "cellC"])
+    pd.DataFrame({"cell": cells}).to_csv(work / "cells.tsv", sep="\t", index=False)
+    rows = [{"cell": c, "mark": m, "signal": str(data / f"{c}-{m}.bigwig")} for c in cells for m in MARKS]
+    samples = pd.DataFrame(rows)
+    for (cell, mark), path in changes.pop("files", {}).items():
+        samples.loc[(samples["cell"] == cell) & (samples["mark"] == mark), "signal"] = str(path)
+    samples.to_csv(work / "samples.tsv", sep="\t", index=False)
+    config = {"cells": str(work / "cells.tsv"), "samples": str(work / "samples.tsv"), "marks": list(MARKS),
+              "annotation": str(data / "genes.gtf.gz"), "chrom_sizes": str(data / "chrom.sizes"),
+              "expression": str(data / "rpkm.tsv.gz")}
+    config.update(changes)
+    path = work / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def fails_with(work, config, target, *messages):
+    out = snakemake("--configfile", str(config), target, workdir=work)
+    text = out.stdout + out.stderr
+    assert out.returncode != 0, text[-3000:]
+    for message in messages:
+        assert message in text, text[-3000:]
+    assert not (work / target).exists()
+    return text
+
+
+def test_schema_violation(tmp_path, small_data):
+    config = own_config(tmp_path, small_data, input="bam")
+    fails_with(tmp_path, config, "results/split.tsv", str(config), "breaks the schema", "Fix:")
+
+
+def test_cell_name_with_path_separator(tmp_path, small_data):
+    config = own_config(tmp_path, small_data, cells_rows=["cellA", "../cellB"])
+    fails_with(tmp_path, config, "results/split.tsv", str(tmp_path / "cells.tsv"), "Fix:")
+
+
+def test_missing_mark_file(tmp_path, small_data):
+    missing = tmp_path / "nowhere" / "cellA-H3K4me3.bigwig"
+    config = own_config(tmp_path, small_data, files={("cellA", "H3K4me3"): missing})
+    fails_with(tmp_path, config, "results/cellA/features.npz", str(missing), "does not exist", "Fix:")
+
+
+def test_bigwig_that_is_not_a_bigwig(tmp_path, small_data):
+    fake = tmp_path / "fake.bigwig"
+    fake.write_text("chr1\t0\t100\t1.0\n")
+    config = own_config(tmp_path, small_data, files={("cellB", "H3K27me3"): fake})
+    fails_with(tmp_path, config, "results/cellB/features.npz", str(fake), "Fix:")
+
+
+def test_annotation_without_common_chromosome(tmp_path, small_data):
+    import gzip
+
+    gtf = tmp_path / "other.gtf"
+    with gzip.open(small_data / "genes.gtf.gz", "rt") as src:
+        gtf.write_text(src.read().replace("chr", "scaffold"))
+    config = own_config(tmp_path, small_data, annotation=str(gtf))
+    fails_with(tmp_path, config, "results/genes/windows.tsv", str(gtf), "no chromosome", "Fix:")
+
+
+def test_empty_rpkm_column(tmp_path, small_data):
+    table = pd.read_csv(small_data / "rpkm.tsv.gz", sep="\t")
+    table["cellC"] = np.nan
+    table.to_csv(tmp_path / "rpkm.tsv", sep="\t", index=False)
+    config = own_config(tmp_path, small_data, expression=str(tmp_path / "rpkm.tsv"))
+    fails_with(tmp_path, config, "results/cellC/labels.tsv", str(tmp_path / "rpkm.tsv"), "no value", "Fix:")
