@@ -4,22 +4,36 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-configfile: "config/config.yaml"
+# The demo config is the default; a --configfile replaces it rather than being merged over it.
+if not workflow.config_settings.configfiles:
+
+    configfile: "config/config.yaml"
 
 
 include: "rules/common.smk"
-include: "rules/demo.smk"
 include: "rules/fetch.smk"
-include: "rules/annotation.smk"
-include: "rules/features.smk"
-include: "rules/labels.smk"
-include: "rules/split.smk"
+
+
+if PROCESSED:
+
+    include: "rules/processed.smk"
+
+else:
+
+    include: "rules/demo.smk"
+    include: "rules/annotation.smk"
+    include: "rules/features.smk"
+    include: "rules/labels.smk"
+    include: "rules/split.smk"
+
+
 include: "rules/models.smk"
 include: "rules/featuremaps.smk"
 include: "rules/summary.smk"
+include: "rules/export.smk"
 
 
 rule all:
     default_target: True
     input:
-        all_outputs(),
+        all_outputs,

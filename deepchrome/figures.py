@@ -84,9 +84,6 @@ def _style() -> Iterator[None]:
 def _save(fig: Figure, path: str | os.PathLike) -> None:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=DPI, bbox_inches="tight", facecolor="white")
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; figures are meant to be shared
 
 
 def _ordered_models(models: Sequence[str]) -> list[str]:
@@ -156,6 +153,10 @@ def _label_points(ax, xs, ys, labels, lims: tuple[float, float], ax_inches: floa
                     ha="left" if dx > 0 else "right", va="bottom", annotation_clip=True)
 
 
+def _n_cells(n: int) -> str:
+    return f"{n} cell{'' if n == 1 else 's'}"
+
+
 def _auc_axes(ax, lo: float, hi: float) -> None:
     ax.set_xlim(lo, hi)
     ax.set_ylim(lo, hi)
@@ -223,8 +224,8 @@ def plot_cnn_vs_baselines(table: pd.DataFrame, path: str | os.PathLike) -> None:
             ax.set_xlabel(f"{model_label(base)} test AUC")
             ax.set_ylabel("CNN test AUC")
             ax.yaxis.set_tick_params(labelleft=True)
-            ax.set_title(f"CNN vs {model_label(base)}\nCNN higher in {above} of {len(pair)} cells")
-        fig.suptitle(f"Per-cell test ROC AUC: CNN against each baseline ({n_cells} cells)", fontweight="bold")
+            ax.set_title(f"CNN vs {model_label(base)}\nCNN higher in {above} of {_n_cells(len(pair))}")
+        fig.suptitle(f"Per-cell test ROC AUC: CNN against each baseline ({_n_cells(n_cells)})", fontweight="bold")
         _save(fig, path)
 
 
@@ -464,7 +465,9 @@ def plot_featuremaps_grid(maps: Mapping[str, tuple[np.ndarray, np.ndarray]], mar
                     t.set_ha("right")
                     t.set_rotation_mode("anchor")
                 ax.tick_params(axis="y", labelsize=label_size, labelrotation=0)
-            fig.suptitle(f"Feature pattern maps: per-mark mean over the 10 kb window ({n} cells)",
+            window_kb = next(iter(checked.values()))[0].shape[1] * BIN_SIZE / 1000
+            fig.suptitle(f"Feature pattern maps: per-mark mean over the {window_kb:g} kb window around the TSS "
+                         f"({n} cells)",
                          fontweight="bold")
         _save(fig, path)
 
@@ -512,7 +515,7 @@ def plot_published(table: pd.DataFrame, path: str | os.PathLike) -> None:
         ypos = np.arange(len(srt))
         ax_d.axvspan(-0.005, 0.005, color="#CCCCCC", alpha=0.5, lw=0, zorder=0)
         ax_d.barh(ypos, srt["diff"], color=np.where(srt["diff"] >= 0, HIGHER_COLOR, LOWER_COLOR),
-                  height=0.7 if n > 5 else 0.5, zorder=2)
+                  height=0.7 if n > 5 else 0.4, zorder=2)
         ax_d.axvline(0, color="black", lw=0.9, zorder=3)
         ax_d.set_yticks(ypos)
         ax_d.set_yticklabels(srt["cell"], fontsize=8 if n <= 30 else 6.5)
@@ -523,7 +526,7 @@ def plot_published(table: pd.DataFrame, path: str | os.PathLike) -> None:
         ax_d.set_xlabel("Reproduced \u2212 published test AUC")
         ax_d.set_ylabel("Cell type")
         ax_d.set_title(f"Per-cell difference, mean {_signed(pair['diff'].mean())}\n"
-                       f"reproduced higher in {higher} of {n} cells")
+                       f"reproduced higher in {higher} of {_n_cells(n)}")
         fig.legend(handles=[Patch(color=HIGHER_COLOR, label="reproduced higher"),
                              Patch(color=LOWER_COLOR, label="reproduced lower"),
                              Patch(color="#CCCCCC", label="within rounding (±0.005)")],

@@ -21,9 +21,11 @@ import gzip
 import itertools
 import logging
 import os
+import queue
 import shutil
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 from typing import Iterator
 
@@ -356,16 +358,23 @@ class _ReadCounter:
     def add(self, code: np.ndarray, rs: np.ndarray, re: np.ndarray) -> None:
         """Count reads ``[rs, re)`` on window chromosomes ``code`` (-1 entries are ignored)."""
         self.n_reads += len(code)
-        ok = code >= 0
-        if not ok.all():
+        if len(code) and code.min() < 0:
+            ok = code >= 0
             code, rs, re = code[ok], rs[ok], re[ok]
         if len(code) == 0:
             return
-        gs = self._to_global(code, rs)
-        ge = self._to_global(code, re)
-        # a read that touches no window cancels out of both counts: drop it before the searches
-        keep = self.mask[gs >> _MASK_SHIFT] | self.mask[(ge - 1) >> _MASK_SHIFT] | (ge - gs > (1 << _MASK_SHIFT))
-        gs, ge = gs[keep], ge[keep]
+        # A read that touches no window cancels out of both counts: drop it before the searches.
+        # The test uses unclipped global coordinates: a read of <= 1 mask block touching a window
+        # has an end in a block of that window.
+        base = self.off[code] - (self.lo[code] - 1)
+        gs, ge = rs + base, re + base
+        last = len(self.mask) - 1
+        keep = (self.mask[np.clip(gs >> _MASK_SHIFT, 0, last)] | self.mask[np.clip((ge - 1) >> _MASK_SHIFT, 0, last)]
+                | (re - rs > (1 << _MASK_SHIFT)))
+        code, gs, ge = code[keep], gs[keep], ge[keep]
+        # clip to just outside the chromosome's windows (keeps every read/edge relation)
+        gmin, gmax = self.off[code], self.off[code] + (self.hi[code] - self.lo[code] + 2)
+        gs, ge = np.clip(gs, gmin, gmax), np.clip(ge, gmin, gmax)
         self.n_used += len(gs)
         n = len(self.E) + 1
         self.cnt_start += np.bincount(np.searchsorted(self.E, gs, side="right"), minlength=n)
@@ -410,9 +419,13 @@ def _reads_command(path) -> list[str] | None:
 
 
 def _text_blocks(path) -> Iterator[bytes]:
-    """The reads file as text, in blocks of whole lines (about _BLOCK_BYTES each)."""
+    """The reads file as text, in blocks of whole lines (about _BLOCK_BYTES each).
+
+    A background thread reads (and, through a gzip/bedtools subprocess or zlib, decompresses)
+    the next blocks while the caller parses the current one: the two use different cores.
+    """
     cmd = _reads_command(path)
-    proc = None
+    proc = errfile = None
     if cmd is not None:
         # stderr to a file: a chatty tool must never block on a full pipe
         errfile = tempfile.TemporaryFile()
@@ -425,13 +438,31 @@ def _text_blocks(path) -> Iterator[bytes]:
         fh = gzip.open(path, "rb")
     else:
         fh = open(path, "rb")
+    blocks: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def reader():
+        try:
+            while not stop.is_set():
+                data = fh.read(_BLOCK_BYTES)
+                blocks.put(data)
+                if not data:
+                    return
+        except BaseException as err:  # handed to the consumer
+            blocks.put(err)
+
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
     rest = b""
     try:
         while True:
-            data = fh.read(_BLOCK_BYTES)
+            data = blocks.get()
+            if isinstance(data, BaseException):
+                raise DeepChromeError(path, f"could not be read ({data})",
+                                      "check that the file is complete (re-download it) and not corrupted")
             if not data:
                 break
-            data = rest + data
+            data = rest + data if rest else data
             cut = data.rfind(b"\n") + 1
             if cut == 0:
                 rest = data
@@ -448,12 +479,19 @@ def _text_blocks(path) -> Iterator[bytes]:
                 raise DeepChromeError(path, f"could not be read: `{' '.join(cmd)}` failed: {err[-500:]}",
                                       "check that the file is complete (re-download it) and not corrupted")
     finally:
+        stop.set()
         if proc is not None and proc.poll() is None:
             proc.kill()
-            proc.wait()
-        fh.close()
+        while thread.is_alive():  # unblock the reader if it waits on a full queue
+            try:
+                blocks.get_nowait()
+            except queue.Empty:
+                pass
+            thread.join(0.05)
         if proc is not None:
+            proc.wait()
             errfile.close()
+        fh.close()
 
 
 def _bam_blocks_pysam(path) -> Iterator[bytes]:
@@ -473,15 +511,36 @@ def _bam_blocks_pysam(path) -> Iterator[bytes]:
         yield "".join(lines).encode()
 
 
-def _rows(arr: np.ndarray, pos: np.ndarray, width: int) -> np.ndarray:
-    """``arr[pos + j]`` for j in range(width) as a [len(pos), width] uint8 array (one gather)."""
-    view = np.lib.stride_tricks.as_strided(arr, shape=(len(arr) - width + 1, width), strides=(1, 1))
-    return view[pos]
+_PAD = 16  # newlines in front of a block: 8-byte loads may start up to 16 bytes before a field
+_TAIL = 80  # zero bytes behind a block: 8-byte loads of names up to 64 characters
+_U64 = np.uint64
+_ZEROS = _U64(0x3030303030303030)  # eight ASCII '0'
+_HIGH_NIBBLES = _U64(0xF0F0F0F0F0F0F0F0)
+_SIXES = _U64(0x0606060606060606)
+# [k]: the top k bytes of a word (a right-aligned field of k characters)
+_TOP = np.array([0] + [((1 << 64) - 1) ^ ((1 << (8 * (8 - k))) - 1) for k in range(1, 9)], dtype=np.uint64)
+# [k]: the low k bytes of a word (a left-aligned field of k characters)
+_LOW = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
 
 
-_POW10 = 10 ** np.arange(9, -1, -1, dtype=np.int64)
-_PAD = 16
-_TAIL = 80
+def _words(buf: np.ndarray) -> np.ndarray:
+    """Unaligned little-endian uint64 view: element i holds bytes ``buf[i:i+8]``."""
+    return np.ndarray((len(buf) - 7,), dtype="<u8", buffer=buf, strides=(1,))
+
+
+def _digits8(word: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Value of the last ``n`` (0..8) characters of each word as decimal digits, and a bad flag.
+
+    SWAR: the other bytes become '0', then pairs, quads and octets of digits are combined with
+    three multiply-shift-mask steps on all eight bytes at once.
+    """
+    keep = _TOP[n]
+    t = ((word & keep) | (_ZEROS & ~keep)) ^ _ZEROS  # bytes now 0..9 when they were digits
+    bad = ((t & _HIGH_NIBBLES) != 0) | (((t + _SIXES) & _HIGH_NIBBLES) != 0)
+    t = (t * _U64(10) + (t >> _U64(8))) & _U64(0x00FF00FF00FF00FF)
+    t = (t * _U64(100) + (t >> _U64(16))) & _U64(0x0000FFFF0000FFFF)
+    t = (t * _U64(10000) + (t >> _U64(32))) & _U64(0x00000000FFFFFFFF)
+    return t.astype(np.int64), bad
 
 
 class _Parser:
@@ -492,94 +551,90 @@ class _Parser:
         self.lines = 0
         self.code_of_key: dict[int, int] = {}
 
-    def _bad(self, buf: bytes, line_starts: np.ndarray, line_ends: np.ndarray, i: int, problem: str):
-        text = buf[line_starts[i] - _PAD:line_ends[i] - _PAD].decode(errors="replace")
+    def _bad(self, raw: bytes, ls: np.ndarray, le: np.ndarray, i: int, problem: str):
+        text = raw[ls[i] - _PAD:le[i] - _PAD].decode(errors="replace")
         raise DeepChromeError(
             self.path,
             f"line {self.lines + i + 1} is malformed ({problem}): {text[:120]!r}",
             "give a BED/tagAlign file with tab-separated chrom, start, end (integers) on every line",
         )
 
-    def feed(self, block: bytes) -> None:
-        raw = block
-        # newlines in front (the first one ends an imaginary previous line), zeros behind so
-        # fixed-width gathers never run off the end
+    def feed(self, raw: bytes) -> None:
+        """Parse one block of whole lines and pass its reads to the counter."""
+        # newlines in front (the last one ends an imaginary previous line), zeros behind, so
+        # fixed-width loads never run off either end
         buf = np.frombuffer(b"\n" * _PAD + raw + b"\0" * _TAIL, dtype=np.uint8)
-        seps = np.flatnonzero((buf == 9) | (buf == 10))
-        is_nl = buf[seps] == 10
-        nl = np.flatnonzero(is_nl)  # index into seps of every newline
-        nl = nl[_PAD - 1:]  # the padding newlines are not lines; the last one starts line 1
-        first_sep = nl[:-1] + 1  # first separator of each line
+        words = _words(buf)
+        seps = np.flatnonzero(buf[:_PAD + len(raw)] <= 10)  # tabs and newlines (no other byte <= 10 in text)
+        nl = np.flatnonzero(buf[seps] == 10)[_PAD - 1:]  # into seps; the last padding newline starts line 1
+        first = nl[:-1] + 1  # first separator of each line
         ls = seps[nl[:-1]] + 1  # line starts (in buf)
-        le = seps[nl[1:]]  # line ends (the newline)
-        n_fields = nl[1:] - first_sep + 1  # separators in the line incl. its newline
-        nseps = len(seps)
-        f1 = seps[np.minimum(first_sep, nseps - 1)]
-        f2 = seps[np.minimum(first_sep + 1, nseps - 1)]
-        f3 = seps[np.minimum(first_sep + 2, nseps - 1)]
-        f3 = f3 - (buf[f3 - 1] == 13)  # CRLF on a 3-column line
+        le = seps[nl[1:]]  # line ends (their newline)
+        n_fields = nl[1:] - nl[:-1]
+        last = len(seps) - 1
+        f1 = seps[first]
+        f2 = seps[np.minimum(first + 1, last)]
+        f3 = seps[np.minimum(first + 2, last)]
+        f3 = f3 - (buf[f3 - 1] == 13)  # CRLF ending a 3-column line
         skip = le == ls  # blank lines
         # header lines (track / browser / #comment) are skipped
-        head = np.flatnonzero((buf[ls] == ord("#")) | (buf[ls] == ord("t")) | (buf[ls] == ord("b")))
-        for i in head:
-            line = raw[ls[i] - _PAD:ls[i] - _PAD + 8]
-            if line.startswith((b"#", b"track", b"browser")):
+        for i in np.flatnonzero((buf[ls] == 35) | (buf[ls] == 116) | (buf[ls] == 98)).tolist():
+            if raw[ls[i] - _PAD:ls[i] - _PAD + 8].startswith((b"#", b"track", b"browser")):
                 skip[i] = True
         short = (n_fields < 3) & ~skip
         if short.any():
             self._bad(raw, ls, le, int(np.argmax(short)), "fewer than 3 tab-separated columns")
-        start, bad_s = self._ints(buf, f1 + 1, f2)
-        end, bad_e = self._ints(buf, f2 + 1, f3)
+        start, bad_s = self._ints(words, f1 + 1, f2)
+        end, bad_e = self._ints(words, f2 + 1, f3)
         bad = (bad_s | bad_e) & ~skip
         if bad.any():
             self._bad(raw, ls, le, int(np.argmax(bad)), "start/end are not non-negative integers")
         rev = (end < start) & ~skip
         if rev.any():
             self._bad(raw, ls, le, int(np.argmax(rev)), "end is before start")
-        code = self._chrom_codes(buf, ls, f1)
+        code = self._chrom_codes(buf, words, ls, f1)
         if skip.any():
             code[skip] = -1
         self.lines += len(ls)
         self.counter.add(code, start, end)
 
     @staticmethod
-    def _ints(buf: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Decimal integers in buf[a:b] per line (right-aligned gather of 10 digits) and a bad flag."""
+    def _ints(words: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Decimal integers in ``buf[a:b]`` per line (up to 16 digits) and a bad flag."""
         length = b - a
-        digits = _rows(buf, b - 10, 10) - np.uint8(48)  # wraps for non-digits
-        valid = np.arange(10)[None, :] >= (10 - length)[:, None]
-        bad = (length < 1) | (length > 10) | ((digits > 9) & valid).any(axis=1)
-        digits = np.where(valid, digits, 0)
-        return digits @ _POW10, bad
+        n_low = np.clip(length, 0, 8)
+        n_high = np.clip(length - 8, 0, 8)
+        low, bad_low = _digits8(words[b - 8], n_low)
+        high, bad_high = _digits8(words[b - 16], n_high)
+        bad = bad_low | bad_high | (length < 1) | (length > 16)
+        return high * 100_000_000 + low, bad
 
-    def _chrom_codes(self, buf: np.ndarray, ls: np.ndarray, f1: np.ndarray) -> np.ndarray:
+    def _chrom_codes(self, buf: np.ndarray, words: np.ndarray, ls: np.ndarray, f1: np.ndarray) -> np.ndarray:
         """Window chromosome index per line (-1: no window there), from the first column."""
         length = f1 - ls
-        width = max(8, int(-(-int(length.max(initial=1)) // 8) * 8))
-        if width > 8 * 8:
+        n_words = -(-int(length.max(initial=1)) // 8)
+        if n_words > 8:
             i = int(np.argmax(length))
             raise DeepChromeError(self.path, f"line {self.lines + i + 1}: chromosome name longer than 64 characters",
                                   "give a BED/tagAlign file with chrom, start, end as its first 3 columns")
-        rows = _rows(buf, ls, width) if ls.size else np.zeros((0, width), np.uint8)
-        rows = np.where(np.arange(width)[None, :] < length[:, None], rows, 0)
-        words = np.ascontiguousarray(rows).view("<u8")  # [lines, width/8]
-        key = words[:, 0].copy()
-        for j in range(1, words.shape[1]):  # names over 8 characters: mix in the other words
-            key = key * np.uint64(0x9E3779B97F4A7C15) + words[:, j]
+        key = words[ls] & _LOW[np.clip(length, 0, 8)]  # names up to 8 characters: the key is the name
+        for j in range(1, n_words):  # longer names: mix in the following words
+            key = key * _U64(0x9E3779B97F4A7C15) + (words[ls + 8 * j] & _LOW[np.clip(length - 8 * j, 0, 8)])
+        if len(key) == 0:
+            return np.zeros(0, dtype=np.int64)
         # chromosomes come in long runs in most files: look names up once per run
-        heads = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1]))) if len(key) else np.zeros(0, int)
+        heads = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
         uniq, inv = np.unique(key[heads], return_inverse=True)
-        codes = np.empty(len(uniq), dtype=np.int64)
         first_head = np.zeros(len(uniq), dtype=np.int64)
         first_head[inv[::-1]] = heads[::-1]
+        codes = np.empty(len(uniq), dtype=np.int64)
         for u, h in enumerate(first_head.tolist()):
             k = int(uniq[u])
             if k not in self.code_of_key:
                 name = bytes(buf[ls[h]:f1[h]]).decode(errors="replace")
                 self.code_of_key[k] = self.counter.code(name)
             codes[u] = self.code_of_key[k]
-        run_len = np.diff(np.concatenate((heads, [len(key)])))
-        return np.repeat(codes[inv], run_len)
+        return np.repeat(codes[inv], np.diff(np.append(heads, len(key))))
 
 
 def read_features(path: str | os.PathLike, windows: pd.DataFrame, n_bins: int = 100,

@@ -5,9 +5,9 @@ import pandas as pd
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
+from deepchrome.dataset import find_published_cells
+from deepchrome.errors import DeepChromeError
 from deepchrome.fetch import download_path, is_url
-
-MODELS = ["cnn"] + list(config.get("baselines", {}).get("models", ["svm", "rf", "logreg"]))
 
 
 def config_error(where, problem, fix):
@@ -27,6 +27,14 @@ except WorkflowError as err:
         "correct the key named above (schemas/config.schema.yaml lists every key, its type and default)",
     )
 
+# Two modes: raw files (signal or reads, annotation, expression) or the published processed features.
+PROCESSED = "processed" in config
+MARKS = list(config["marks"])
+MODELS = ["cnn"] + list(config["baselines"]["models"])
+DOWNLOADS = {}  # local path under resources/downloads -> URL
+DEMO_DIR = "resources/demo"
+CELL_PATTERN = "[A-Za-z0-9][A-Za-z0-9_.-]*"
+
 
 def sheet_path(path):
     """A sheet path as given, or relative to the workflow when run with --directory elsewhere."""
@@ -37,9 +45,11 @@ def sheet_path(path):
 
 
 def read_sheet(key, schema):
+    if key not in config:
+        raise config_error(config_files(), f"no '{key}' given", f"set '{key}' to a TSV file")
     path = sheet_path(config[key])
     if not Path(path).exists():
-        raise config_error(config_files(), f"the {key} sheet {path} does not exist", f"set '{key}' to a TSV file")
+        raise config_error(config_files(), f"the {key} {path} does not exist", f"set '{key}' to a TSV file")
     sheet = pd.read_csv(path, sep="\t", dtype=str, comment="#").dropna(how="all")
     if "published_auc" in sheet:
         sheet["published_auc"] = pd.to_numeric(sheet["published_auc"])
@@ -50,36 +60,62 @@ def read_sheet(key, schema):
     return sheet, path
 
 
-CELL_SHEET, CELL_SHEET_PATH = read_sheet("cells", "../schemas/cells.schema.yaml")
-SAMPLE_SHEET, SAMPLE_SHEET_PATH = read_sheet("samples", "../schemas/samples.schema.yaml")
-if CELL_SHEET["cell"].duplicated().any():
-    raise config_error(CELL_SHEET_PATH, "a cell is listed twice", "list each cell once")
-CELLS = list(CELL_SHEET["cell"])
-MARKS = list(config["marks"])
-DEMO_DIR = "resources/demo"
+def chosen_cells(available, where):
+    """The cells of ``available`` that --config cells=... keeps (all when unset)."""
+    wanted = config.get("cells")
+    if not wanted:
+        return list(available)
+    wanted = wanted.split(",") if isinstance(wanted, str) else list(wanted)
+    unknown = [c for c in wanted if c not in available]
+    if unknown:
+        raise config_error(where, f"cells not found: {', '.join(unknown)}", f"choose among {', '.join(available)}")
+    return [c for c in available if c in wanted]
 
 
-def demo_files():
-    """Everything the demo generator writes (empty without a `demo:` block)."""
-    if "demo" not in config:
-        return []
-    data = [f"{DEMO_DIR}/{c}-{m}.{ext}" for c in CELLS for m in MARKS for ext in ("bigwig", "tagAlign.gz")]
-    return [f"{DEMO_DIR}/chrom.sizes", f"{DEMO_DIR}/genes.gtf.gz", f"{DEMO_DIR}/rpkm.tsv.gz"] + data
-
-
-DEMO_FILES = set(demo_files())
-DOWNLOADS = {}  # local path under resources/downloads -> URL
-
-
-def source(value, where):
+def source(value, where, produced=()):
     """The local file behind a config or sheet entry: a download target for URLs, else the path."""
     if is_url(value):
         local = download_path(value)
         DOWNLOADS[local] = value
         return local
-    if value not in DEMO_FILES and not Path(value).exists():
+    if value not in produced and not Path(value).exists():
         raise config_error(where, f"the file {value} does not exist", "correct the path (relative paths start at the working directory) or give a URL")
     return value
+
+
+if PROCESSED:
+    if not config["processed"]:
+        raise config_error(
+            config_files(),
+            "no processed data given",
+            "set it on the command line: --config processed=<folder of <EID>/classification/*.csv, data.tar.gz, or its URL>",
+        )
+    PROCESSED_SOURCE = source(config["processed"], f"{config_files()} (processed)")
+    PROCESSED_IS_DIR = Path(PROCESSED_SOURCE).is_dir()
+    if PROCESSED_IS_DIR:
+        try:
+            PROCESSED_FILES = find_published_cells(PROCESSED_SOURCE)
+        except DeepChromeError as err:
+            raise WorkflowError(str(err))
+    CELL_SHEET = read_sheet("cell_sheet", "../schemas/cells.schema.yaml")[0] if "cell_sheet" in config else pd.DataFrame({"cell": []})
+    DEMO_FILES = set()
+else:
+    CELL_SHEET, CELL_SHEET_PATH = read_sheet("cell_sheet", "../schemas/cells.schema.yaml")
+    SAMPLE_SHEET, SAMPLE_SHEET_PATH = read_sheet("sample_sheet", "../schemas/samples.schema.yaml")
+    if CELL_SHEET["cell"].duplicated().any():
+        raise config_error(CELL_SHEET_PATH, "a cell is listed twice", "list each cell once")
+    CELLS = chosen_cells(list(CELL_SHEET["cell"]), CELL_SHEET_PATH)
+
+
+def demo_files():
+    """Everything the demo generator writes (empty without a `demo:` block)."""
+    if "demo" not in config or PROCESSED:
+        return []
+    data = [f"{DEMO_DIR}/{c}-{m}.{ext}" for c in CELL_SHEET["cell"] for m in MARKS for ext in ("bigwig", "tagAlign.gz")]
+    return [f"{DEMO_DIR}/chrom.sizes", f"{DEMO_DIR}/genes.gtf.gz", f"{DEMO_DIR}/rpkm.tsv.gz"] + data
+
+
+DEMO_FILES = set(demo_files())
 
 
 def sample_table():
@@ -97,25 +133,65 @@ def sample_table():
                     f"cell {cell}, mark {mark}: {'no' if row.empty else 'no single'} row with a '{column}' file",
                     f"give exactly one row per cell and mark with its {column} file",
                 )
-            files[cell, mark] = source(row[column].iloc[0], f"{SAMPLE_SHEET_PATH} (cell {cell}, mark {mark})")
+            files[cell, mark] = source(row[column].iloc[0], f"{SAMPLE_SHEET_PATH} (cell {cell}, mark {mark})", DEMO_FILES)
     return files
 
 
-SAMPLE_FILES = sample_table()
-ANNOTATION = source(config["annotation"], f"{config_files()} (annotation)")
-CHROM_SIZES = source(config["chrom_sizes"], f"{config_files()} (chrom_sizes)")
-EXPRESSION = source(config["expression"], f"{config_files()} (expression)")
+if not PROCESSED:
+    SAMPLE_FILES = sample_table()
+    for key in ("annotation", "chrom_sizes", "expression"):
+        if key not in config:
+            raise config_error(config_files(), f"no '{key}' given", f"set '{key}' to a path or URL")
+    ANNOTATION = source(config["annotation"], f"{config_files()} (annotation)", DEMO_FILES)
+    CHROM_SIZES = source(config["chrom_sizes"], f"{config_files()} (chrom_sizes)", DEMO_FILES)
+    EXPRESSION = source(config["expression"], f"{config_files()} (expression)", DEMO_FILES)
+elif PROCESSED_IS_DIR:
+    CELLS = chosen_cells(list(PROCESSED_FILES), PROCESSED_SOURCE)
 
 
 wildcard_constraints:
-    cell="|".join(map(re.escape, CELLS)),
+    cell="|".join(map(re.escape, CELLS)) if not PROCESSED or PROCESSED_IS_DIR else CELL_PATTERN,
     mark="|".join(map(re.escape, MARKS)),
     model="|".join(map(re.escape, MODELS)),
     baseline="svm|rf|logreg",
 
 
+# ---- input functions ----------------------------------------------------------------------------
+
+
+def processed_files():
+    """{cell: {split: csv}} of the processed data, after unpacking an archive (a checkpoint) if needed."""
+    if PROCESSED_IS_DIR:
+        return PROCESSED_FILES
+    return find_published_cells(checkpoints.unpack_processed.get().output[0])
+
+
+def cells():
+    """The cells of this run (in processed mode from an archive, known once it is unpacked)."""
+    if PROCESSED and not PROCESSED_IS_DIR:
+        return chosen_cells(list(processed_files()), PROCESSED_SOURCE)
+    return CELLS
+
+
+def processed_cell_files(wildcards):
+    return processed_files()[wildcards.cell]
+
+
 def mark_file(wildcards):
     return SAMPLE_FILES[wildcards.cell, wildcards.mark]
+
+
+def split_file(wildcards):
+    """Raw mode: one split for all cells; processed mode: each cell keeps its files' own split."""
+    return f"results/{wildcards.cell}/split.tsv" if PROCESSED else "results/split.tsv"
+
+
+def windows_file(wildcards):
+    return [] if PROCESSED else "results/genes/windows.tsv"
+
+
+def bin_order():
+    return "genome" if PROCESSED else config["windows"]["bin_order"]
 
 
 def cell_expression_column(wildcards):
@@ -132,22 +208,15 @@ def download_checksum(wildcards):
     return config["checksums"].get(download_url(wildcards))
 
 
+def cell_table():
+    """The cell sheet's rows for this run's cells (cells missing from the sheet get a bare row)."""
+    sheet = CELL_SHEET.set_index("cell")
+    return sheet.reindex(cells()).reset_index().rename(columns={"index": "cell"})
+
+
 def has_published_auc():
-    return "published_auc" in CELL_SHEET and CELL_SHEET["published_auc"].notna().any()
-
-
-def summary_figures():
-    names = ["cnn_vs_baselines", "auc_by_model", "training_curves", "featuremaps"]
-    if has_published_auc():
-        names.append("published")
-    return [f"results/summary/figures/{n}.png" for n in names]
-
-
-def all_outputs():
-    per_cell = expand(
-        "results/{cell}/{model}/metrics.json", cell=CELLS, model=MODELS
-    ) + expand("results/{cell}/cnn/featuremap.png", cell=CELLS)
-    return per_cell + ["results/summary/auc.tsv"] + summary_figures()
+    table = cell_table()
+    return "published_auc" in table and table["published_auc"].notna().any()
 
 
 def cnn_transform():
@@ -155,3 +224,36 @@ def cnn_transform():
     from deepchrome.train import resolve_params
 
     return resolve_params(config["cnn"]["preset"], config["cnn"]["params"])["transform"]
+
+
+def per_cell(pattern, **wildcards):
+    """Input function: ``pattern`` expanded over this run's cells (and any other wildcards)."""
+
+    def inputs(_):
+        return expand(pattern, cell=cells(), **wildcards)
+
+    return inputs
+
+
+def all_outputs(_):
+    figures = ["cnn_vs_baselines", "auc_by_model", "training_curves", "featuremaps"]
+    if has_published_auc():
+        figures.append("published")
+    return (
+        expand("results/{cell}/{model}/metrics.json", cell=cells(), model=MODELS)
+        + expand("results/{cell}/cnn/featuremap.png", cell=cells())
+        + ["results/summary/auc.tsv"]
+        + [f"results/summary/figures/{f}.png" for f in figures]
+    )
+
+
+def cell_sheet_rows(wildcards):
+    return cell_table().to_dict("list")
+
+
+def run_cells(wildcards):
+    return cells()
+
+
+def metric_pairs(wildcards):
+    return [[c, m] for c in cells() for m in MODELS]

@@ -4,7 +4,7 @@ if "demo" in config:
         output:
             sorted(DEMO_FILES),
         params:
-            cells=CELLS,
+            cells=list(CELL_SHEET["cell"]),
             marks=MARKS,
             seed=config["demo"]["seed"],
             genes=config["demo"]["genes"],

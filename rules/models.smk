@@ -2,7 +2,7 @@ rule train_cnn:
     input:
         features="results/{cell}/features.npz",
         labels="results/{cell}/labels.tsv",
-        split="results/split.tsv",
+        split=split_file,
     output:
         model="results/{cell}/cnn/model.pt",
         history="results/{cell}/cnn/history.tsv",
@@ -31,7 +31,7 @@ rule baseline:
     input:
         features="results/{cell}/features.npz",
         labels="results/{cell}/labels.tsv",
-        split="results/split.tsv",
+        split=split_file,
     output:
         metrics="results/{cell}/{baseline}/metrics.json",
         predictions="results/{cell}/{baseline}/predictions.tsv",

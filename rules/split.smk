@@ -1,11 +1,11 @@
 rule split:
     input:
         windows="results/genes/windows.tsv",
-        labels=expand("results/{cell}/labels.tsv", cell=CELLS),
+        labels=per_cell("results/{cell}/labels.tsv"),
     output:
         "results/split.tsv",
     params:
-        cells=CELLS,
+        cells=run_cells,
         method=config["split"]["method"],
         seed=config["split"]["seed"],
         valid_chromosomes=config["split"]["valid_chromosomes"],

@@ -1,6 +1,6 @@
 rule auc_table:
     input:
-        metrics=expand("results/{cell}/{model}/metrics.json", cell=CELLS, model=MODELS),
+        metrics=per_cell("results/{cell}/{model}/metrics.json", model=MODELS),
     output:
         report(
             "results/summary/auc.tsv",
@@ -8,8 +8,8 @@ rule auc_table:
             category="Summary",
         ),
     params:
-        cells=CELL_SHEET.to_dict("list"),
-        pairs=[[c, m] for c in CELLS for m in MODELS],
+        cells=cell_sheet_rows,
+        pairs=metric_pairs,
     log:
         "logs/summary/auc_table.log",
     threads: 1
@@ -24,9 +24,9 @@ rule auc_table:
 rule summary_figures:
     input:
         table="results/summary/auc.tsv",
-        histories=expand("results/{cell}/cnn/history.tsv", cell=CELLS),
-        on=expand("results/{cell}/cnn/featuremap_on.npy", cell=CELLS),
-        off=expand("results/{cell}/cnn/featuremap_off.npy", cell=CELLS),
+        histories=per_cell("results/{cell}/cnn/history.tsv"),
+        on=per_cell("results/{cell}/cnn/featuremap_on.npy"),
+        off=per_cell("results/{cell}/cnn/featuremap_off.npy"),
     output:
         cnn_vs_baselines=report(
             "results/summary/figures/cnn_vs_baselines.png",
@@ -49,7 +49,7 @@ rule summary_figures:
             category="Feature maps",
         ),
     params:
-        cells=CELLS,
+        cells=run_cells,
         marks=MARKS,
     log:
         "logs/summary/figures.log",

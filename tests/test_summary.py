@@ -34,7 +34,8 @@ def test_collect_metrics_orders_by_sheet_then_model(tmp_path):
     assert "published_auc" not in table.columns
     assert table.loc[0, "name"] == "K562"
     assert table["n_test"].tolist() == [200] * 8
-    assert table.loc[table["cell"].eq("E003") & table["model"].eq("cnn"), "test_auc"].item() == pytest.approx(0.79)  # cnn is 3rd in files
+    e003_cnn = table["cell"].eq("E003") & table["model"].eq("cnn")
+    assert table.loc[e003_cnn, "test_auc"].item() == pytest.approx(0.79)  # cnn was the third model written
 
 
 def test_collect_metrics_keeps_published_auc_on_every_row(tmp_path):

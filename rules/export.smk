@@ -1,0 +1,27 @@
+rule export_cell:
+    input:
+        features="results/{cell}/features.npz",
+        labels="results/{cell}/labels.tsv",
+        split=split_file,
+        windows=windows_file,
+    output:
+        expand(
+            "results/export/{{cell}}/classification/{split}.csv",
+            split=["train", "valid", "test"],
+        ),
+    params:
+        bin_order=bin_order(),
+    log:
+        "logs/export/{cell}.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+    conda:
+        "../envs/deepchrome.yaml"
+    script:
+        "../scripts/export_cell.py"
+
+
+rule export:
+    input:
+        per_cell("results/export/{cell}/classification/{split}.csv", split=["train", "valid", "test"]),

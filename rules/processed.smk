@@ -1,0 +1,38 @@
+if not PROCESSED_IS_DIR:
+
+    checkpoint unpack_processed:
+        input:
+            PROCESSED_SOURCE,
+        output:
+            directory("resources/processed/" + Path(PROCESSED_SOURCE).name.split(".")[0]),
+        log:
+            "logs/unpack_processed.log",
+        threads: 1
+        resources:
+            mem_mb=1000,
+        conda:
+            "../envs/deepchrome.yaml"
+        script:
+            "../scripts/unpack_processed.py"
+
+
+rule processed_cell:
+    input:
+        unpack(processed_cell_files),
+    output:
+        features="results/{cell}/features.npz",
+        labels="results/{cell}/labels.tsv",
+        split="results/{cell}/split.tsv",
+    params:
+        marks=MARKS,
+        seed=config["split"]["seed"],
+        valid_fraction=config["valid_fraction"],
+    log:
+        "logs/processed/{cell}.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+    conda:
+        "../envs/deepchrome.yaml"
+    script:
+        "../scripts/processed_cell.py"
