@@ -88,7 +88,8 @@ ENSEMBL_PREFIX = "ENSG00000"
 
 
 def published_gene_id(gene_id: str) -> str:
-    """The published file's gene ID of one of our gene IDs (``ENSG00000000003`` -> ``000003``)."""
+    """The published file's gene ID of one of our gene IDs (``ENSG00000000003`` -> ``000003``;
+    a repeat key ``000003_2`` or a list name ``ENSG..._SYMBOL`` loses its suffix)."""
     core = gene_id.split("_")[0]
     return core[len(ENSEMBL_PREFIX):] if core.startswith(ENSEMBL_PREFIX) else core
 
@@ -104,9 +105,9 @@ def read_published_csv(path: str | os.PathLike, n_bins: int = 100) -> tuple[np.n
     """Read one split file: ``(X float32 [genes, 5, bins], gene_id str [genes], y int64 [genes])``.
 
     Marks are in the file's (alphabetical) column order. Gene IDs are normalised to the 6-digit
-    form (``3`` -> ``000003``); an ID that appears as two blocks is two genes, the second keyed
-    ``<id>_2`` (the paper's list names 7 Ensembl IDs twice). CRLF line ends and a missing final
-    newline are fine. Problems name the file and line.
+    form (``3`` -> ``000003``) and may repeat: an ID that appears as two blocks is two genes (the
+    paper's list names 7 Ensembl IDs twice; ``load_published_cell`` keys them apart). CRLF line ends
+    and a missing final newline are fine. Problems name the file and line.
     """
     if not os.path.exists(path):
         raise _fail(path, None, "the file does not exist")
@@ -141,14 +142,19 @@ def read_published_csv(path: str | os.PathLike, n_bins: int = 100) -> tuple[np.n
     if mixed.any():
         g = int(np.argmax(mixed))
         raise _fail(path, g * n_bins + 1, "the gene starting here has more than one label, or a label other than 0/1")
-    gene_id = np.array([str(int(i)).zfill(6) for i in blocks[:, 0, 0]], dtype=object)
-    seen: dict[str, int] = {}
-    for k, g in enumerate(gene_id):
-        seen[g] = seen.get(g, 0) + 1
-        if seen[g] > 1:
-            gene_id[k] = f"{g}_{seen[g]}"
+    gene_id = np.array([str(int(i)).zfill(6) for i in blocks[:, 0, 0]])
     X = np.ascontiguousarray(blocks[:, :, 2:-1].transpose(0, 2, 1), dtype=np.float32)
-    return X, gene_id.astype(str), labels[:, 0].astype(np.int64)
+    return X, gene_id, labels[:, 0].astype(np.int64)
+
+
+def key_repeats(ids) -> np.ndarray:
+    """Make IDs unique: the n-th repeat of an ID becomes ``<id>_<n>`` (``062370``, ``062370_2``)."""
+    seen: dict[str, int] = {}
+    out = []
+    for g in ids:
+        seen[g] = seen.get(g, 0) + 1
+        out.append(g if seen[g] == 1 else f"{g}_{seen[g]}")
+    return np.array(out, dtype=str)
 
 
 def write_published_csv(path: str | os.PathLike, X: np.ndarray, gene_id, y, marks) -> None:
@@ -221,11 +227,7 @@ def load_published_cell(files: dict[str, str], marks: list[str], seed: int = 0,
         tr, va = np.sort(tr), np.sort(va)
         parts["train"], parts["valid"] = (X[tr], g[tr], y[tr]), (X[va], g[va], y[va])
     order = [PUBLISHED_MARKS.index(m) for m in marks]
-    gene_id = np.concatenate([parts[s][1] for s in SPLITS])
-    if len(set(gene_id)) != len(gene_id):
-        dup = pd.Series(gene_id)[pd.Series(gene_id).duplicated()].iloc[0]
-        raise DeepChromeError(files["train"], f"gene {dup} is in more than one split file",
-                              "give each gene to one split only")
+    gene_id = key_repeats(np.concatenate([parts[s][1] for s in SPLITS]))
     return CellData(X=np.concatenate([parts[s][0] for s in SPLITS])[:, order, :],
                     y=np.concatenate([parts[s][2] for s in SPLITS]), gene_id=gene_id,
                     split=np.repeat(np.array(SPLITS), [len(parts[s][2]) for s in SPLITS]), marks=list(marks))

@@ -9,7 +9,7 @@ reproduce: genes, genes too close to a chromosome end, genes without RPKM).
 The model behind the data (all numbers are per gene and per cell):
 
 * latent activity ``z`` = a shared component, sign-flipped for a cell-specific program of about
-  13 % of the genes (so about a quarter of the genes differ between two cells), plus noise;
+  8 % of the genes, plus noise (about a quarter of the labels differ between two cells);
 * expression: log10 RPKM rises with ``z`` plus expression noise; silent genes sit near zero and many
   are exactly 0 (RPKM is written with 3 decimals, as in the Roadmap table);
 * chromatin: a promoter state ``p`` = sigmoid of ``z`` plus chromatin noise drives the marks:
@@ -332,7 +332,7 @@ def _dead_cells(genome: _Genome) -> np.ndarray:
 def _gzip_bytes(data: bytes, path: Path) -> None:
     """Write ``data`` gzip-compressed to ``path`` with no name and mtime 0 (byte-identical reruns)."""
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-        with gzip.GzipFile(filename="", mode="wb", fileobj=fh, compresslevel=6, mtime=0) as gz:
+        with gzip.GzipFile(filename="", mode="wb", fileobj=fh, compresslevel=4, mtime=0) as gz:
             gz.write(data)
 
 
@@ -496,8 +496,8 @@ genes.gtf.gz             GENCODE-style GTF, 1-based inclusive: gene, transcript 
                          end (their window does not fit: the workflow drops them); {n_overlap} pairs of
                          neighbouring windows overlap.
 rpkm.tsv.gz              Roadmap 57epigenomes.RPKM.pc layout: gene_id (no version) then one column per cell
-                         ({cells}), RPKM with 3 decimals. {trailing}{n_missing} genes of the GTF are
-                         absent from the table (the workflow drops them).
+                         ({cells}), RPKM with 3 decimals.{trailing} {n_missing} genes of the
+                         GTF are absent from the table (the workflow drops them).
 {{cell}}-{{mark}}.tagAlign.gz REMC tagAlign: chrom start end N 1000 strand, 36 bp reads, 0-based half-open,
                          sorted by chromosome (chrom.sizes order) and start.
 {{cell}}-{{mark}}.bigwig     fold-change-like signal: fragment (200 bp) pile-up of the same reads over the
@@ -507,11 +507,12 @@ demo.json                the numbers above, per-cell median RPKM and the fractio
 
 Marks: {marks}.
 Label (DeepChrome): RPKM strictly greater than the cell's median over the genes with an RPKM value.
-Model: per gene and cell a latent activity (shared part, a cell-specific program of ~13 % of the genes,
-noise) drives both expression and chromatin (H3K4me3 at active TSSs, H3K4me1 flanking them, H3K36me3
-over active gene bodies on the gene's strand, H3K27me3 / H3K9me3 domains over silent genes), with
-bivalent promoters, weak-H3K4me3 expressed genes, mark drop-out and background, so that a classifier
-on the 5 x 100 binned values reaches a test AUC of about 0.85-0.92, not 1.
+Model: per gene and cell a latent activity (shared part, a cell-specific program of ~8 % of the
+genes, noise; about a quarter of the labels differ between two cells) drives both expression and
+chromatin (H3K4me3 at active TSSs, H3K4me1 flanking them, H3K36me3 over active gene bodies on the
+gene's strand, H3K27me3 / H3K9me3 domains over silent genes), with bivalent promoters, weak-H3K4me3
+expressed genes, mark drop-out and background, so that a classifier on the 5 x 100 binned values
+reaches a test AUC of about 0.85-0.92 (checked for seeds 0 and 1), not 1.
 """
 
 
@@ -604,7 +605,8 @@ def make_demo(
     files["info"] = outdir / "demo.json"
     write_json(info, files["info"])
     files["readme"] = outdir / "README.txt"
-    trailing = "Every data line ends with an extra tab, as in the Roadmap file. " if trailing_tab else ""
+    trailing = ("\n                         Every data line ends with an extra tab, as in the Roadmap file."
+                if trailing_tab else "")
     text = _README.format(seed=seed, n_chroms=n_chroms, chroms=", ".join(genome.chroms), n_genes=n_genes,
                           n_near_end=info["n_near_chrom_end"], n_overlap=info["n_overlapping_window_pairs"],
                           cells=", ".join(cells), trailing=trailing, n_missing=info["n_missing_rpkm"],

@@ -20,12 +20,15 @@ from __future__ import annotations
 import gzip
 import itertools
 import logging
+import contextlib
+import fcntl
 import os
 import queue
 import shutil
 import subprocess
 import tempfile
 import threading
+import zlib
 from pathlib import Path
 from typing import Iterator
 
@@ -406,95 +409,65 @@ def _is_bam(path) -> bool:
         return False
 
 
-def _reads_command(path) -> list[str] | None:
-    """The command whose stdout is the reads as text (BED-like), or None to read the file directly."""
+def _raw_chunks(path, stop: threading.Event) -> Iterator[bytes]:
+    """Decompressed bytes of a reads file, in large pieces (runs in the reader thread).
+
+    gzip is inflated with zlib in this thread (zlib releases the GIL, so it runs on a second core
+    beside the parser); BAM goes through ``bedtools bamtobed`` (or pysam when bedtools is absent).
+    """
     if _is_bam(path):
         exe = shutil.which("bedtools")
-        return None if exe is None else [exe, "bamtobed", "-i", str(path)]
-    if _is_gzip(path):
-        # decompress on another core (pigz when present)
-        exe = shutil.which("pigz") or shutil.which("gzip")
-        return None if exe is None else [exe, "-dc", str(path)]
-    return None
-
-
-def _text_blocks(path) -> Iterator[bytes]:
-    """The reads file as text, in blocks of whole lines (about _BLOCK_BYTES each).
-
-    A background thread reads (and, through a gzip/bedtools subprocess or zlib, decompresses)
-    the next blocks while the caller parses the current one: the two use different cores.
-    """
-    cmd = _reads_command(path)
-    proc = errfile = None
-    if cmd is not None:
-        # stderr to a file: a chatty tool must never block on a full pipe
-        errfile = tempfile.TemporaryFile()
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errfile, bufsize=1 << 20)
-        fh = proc.stdout
-    elif _is_bam(path):
-        yield from _bam_blocks_pysam(path)
+        if exe is None:
+            yield from _bam_text_pysam(path)
+            return
+        yield from _command_output([exe, "bamtobed", "-i", str(path)], path, stop)
         return
-    elif _is_gzip(path):
-        fh = gzip.open(path, "rb")
-    else:
-        fh = open(path, "rb")
-    blocks: queue.Queue = queue.Queue(maxsize=2)
-    stop = threading.Event()
+    with open(path, "rb") as fh:
+        if not _is_gzip(path):
+            while not stop.is_set() and (data := fh.read(_BLOCK_BYTES)):
+                yield data
+            return
+        inflate = zlib.decompressobj(31)
+        started = False
+        while not stop.is_set() and (comp := fh.read(_BLOCK_BYTES // 8)):
+            while comp:
+                if not started and not comp.lstrip(b"\0"):
+                    break  # zero padding after the last gzip member
+                yield inflate.decompress(comp)
+                started = True
+                if inflate.eof:  # concatenated members (bgzip, cat a.gz b.gz): start the next one
+                    comp, inflate, started = inflate.unused_data, zlib.decompressobj(31), False
+                else:
+                    comp = b""
+        if started and not inflate.eof and not stop.is_set():
+            raise DeepChromeError(path, "the gzip stream ends early (truncated file)",
+                                  "re-download the file; `gzip -t` tests it")
 
-    def reader():
+
+def _command_output(cmd: list[str], path, stop: threading.Event) -> Iterator[bytes]:
+    """stdout of ``cmd`` in large pieces; a failure of ``cmd`` raises with its stderr."""
+    with tempfile.TemporaryFile() as errfile:  # a file: a chatty tool never blocks on a full pipe
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errfile)
         try:
-            while not stop.is_set():
-                data = fh.read(_BLOCK_BYTES)
-                blocks.put(data)
-                if not data:
-                    return
-        except BaseException as err:  # handed to the consumer
-            blocks.put(err)
-
-    thread = threading.Thread(target=reader, daemon=True)
-    thread.start()
-    rest = b""
-    try:
-        while True:
-            data = blocks.get()
-            if isinstance(data, BaseException):
-                raise DeepChromeError(path, f"could not be read ({data})",
-                                      "check that the file is complete (re-download it) and not corrupted")
-            if not data:
-                break
-            data = rest + data if rest else data
-            cut = data.rfind(b"\n") + 1
-            if cut == 0:
-                rest = data
-                continue
-            rest = data[cut:]
-            yield data[:cut]
-        if rest.strip():
-            yield rest + b"\n"
-        if proc is not None:
+            fd = proc.stdout.fileno()
+            with contextlib.suppress(OSError, AttributeError):  # bigger pipe: fewer wake-ups
+                fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, 1 << 20)
+            while not stop.is_set() and (data := os.read(fd, 1 << 20)):
+                yield data
             code = proc.wait()
-            errfile.seek(0)
-            err = errfile.read().decode(errors="replace").strip()
-            if code != 0:
+            if code != 0 and not stop.is_set():
+                errfile.seek(0)
+                err = errfile.read().decode(errors="replace").strip()
                 raise DeepChromeError(path, f"could not be read: `{' '.join(cmd)}` failed: {err[-500:]}",
                                       "check that the file is complete (re-download it) and not corrupted")
-    finally:
-        stop.set()
-        if proc is not None and proc.poll() is None:
-            proc.kill()
-        while thread.is_alive():  # unblock the reader if it waits on a full queue
-            try:
-                blocks.get_nowait()
-            except queue.Empty:
-                pass
-            thread.join(0.05)
-        if proc is not None:
+        finally:
+            if proc.poll() is None:
+                proc.kill()
             proc.wait()
-            errfile.close()
-        fh.close()
+            proc.stdout.close()
 
 
-def _bam_blocks_pysam(path) -> Iterator[bytes]:
+def _bam_text_pysam(path) -> Iterator[bytes]:
     """BAM as BED text via pysam (used only when bedtools is not installed; slower)."""
     import pysam
 
@@ -504,7 +477,7 @@ def _bam_blocks_pysam(path) -> Iterator[bytes]:
             if r.is_unmapped or r.reference_end is None:
                 continue
             lines.append(f"{r.reference_name}\t{r.reference_start}\t{r.reference_end}\n")
-            if len(lines) >= 1_000_000:
+            if len(lines) >= 500_000:
                 yield "".join(lines).encode()
                 lines = []
     if lines:
@@ -513,6 +486,58 @@ def _bam_blocks_pysam(path) -> Iterator[bytes]:
 
 _PAD = 16  # newlines in front of a block: 8-byte loads may start up to 16 bytes before a field
 _TAIL = 80  # zero bytes behind a block: 8-byte loads of names up to 64 characters
+
+
+def _text_blocks(path) -> Iterator[bytes]:
+    """The reads file as text in padded blocks of whole lines (about _BLOCK_BYTES each).
+
+    Each block is ``_PAD`` newlines + whole lines + ``_TAIL`` zero bytes. A background thread
+    reads, decompresses and cuts the next blocks while the caller parses the current one.
+    """
+    blocks: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+    head, tail = b"\n" * _PAD, b"\0" * _TAIL
+
+    def reader():
+        try:
+            pieces, size = [], 0
+            for data in _raw_chunks(path, stop):
+                pieces.append(data)
+                size += len(data)
+                if size < _BLOCK_BYTES:
+                    continue
+                cut = data.rfind(b"\n") + 1
+                if cut == 0:  # no line end in the last piece: keep collecting
+                    continue
+                blocks.put(b"".join([head, *pieces[:-1], data[:cut], tail]))
+                pieces, size = ([data[cut:]], len(data) - cut) if cut < len(data) else ([], 0)
+                if stop.is_set():
+                    return
+            rest = b"".join(pieces)
+            if rest.strip():
+                blocks.put(b"".join([head, rest, b"" if rest.endswith(b"\n") else b"\n", tail]))
+            blocks.put(None)
+        except BaseException as err:  # handed to the consumer
+            blocks.put(err)
+
+    thread = threading.Thread(target=reader, name="deepchrome-reads-reader", daemon=True)
+    thread.start()
+    try:
+        while (block := blocks.get()) is not None:
+            if isinstance(block, DeepChromeError):
+                raise block
+            if isinstance(block, BaseException):
+                raise DeepChromeError(path, f"could not be read ({type(block).__name__}: {block})",
+                                      "check that the file is complete (re-download it) and not corrupted")
+            yield block
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock the reader if it waits on a full queue
+            with contextlib.suppress(queue.Empty):
+                blocks.get_nowait()
+            thread.join(0.05)
+
+
 _U64 = np.uint64
 _ZEROS = _U64(0x3030303030303030)  # eight ASCII '0'
 _HIGH_NIBBLES = _U64(0xF0F0F0F0F0F0F0F0)
@@ -532,15 +557,25 @@ def _digits8(word: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Value of the last ``n`` (0..8) characters of each word as decimal digits, and a bad flag.
 
     SWAR: the other bytes become '0', then pairs, quads and octets of digits are combined with
-    three multiply-shift-mask steps on all eight bytes at once.
+    three multiply-shift-mask steps on all eight bytes at once. In place: fewer page faults.
     """
     keep = _TOP[n]
-    t = ((word & keep) | (_ZEROS & ~keep)) ^ _ZEROS  # bytes now 0..9 when they were digits
-    bad = ((t & _HIGH_NIBBLES) != 0) | (((t + _SIXES) & _HIGH_NIBBLES) != 0)
-    t = (t * _U64(10) + (t >> _U64(8))) & _U64(0x00FF00FF00FF00FF)
-    t = (t * _U64(100) + (t >> _U64(16))) & _U64(0x0000FFFF0000FFFF)
-    t = (t * _U64(10000) + (t >> _U64(32))) & _U64(0x00000000FFFFFFFF)
-    return t.astype(np.int64), bad
+    t = word & keep
+    np.invert(keep, out=keep)
+    keep &= _ZEROS
+    t |= keep
+    t ^= _ZEROS  # bytes now 0..9 where they were digits
+    np.add(t, _SIXES, out=keep)
+    keep |= t
+    keep &= _HIGH_NIBBLES
+    bad = keep != 0
+    for mul, shift, mask in ((10, 8, 0x00FF00FF00FF00FF), (100, 16, 0x0000FFFF0000FFFF),
+                             (10000, 32, 0x00000000FFFFFFFF)):
+        np.right_shift(t, _U64(shift), out=keep)
+        t *= _U64(mul)
+        t += keep
+        t &= _U64(mask)
+    return t.view(np.int64), bad
 
 
 class _Parser:
@@ -551,63 +586,61 @@ class _Parser:
         self.lines = 0
         self.code_of_key: dict[int, int] = {}
 
-    def _bad(self, raw: bytes, ls: np.ndarray, le: np.ndarray, i: int, problem: str):
-        text = raw[ls[i] - _PAD:le[i] - _PAD].decode(errors="replace")
-        raise DeepChromeError(
-            self.path,
-            f"line {self.lines + i + 1} is malformed ({problem}): {text[:120]!r}",
-            "give a BED/tagAlign file with tab-separated chrom, start, end (integers) on every line",
-        )
-
-    def feed(self, raw: bytes) -> None:
-        """Parse one block of whole lines and pass its reads to the counter."""
-        # newlines in front (the last one ends an imaginary previous line), zeros behind, so
-        # fixed-width loads never run off either end
-        buf = np.frombuffer(b"\n" * _PAD + raw + b"\0" * _TAIL, dtype=np.uint8)
+    def feed(self, block: bytes) -> None:
+        """Parse one padded block (see _text_blocks) and pass its reads to the counter."""
+        buf = np.frombuffer(block, dtype=np.uint8)
         words = _words(buf)
-        seps = np.flatnonzero(buf[:_PAD + len(raw)] <= 10)  # tabs and newlines (no other byte <= 10 in text)
+        end_text = len(buf) - _TAIL
+        seps = np.flatnonzero(buf[:end_text] <= 10)  # tabs and newlines (no other byte <= 10 in text)
         nl = np.flatnonzero(buf[seps] == 10)[_PAD - 1:]  # into seps; the last padding newline starts line 1
         first = nl[:-1] + 1  # first separator of each line
-        ls = seps[nl[:-1]] + 1  # line starts (in buf)
-        le = seps[nl[1:]]  # line ends (their newline)
-        n_fields = nl[1:] - nl[:-1]
         last = len(seps) - 1
         f1 = seps[first]
         f2 = seps[np.minimum(first + 1, last)]
         f3 = seps[np.minimum(first + 2, last)]
-        f3 = f3 - (buf[f3 - 1] == 13)  # CRLF ending a 3-column line
-        skip = le == ls  # blank lines
-        # header lines (track / browser / #comment) are skipped
-        for i in np.flatnonzero((buf[ls] == 35) | (buf[ls] == 116) | (buf[ls] == 98)).tolist():
-            if raw[ls[i] - _PAD:ls[i] - _PAD + 8].startswith((b"#", b"track", b"browser")):
-                skip[i] = True
-        short = (n_fields < 3) & ~skip
-        if short.any():
-            self._bad(raw, ls, le, int(np.argmax(short)), "fewer than 3 tab-separated columns")
-        start, bad_s = self._ints(words, f1 + 1, f2)
-        end, bad_e = self._ints(words, f2 + 1, f3)
-        bad = (bad_s | bad_e) & ~skip
-        if bad.any():
-            self._bad(raw, ls, le, int(np.argmax(bad)), "start/end are not non-negative integers")
-        rev = (end < start) & ~skip
-        if rev.any():
-            self._bad(raw, ls, le, int(np.argmax(rev)), "end is before start")
+        if block.find(b"\r", _PAD, end_text) >= 0:
+            f3 = f3 - (buf[f3 - 1] == 13)  # CRLF ending a 3-column line
+        start, bad_s = self._ints(buf, words, f1 + 1, f2)
+        end, bad_e = self._ints(buf, words, f2 + 1, f3)
+        problem = bad_s | bad_e | (end < start) | (np.diff(nl) < 3)
+        ls = seps[nl[:-1]] + 1  # line starts (in buf)
         code = self._chrom_codes(buf, words, ls, f1)
-        if skip.any():
-            code[skip] = -1
+        if problem.any():
+            self._problems(block, problem, ls, seps[nl[1:]], start, end, code)
         self.lines += len(ls)
         self.counter.add(code, start, end)
 
+    def _problems(self, block, problem, ls, le, start, end, code) -> None:
+        """Skip blank and header lines (track / browser / #); raise on the first malformed line."""
+        for i in np.flatnonzero(problem).tolist():
+            line = block[ls[i]:le[i]]
+            if not line.strip() or line.startswith((b"#", b"track", b"browser")):
+                code[i] = -1
+                continue
+            fields = line.split(b"\t")
+            why = ("fewer than 3 tab-separated columns" if len(fields) < 3 else
+                   "end is before start" if end[i] < start[i] and all(f.strip().isdigit() for f in fields[1:3]) else
+                   "start/end are not non-negative integers of at most 10 digits")
+            raise DeepChromeError(
+                self.path,
+                f"line {self.lines + i + 1} is malformed ({why}): {line[:120].decode(errors='replace')!r}",
+                "give a BED/tagAlign file with tab-separated chrom, start, end (integers) on every line",
+            )
+
     @staticmethod
-    def _ints(words: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Decimal integers in ``buf[a:b]`` per line (up to 16 digits) and a bad flag."""
+    def _ints(buf, words, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Decimal integers in ``buf[a:b]`` per line (1 to 10 digits) and a bad flag."""
         length = b - a
-        n_low = np.clip(length, 0, 8)
-        n_high = np.clip(length - 8, 0, 8)
-        low, bad_low = _digits8(words[b - 8], n_low)
-        high, bad_high = _digits8(words[b - 16], n_high)
-        bad = bad_low | bad_high | (length < 1) | (length > 16)
-        return high * 100_000_000 + low, bad
+        value, bad = _digits8(words[b - 8], np.clip(length, 0, 8))
+        bad |= (length < 1) | (length > 10)
+        if length.max(initial=0) > 8:  # 9th and 10th digits (coordinates >= 100 Mb) byte by byte
+            for k, scale in ((9, 100_000_000), (10, 1_000_000_000)):
+                digit = buf[b - k]
+                digit -= np.uint8(48)  # wraps for non-digits
+                digit[length < k] = 0
+                bad |= digit > 9
+                value += digit * np.int64(scale)
+        return value, bad
 
     def _chrom_codes(self, buf: np.ndarray, words: np.ndarray, ls: np.ndarray, f1: np.ndarray) -> np.ndarray:
         """Window chromosome index per line (-1: no window there), from the first column."""

@@ -4,7 +4,7 @@ if not PROCESSED_IS_DIR:
         input:
             PROCESSED_SOURCE,
         output:
-            directory("resources/processed/" + Path(PROCESSED_SOURCE).name.split(".")[0]),
+            directory(f"resources/processed/{Path(PROCESSED_SOURCE).name.split('.')[0]}"),
         log:
             "logs/unpack_processed.log",
         threads: 1
