@@ -30,22 +30,22 @@ def strip_version(gene_id: str) -> str:
 
 def chrom_aliases(name: str) -> list[str]:
     """Spellings of one chromosome across UCSC and Ensembl conventions (``chr1``/``1``, ``chrM``/``MT``)."""
-    bare = name[3:] if name.startswith("chr") else name
+    bare = name[3:] if name[:3].lower() == "chr" else name
     names = [name, bare, "chr" + bare]
-    if bare in ("M", "MT"):
-        names += ["chrM", "MT", "M"]
+    if bare.upper() in ("M", "MT"):
+        names += ["chrM", "MT", "M", "chrMT"]
     return list(dict.fromkeys(names))
+
+
+def match_chrom(name: str, available) -> str | None:
+    """The spelling in ``available`` (a set) of chromosome ``name``, or None."""
+    return next((a for a in chrom_aliases(name) if a in available), None)
 
 
 def match_chroms(wanted, available) -> dict[str, str]:
     """Map each name in ``wanted`` to its spelling in ``available``; names with no match are left out."""
     available = set(available)
-    out = {}
-    for name in wanted:
-        hit = next((a for a in chrom_aliases(name) if a in available), None)
-        if hit is not None:
-            out[name] = hit
-    return out
+    return {name: hit for name in wanted if (hit := match_chrom(name, available)) is not None}
 
 
 def read_chrom_sizes(path: str | os.PathLike) -> dict[str, int]:

@@ -35,6 +35,7 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
+from .annotation import match_chrom
 from .errors import DeepChromeError
 
 log = logging.getLogger("deepchrome.signal")
@@ -49,6 +50,7 @@ READS_SUFFIXES = (".tagalign", ".tagalign.gz", ".bed", ".bed.gz", ".bam")
 # intervals' worth of bases are fetched in one call.
 _CALL_COST_INTERVALS = 300
 _MAX_MERGE_GAP = 5_000_000
+_FIRST_GAP = 50_000  # until a density is known
 
 # reads counting: bytes of text parsed per step (bounds memory: ~10 arrays of ~1M lines each).
 _BLOCK_BYTES = 32 << 20
@@ -82,26 +84,6 @@ def _prepare_windows(windows: pd.DataFrame, n_bins: int, bin_size: int) -> tuple
             "build every window as [TSS - n_bins*bin_size/2, TSS + n_bins*bin_size/2)",
         )
     return chrom, start
-
-
-def _aliases(name: str) -> list[str]:
-    """Other spellings of the same chromosome: ``chr1`` <-> ``1``, ``chrM`` <-> ``MT`` / ``M``."""
-    base = name[3:] if name[:3].lower() == "chr" else name
-    if base.upper() in ("M", "MT"):
-        cands = ["chrM", "MT", "M", "chrMT"]
-    else:
-        cands = ["chr" + base, base]
-    return [c for c in cands if c != name]
-
-
-def _match(name: str, targets) -> str | None:
-    """The name in ``targets`` (a set) that means the same chromosome as ``name``, or None."""
-    if name in targets:
-        return name
-    for alias in _aliases(name):
-        if alias in targets:
-            return alias
-    return None
 
 
 def _few(names, k: int = 5) -> str:
@@ -196,7 +178,7 @@ class _Fetcher:
     def gap(self) -> int:
         # merge windows closer than the span holding _CALL_COST_INTERVALS intervals (density so far)
         if self.n_bases < 1_000_000:
-            return 50_000
+            return _FIRST_GAP
         density = max(self.n_intervals, 1) / self.n_bases
         return int(min(_MAX_MERGE_GAP, _CALL_COST_INTERVALS / density))
 
@@ -272,7 +254,7 @@ def bigwig_features(path: str | os.PathLike, windows: pd.DataFrame, n_bins: int 
         if len(chrom) == 0:
             return out
         wanted = pd.unique(chrom)
-        mapping = {c: m for c in wanted if (m := _match(c, sizes)) is not None}
+        mapping = {c: m for c in wanted if (m := match_chrom(c, sizes)) is not None}
         if not mapping:
             raise _no_common_chrom(path, wanted, sizes)
         _log_missing(path, chrom, set(mapping))
@@ -354,7 +336,7 @@ class _ReadCounter:
         """Window chromosome index of a chromosome named as in the file (-1 when no window is on it)."""
         c = self.code_of.get(file_chrom)
         if c is None:
-            m = _match(file_chrom, self.name_set)
+            m = match_chrom(file_chrom, self.name_set)
             c = self.code_of[file_chrom] = -1 if m is None else self.names.index(m)
         return c
 
@@ -696,7 +678,7 @@ def read_features(path: str | os.PathLike, windows: pd.DataFrame, n_bins: int = 
         step += 1
         if step % 8 == 0:
             log.info("%s: %.1f M lines read, %.2f M reads near windows", name, parser.lines / 1e6, counter.n_used / 1e6)
-    file_chroms = [c for c in counter.code_of]
+    file_chroms = [c for c in counter.code_of if c and not any(ch.isspace() for ch in c)]
     matched = {counter.names[c] for c in counter.code_of.values() if c >= 0}
     if not matched:
         raise _no_common_chrom(path, counter.names, file_chroms)

@@ -153,7 +153,7 @@ def train_cnn(cell: CellData, params: dict, seed: int, device: str = "auto", thr
     valid_rows = np.flatnonzero(cell.split == "valid")
 
     X = torch.from_numpy(transform(cell.X, params["transform"])).to(dev)
-    y = torch.from_numpy(cell.y).to(dev)
+    y = torch.as_tensor(cell.y, dtype=torch.long, device=dev)
     X_valid, y_valid = X[valid_rows], cell.y[valid_rows]
     train_idx = torch.from_numpy(train_rows).to(dev)
     model = build_model(params, X.shape[1], X.shape[2]).to(dev)

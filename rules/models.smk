@@ -17,7 +17,7 @@ rule train_cnn:
         "logs/cnn/{cell}.log",
     benchmark:
         "results/benchmarks/cnn/{cell}.tsv"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=120,

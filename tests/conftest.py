@@ -5,7 +5,10 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
+import numpy as np
 import pytest
+
+from deepchrome.dataset import CellData
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -33,3 +36,18 @@ def write_gtf(path: Path, genes: list[tuple[str, str, int, int, str]], gene_type
     else:
         path.write_text(text)
     return path
+
+
+# Training parameters that keep CNN tests quick (overrides of the default preset).
+FAST = {"epochs": 6, "patience": None, "batch_size": 32}
+
+
+def synthetic_cell(n_genes: int = 300, seed: int = 0) -> CellData:
+    """Poisson counts; ON genes (half) carry extra H3K4me3 (mark 0) over bins 41-60; split 60/20/20 %."""
+    rng = np.random.default_rng(seed)
+    y = (np.arange(n_genes) % 2).astype(np.int64)
+    X = rng.poisson(2.0, size=(n_genes, 5, 100)).astype(np.float32)
+    X[:, 0, 40:60] += rng.poisson(6.0, size=(n_genes, 20)) * y[:, None]
+    split = rng.permutation(np.repeat(["train", "valid", "test"], [n_genes * 3 // 5, n_genes // 5, n_genes // 5]))
+    return CellData(X=X, y=y, gene_id=np.array([f"g{i}" for i in range(n_genes)]), split=split,
+                    marks=["H3K4me3", "H3K4me1", "H3K36me3", "H3K9me3", "H3K27me3"])

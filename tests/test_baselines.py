@@ -4,7 +4,7 @@ from sklearn.metrics import roc_auc_score
 
 from deepchrome.baselines import BASELINES, fit_baseline
 from deepchrome.errors import DeepChromeError
-from test_train import synthetic_cell  # no conftest.py: the synthetic cell lives beside the CNN tests
+from conftest import synthetic_cell
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ import pytest
 from deepchrome.featuremaps import class_map
 from deepchrome.model import DeepChromeCNN
 from deepchrome.train import build_model, resolve_params, train_cnn
-from test_train import FAST, synthetic_cell  # no conftest.py: shared helpers live beside the CNN tests
+from conftest import FAST, synthetic_cell
 
 
 @pytest.fixture(scope="module")
