@@ -34,7 +34,7 @@ import pyBigWig  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from deepchrome.signal import bigwig_features  # noqa: E402
 
-SIZES_FILE = Path("/work/shared/data/roadmap/hg19.chrom.sizes")
+SIZES_FILE = Path(__file__).resolve().parents[2] / "shared" / "data" / "roadmap" / "hg19.chrom.sizes"
 HG19 = [("chr1", 249250621), ("chr2", 243199373), ("chr3", 198022430), ("chr4", 191154276),
         ("chr5", 180915260), ("chr6", 171115067), ("chr7", 159138663), ("chr8", 146364022),
         ("chr9", 141213431), ("chr10", 135534747), ("chr11", 135006516), ("chr12", 133851895),

@@ -37,7 +37,7 @@ from bench_bigwig import chrom_sizes, random_windows  # noqa: E402
 
 from deepchrome.signal import read_features  # noqa: E402
 
-GENES = Path("/work/shared/data/roadmap/deepchrome_genes_hg19_tss_pm10kb.bed")
+GENES = Path(__file__).resolve().parents[2] / "shared" / "data" / "roadmap" / "deepchrome_genes_hg19_tss_pm10kb.bed"
 READ_LEN = 36
 
 

@@ -1,7 +1,9 @@
 import re
 from pathlib import Path
 
+import jsonschema
 import pandas as pd
+import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
@@ -18,14 +20,28 @@ def config_files():
     return ", ".join(map(str, workflow.configfiles)) or "the config"
 
 
-try:
-    validate(config, "../schemas/config.schema.yaml")
-except WorkflowError as err:
-    raise config_error(
-        config_files(),
-        f"the configuration breaks the schema:\n{err}",
-        "correct the key named above (schemas/config.schema.yaml lists every key, its type and default)",
-    )
+def schema_problem(data, schema):
+    """The most relevant schema violation of ``data``, as 'key.path: message'."""
+    with open(Path(workflow.basedir) / "schemas" / schema) as f:
+        validator = jsonschema.Draft202012Validator(yaml.safe_load(f))
+    err = jsonschema.exceptions.best_match(validator.iter_errors(data))
+    where = ".".join(map(str, err.absolute_path)) or "top level"
+    return f"{where}: {err.message}"
+
+
+def validated(data, schema, where):
+    """Validate (filling in defaults) or stop with the offending key and the fix."""
+    try:
+        validate(data, f"../schemas/{schema}")
+    except WorkflowError:
+        raise config_error(
+            where,
+            f"the configuration breaks the schema: {schema_problem(data, schema)}",
+            f"correct that entry (schemas/{schema} lists every key, its type and default)",
+        )
+
+
+validated(config, "config.schema.yaml", config_files())
 
 # Two modes: raw files (signal or reads, annotation, expression) or the published processed features.
 PROCESSED = "processed" in config
@@ -53,10 +69,16 @@ def read_sheet(key, schema):
     sheet = pd.read_csv(path, sep="\t", dtype=str, comment="#").dropna(how="all")
     if "published_auc" in sheet:
         sheet["published_auc"] = pd.to_numeric(sheet["published_auc"])
-    try:
-        validate(sheet, schema)
-    except WorkflowError as err:
-        raise config_error(path, f"a row breaks the sheet's schema:\n{err}", f"correct the row; {schema} lists the columns")
+    for i, row in enumerate(sheet.to_dict("records")):
+        row = {k: v for k, v in row.items() if not pd.isna(v)}
+        try:
+            validate(row, f"../schemas/{schema}")
+        except WorkflowError:
+            raise config_error(
+                path,
+                f"row {i + 1} breaks the sheet's schema: {schema_problem(row, schema)}",
+                f"correct the row (schemas/{schema} lists the columns; cell IDs are used in file names: letters, digits, '_', '.', '-')",
+            )
     return sheet, path
 
 
@@ -97,11 +119,11 @@ if PROCESSED:
             PROCESSED_FILES = find_published_cells(PROCESSED_SOURCE)
         except DeepChromeError as err:
             raise WorkflowError(str(err))
-    CELL_SHEET = read_sheet("cell_sheet", "../schemas/cells.schema.yaml")[0] if "cell_sheet" in config else pd.DataFrame({"cell": []})
+    CELL_SHEET = read_sheet("cell_sheet", "cells.schema.yaml")[0] if "cell_sheet" in config else pd.DataFrame({"cell": []})
     DEMO_FILES = set()
 else:
-    CELL_SHEET, CELL_SHEET_PATH = read_sheet("cell_sheet", "../schemas/cells.schema.yaml")
-    SAMPLE_SHEET, SAMPLE_SHEET_PATH = read_sheet("sample_sheet", "../schemas/samples.schema.yaml")
+    CELL_SHEET, CELL_SHEET_PATH = read_sheet("cell_sheet", "cells.schema.yaml")
+    SAMPLE_SHEET, SAMPLE_SHEET_PATH = read_sheet("sample_sheet", "samples.schema.yaml")
     if CELL_SHEET["cell"].duplicated().any():
         raise config_error(CELL_SHEET_PATH, "a cell is listed twice", "list each cell once")
     CELLS = chosen_cells(list(CELL_SHEET["cell"]), CELL_SHEET_PATH)
