@@ -178,9 +178,21 @@ def gene_windows(genes: pd.DataFrame, chrom_sizes: dict[str, int], flank: int = 
 
 
 def build_windows(annotation: str | os.PathLike, chrom_sizes: str | os.PathLike, flank: int = 5000,
-                  bin_order: str = "strand", gene_types: list[str] | None = None) -> pd.DataFrame:
-    """Read the annotation and the chromosome sizes and return the genes' windows (see ``gene_windows``)."""
+                  bin_order: str = "strand", gene_types: list[str] | None = None,
+                  expression: str | os.PathLike | None = None) -> pd.DataFrame:
+    """Read the annotation and the chromosome sizes and return the genes' windows (see ``gene_windows``).
+
+    With ``expression`` (an RPKM table), only the genes listed in it are kept (e.g. GENCODE TSSs
+    restricted to the protein-coding genes of Roadmap's matrix).
+    """
     genes = read_genes(annotation, gene_types)
+    if expression is not None:
+        from .labels import read_expression
+
+        listed = genes["ensembl"].isin(read_expression(expression).index)
+        log.info("%d of %d genes are in the expression table %s; the others are left out",
+                 int(listed.sum()), len(genes), expression)
+        genes = genes[listed]
     return gene_windows(genes, read_chrom_sizes(chrom_sizes), flank=flank, bin_order=bin_order, source=annotation)
 
 

@@ -94,8 +94,24 @@ def chosen_cells(available, where):
     return [c for c in available if c in wanted]
 
 
-def source(value, where, produced=()):
+BASE_URLS = {k: v for k, v in config.items() if k.endswith("_url")}
+
+
+def resolve(value, where, **fields):
+    """Fill ``{name_url}`` base URLs (and ``fields`` such as cell and mark) into a source template."""
+    try:
+        return value.format(**BASE_URLS, **fields)
+    except (KeyError, IndexError, ValueError) as err:
+        raise config_error(
+            where,
+            f"cannot fill the template {value!r} (unknown or malformed placeholder {err})",
+            f"use only {', '.join('{' + k + '}' for k in [*BASE_URLS, *fields])} in it, or set the missing base URL",
+        )
+
+
+def source(value, where, produced=(), **fields):
     """The local file behind a config or sheet entry: a download target for URLs, else the path."""
+    value = resolve(value, where, **fields)
     if is_url(value):
         local = download_path(value)
         DOWNLOADS[local] = value
@@ -123,7 +139,6 @@ if PROCESSED:
     DEMO_FILES = set()
 else:
     CELL_SHEET, CELL_SHEET_PATH = read_sheet("cell_sheet", "cells.schema.yaml")
-    SAMPLE_SHEET, SAMPLE_SHEET_PATH = read_sheet("sample_sheet", "samples.schema.yaml")
     if CELL_SHEET["cell"].duplicated().any():
         raise config_error(CELL_SHEET_PATH, "a cell is listed twice", "list each cell once")
     CELLS = chosen_cells(list(CELL_SHEET["cell"]), CELL_SHEET_PATH)
@@ -141,8 +156,17 @@ DEMO_FILES = set(demo_files())
 
 
 def sample_table():
-    """cell x mark -> local file of the chosen input column, checked to be complete."""
+    """cell x mark -> local file of the chosen input (a sheet column or a template), checked to be complete."""
     column = config["input"]
+    if "samples" in config:
+        if column not in config["samples"]:
+            raise config_error(config_files(), f"no samples.{column} template", f"add samples.{column} or set input to the kind you have")
+        return {
+            (cell, mark): source(config["samples"][column], f"{config_files()} (samples.{column})", DEMO_FILES, cell=cell, mark=mark)
+            for cell in CELLS
+            for mark in MARKS
+        }
+    SAMPLE_SHEET, SAMPLE_SHEET_PATH = read_sheet("sample_sheet", "samples.schema.yaml")
     if column not in SAMPLE_SHEET:
         raise config_error(SAMPLE_SHEET_PATH, f"no '{column}' column", f"add a '{column}' column or set input to the column you have")
     files = {}

@@ -1,6 +1,6 @@
 rule fetch:
     output:
-        "resources/downloads/{path}",
+        protected("resources/downloads/{path}"),
     params:
         url=download_url,
         sha256=download_checksum,

@@ -1,8 +1,6 @@
 """Downloads against a real HTTP server on loopback that honours Range and can misbehave on request."""
 
 import hashlib
-import http.server
-import threading
 
 import pytest
 
@@ -12,77 +10,44 @@ from deepchrome.fetch import download_path, fetch, is_url
 PAYLOAD = bytes(range(256)) * 4000  # ~1 MB
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    faults: dict = {}  # path -> list of faults still to play: "500", "cut"
-    ranges: list = []
-
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):
-        faults = self.faults.get(self.path, [])
-        if self.path == "/missing.bin":
-            self.send_error(404)
-            return
-        if faults and faults[0] == "500":
-            faults.pop(0)
-            self.send_error(500)
-            return
-        start = 0
-        if "Range" in self.headers:
-            self.ranges.append(self.headers["Range"])
-            start = int(self.headers["Range"].split("=")[1].rstrip("-"))
-        body = PAYLOAD[start:]
-        self.send_response(206 if start else 200)
-        if start:
-            self.send_header("Content-Range", f"bytes {start}-{len(PAYLOAD) - 1}/{len(PAYLOAD)}")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if faults and faults[0] == "cut":
-            faults.pop(0)
-            self.wfile.write(body[: len(body) // 3])
-            self.wfile.flush()
-            self.connection.shutdown(2)  # the client sees a short transfer
-            return
-        self.wfile.write(body)
-
-
 @pytest.fixture
-def server():
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    Handler.faults, Handler.ranges = {}, []
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
+def server(file_server):
+    (file_server.root / "a.bin").write_bytes(PAYLOAD)
+    (file_server.root / "b.bin").write_bytes(PAYLOAD)
+    return file_server
 
 
 def test_plain_download_and_checksum(server, tmp_path):
+    out_dir = tmp_path / "out"
     digest = hashlib.sha256(PAYLOAD).hexdigest()
-    out = fetch(f"{server}/a.bin", tmp_path / "a.bin", sha256=digest, backoff=0.01)
+    out = fetch(f"{server.url}/a.bin", out_dir / "a.bin", sha256=digest, backoff=0.01)
     assert out.read_bytes() == PAYLOAD
     with pytest.raises(DeepChromeError, match="sha256"):
-        fetch(f"{server}/b.bin", tmp_path / "b.bin", sha256="0" * 64, backoff=0.01)
-    assert list(tmp_path.iterdir()) == [tmp_path / "a.bin"]
+        fetch(f"{server.url}/b.bin", out_dir / "b.bin", sha256="0" * 64, backoff=0.01)
+    assert list(out_dir.iterdir()) == [out_dir / "a.bin"]
+    fetch(f"{server.url}/a.bin", out_dir / "a.bin", sha256=digest)  # present and valid: no request
+    assert len(server.requests) == 2
 
 
 def test_server_error_is_retried(server, tmp_path):
-    Handler.faults["/a.bin"] = ["500"]
-    assert fetch(f"{server}/a.bin", tmp_path / "a.bin", backoff=0.01).read_bytes() == PAYLOAD
+    server.faults["/a.bin"] = ["500"]
+    assert fetch(f"{server.url}/a.bin", tmp_path / "a.bin", backoff=0.01).read_bytes() == PAYLOAD
+    assert [r[0] for r in server.requests] == ["/a.bin", "/a.bin"]
 
 
 def test_cut_transfer_resumes_with_range(server, tmp_path):
-    Handler.faults["/a.bin"] = ["cut"]
-    assert fetch(f"{server}/a.bin", tmp_path / "a.bin", backoff=0.01).read_bytes() == PAYLOAD
-    assert len(Handler.ranges) == 1 and Handler.ranges[0].startswith("bytes=")
+    server.faults["/a.bin"] = ["cut"]
+    assert fetch(f"{server.url}/a.bin", tmp_path / "a.bin", backoff=0.01).read_bytes() == PAYLOAD
+    assert server.requests[0][1] is None and server.requests[1][1].startswith("bytes=")
 
 
 def test_404_names_the_url_and_leaves_nothing(server, tmp_path):
-    url = f"{server}/missing.bin"
+    url = f"{server.url}/missing.bin"
+    out_dir = tmp_path / "out"
     with pytest.raises(DeepChromeError, match="HTTP 404") as err:
-        fetch(url, tmp_path / "missing.bin", backoff=0.01)
+        fetch(url, out_dir / "missing.bin", backoff=0.01)
     assert url in str(err.value)
-    assert list(tmp_path.iterdir()) == []
+    assert not out_dir.exists() or list(out_dir.iterdir()) == []
 
 
 def test_file_urls_and_paths(tmp_path):
