@@ -1,0 +1,101 @@
+"""The published processed-data path (config/processed.yaml) on real E123 data, and the export back."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import ROOT, SHARED, shared_file
+from deepchrome.dataset import find_published_cells, load_cell, load_published_cell
+from deepchrome.evaluate import metrics
+from deepchrome.train import resolve_params, train_cnn
+from test_workflow import snakemake
+
+
+def processed_config(work, **changes):
+    config = yaml.safe_load((ROOT / "config" / "processed.yaml").read_text())
+    config["featuremaps"]["steps"] = 100
+    config.update(changes)
+    path = work / "processed.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+@pytest.fixture(scope="module")
+def real_run(tmp_path_factory):
+    """The workflow on ../shared/data/real: cells E123 (600 genes, no valid.csv) and E123_slice (30 genes)."""
+    shared_file("real", "E123", "train.csv")
+    work = tmp_path_factory.mktemp("processed")
+    out = snakemake("--configfile", str(processed_config(work)), "--config", f"processed={SHARED / 'real'}",
+                    workdir=work, timeout=1200)
+    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-4000:]
+    return work
+
+
+def test_outputs_keep_the_files_split(real_run):
+    res = real_run / "results"
+    split = pd.read_csv(res / "E123" / "split.tsv", sep="\t", dtype=str)
+    assert split["split"].value_counts().to_dict() == {"train": 320, "test": 200, "valid": 80}
+    published = pd.read_csv(shared_file("real", "E123", "genes.tsv"), sep="\t")
+    test_ids = set(published.loc[published["deepchrome_split"] == "test", "gene_id"].str[-6:])
+    assert set(split.loc[split["split"] == "test", "gene_id"]) == test_ids
+    labels = pd.read_csv(res / "E123" / "labels.tsv", sep="\t")
+    assert labels["rpkm"].isna().all() and list(labels.columns) == ["gene_id", "rpkm", "label"]
+    pred = pd.read_csv(res / "E123" / "cnn" / "predictions.tsv", sep="\t", dtype={"gene_id": str})
+    assert len(pred) == 600 and pred.set_index("gene_id")["split"].equals(split.set_index("gene_id")["split"])
+    auc = pd.read_csv(res / "summary" / "auc.tsv", sep="\t")
+    assert set(auc["cell"]) == {"E123", "E123_slice"}
+    assert auc.loc[auc["cell"] == "E123", "published_auc"].iloc[0] == 0.92
+    assert (res / "summary" / "figures" / "published.png").exists()
+
+
+def test_real_accuracy(real_run):
+    """CNN (default preset) mean test AUC over 5 seeds >= 0.93; random forest and SVM >= 0.92."""
+    res = real_run / "results" / "E123"
+    auc = {m: json.loads((res / m / "metrics.json").read_text())["test_auc"] for m in ("cnn", "svm", "rf", "logreg")}
+    assert auc["svm"] >= 0.92 and auc["rf"] >= 0.92, auc
+    cell = load_cell(res / "features.npz", res / "labels.tsv", res / "split.tsv")
+    params = resolve_params("default", {})
+    test = cell.split == "test"
+    seeds = [auc["cnn"]] + [metrics(cell.y[test], train_cnn(cell, params, seed=s, device="cpu", threads=1).scores[test])["auc"]
+                            for s in range(1, 5)]
+    print("CNN test AUC per seed:", [round(a, 4) for a in seeds], "mean", round(float(np.mean(seeds)), 4))
+    assert np.mean(seeds) >= 0.93, seeds
+
+
+def test_export_round_trip(real_run):
+    out = snakemake("export", "--configfile", str(real_run / "processed.yaml"), "--config",
+                    f"processed={SHARED / 'real'}", workdir=real_run)
+    assert out.returncode == 0, out.stderr[-3000:]
+    res = real_run / "results"
+    built = load_cell(res / "E123" / "features.npz", res / "E123" / "labels.tsv", res / "E123" / "split.tsv")
+    back = load_published_cell(find_published_cells(res / "export")["E123"], built.marks)
+    a, b = np.argsort(built.gene_id), np.argsort(back.gene_id)
+    assert (built.gene_id[a] == back.gene_id[b]).all()
+    np.testing.assert_array_equal(built.X[a], back.X[b])
+    np.testing.assert_array_equal(built.y[a], back.y[b])
+    np.testing.assert_array_equal(built.split[a], back.split[b])
+    # the exported text equals the published file's rows (same values, same genome-order bins)
+    first = (res / "export" / "E123" / "classification" / "test.csv").read_text().splitlines()[0]
+    gene = first.split(",")[0]
+    original = [l for l in shared_file("real", "E123", "test.csv").read_text().splitlines() if l.startswith(gene + ",")]
+    assert first == original[0].strip()
+
+
+def test_bad_cell_fails_alone_with_keep_going(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(shared_file("real", "E123_slice"), data / "GOOD" / "classification")
+    shutil.copytree(shared_file("real", "E123_slice"), data / "BAD" / "classification")
+    (data / "BAD" / "classification" / "valid.csv").write_text("")
+    out = snakemake("--keep-going", "--configfile", str(processed_config(tmp_path)), "--config", f"processed={data}",
+                    workdir=tmp_path)
+    text = out.stdout + out.stderr
+    assert out.returncode != 0
+    assert str(data / "BAD" / "classification" / "valid.csv") in text and "empty" in text and "Fix:" in text
+    assert (tmp_path / "results" / "GOOD" / "cnn" / "metrics.json").exists()
+    assert not (tmp_path / "results" / "BAD" / "features.npz").exists()
