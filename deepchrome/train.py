@@ -75,13 +75,23 @@ def transform(X: np.ndarray, kind: str) -> np.ndarray:
 def select_device(requested: str = "auto") -> tuple[torch.device, str | None]:
     """``(device, warning)`` for ``auto``, ``cpu``, ``cuda`` or ``cuda:N``.
 
-    ``auto`` takes the first visible GPU (CUDA_VISIBLE_DEVICES decides which are visible) or the CPU.
-    A GPU that is asked for but missing falls back to the CPU with a warning (returned and logged).
+    ``auto`` takes the first visible GPU (CUDA_VISIBLE_DEVICES decides which are visible, so a SLURM job
+    uses the GPU it was given) or the CPU. A GPU that is asked for but missing falls back to the CPU with a
+    warning (returned and logged): ``cuda``/``cuda:N`` without CUDA, and ``auto`` in a job that was given
+    a GPU (CUDA_VISIBLE_DEVICES set to a device) where torch finds none (no driver, or a CPU-only torch).
     """
     if requested == "cpu":
         return torch.device("cpu"), None
     if requested == "auto":
-        return torch.device("cuda:0" if torch.cuda.is_available() else "cpu"), None
+        if torch.cuda.is_available():
+            return torch.device("cuda:0"), None
+        given = os.environ.get("CUDA_VISIBLE_DEVICES", "").strip()
+        if given and given not in ("-1", "NoDevIdx"):
+            warning = (f"the job was given GPU(s) CUDA_VISIBLE_DEVICES={given} but torch {torch.__version__} finds "
+                       "no CUDA device (no driver or a CPU-only build of torch): training on the CPU")
+            log.warning(warning)
+            return torch.device("cpu"), warning
+        return torch.device("cpu"), None
     if requested == "cuda" or requested.startswith("cuda:"):
         if torch.cuda.is_available():
             dev = torch.device(requested)

@@ -289,25 +289,22 @@ def test_reads_counting_by_hand(tmp_path):
     np.testing.assert_array_equal(got[1], want2)
 
 
+@pytest.mark.parametrize("name,text,message", [
+    ("bad.bed", "chr1\t10\t46\nchr1\t1O0\t136\n", r"bad.bed.*line 2 is malformed.*1O0"),
+    ("short.bed", "chr1\t10\t46\nchr1 10 46\n", r"short.bed.*line 2.*fewer than 3"),
+    ("rev.bed", "chr1\t50\t10\n", r"rev.bed.*line 1.*end is before start"),
+    ("other.tagAlign", "scaffold_9\t10\t46\tN\t1000\t+\n", r"other.tagAlign.*no chromosome in common.*scaffold_9"),
+])
+def test_malformed_reads_files(tmp_path, name, text, message):
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(DeepChromeError, match=message):
+        read_features(path, WINDOWS, N_BINS, BIN)
+
+
 def test_reads_errors(tmp_path):
     with pytest.raises(DeepChromeError, match="nope.tagAlign.gz.*not found"):
         read_features(tmp_path / "nope.tagAlign.gz", WINDOWS, N_BINS, BIN)
-    bad = tmp_path / "bad.bed"
-    bad.write_text("chr1\t10\t46\nchr1\t1O0\t136\n")
-    with pytest.raises(DeepChromeError, match=r"bad.bed.*line 2 is malformed.*1O0"):
-        read_features(bad, WINDOWS, N_BINS, BIN)
-    short = tmp_path / "short.bed"
-    short.write_text("chr1\t10\t46\nchr1 10 46\n")
-    with pytest.raises(DeepChromeError, match=r"short.bed.*line 2.*fewer than 3"):
-        read_features(short, WINDOWS, N_BINS, BIN)
-    rev = tmp_path / "rev.bed"
-    rev.write_text("chr1\t50\t10\n")
-    with pytest.raises(DeepChromeError, match=r"rev.bed.*line 1.*end is before start"):
-        read_features(rev, WINDOWS, N_BINS, BIN)
-    other = tmp_path / "other.tagAlign"
-    other.write_text("scaffold_9\t10\t46\tN\t1000\t+\n")
-    with pytest.raises(DeepChromeError, match=r"other.tagAlign.*no chromosome in common.*scaffold_9"):
-        read_features(other, WINDOWS, N_BINS, BIN)
     trunc = tmp_path / "trunc.tagAlign.gz"
     whole = gzip.compress(b"chr1\t10\t46\tN\t1000\t+\n" * 5000)
     trunc.write_bytes(whole[: len(whole) // 2])

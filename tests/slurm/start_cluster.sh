@@ -34,7 +34,9 @@ munged --force --key-file="$STATE/munge/munge.key" --socket="$STATE/munge/munge.
   --pid-file="$STATE/munged.pid" --log-file="$STATE/log/munged.log" --seed-file="$STATE/munge/munged.seed"
 
 CPUS=$(nproc)
-MEM_MB=$(awk '/MemTotal/ {print int($2 / 1024 * 0.9)}' /proc/meminfo)
+# memory is not a consumable here (CR_Core) nor enforced (no cgroups): at least 64 GB, so that the
+# profile's requests (train_cnn: 8 GB, more on retries) fit on small CI machines too
+MEM_MB=$(awk '/MemTotal/ {m = int($2 / 1024 * 0.9); print (m > 65536 ? m : 65536)}' /proc/meminfo)
 mkdir -p "$CONF_DIR"
 cat > "$CONF_DIR/slurm.conf" <<CONF
 $MARKER
