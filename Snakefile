@@ -11,6 +11,17 @@ if not workflow.config_settings.configfiles:
 
 
 include: "rules/common.smk"
+
+
+# Downloads and the small summary steps run where Snakemake runs (cluster nodes often lack internet).
+localrules:
+    fetch,
+    auc_table,
+    summary_figures,
+    published_figure,
+
+
+
 include: "rules/fetch.smk"
 
 

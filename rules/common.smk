@@ -1,3 +1,4 @@
+import os
 import re
 from pathlib import Path
 
@@ -21,7 +22,7 @@ def config_files():
 
 
 def schema_problem(data, schema):
-    """The most relevant schema violation of ``data``, as 'key.path: message'."""
+    """The most relevant schema violation of ``data``: where it is (keys joined by dots) and what."""
     with open(Path(workflow.basedir) / "schemas" / schema) as f:
         validator = jsonschema.Draft202012Validator(yaml.safe_load(f))
     err = jsonschema.exceptions.best_match(validator.iter_errors(data))
@@ -42,6 +43,9 @@ def validated(data, schema, where):
 
 
 validated(config, "config.schema.yaml", config_files())
+
+# Conda envs install this package from here (envs/*.post-deploy.sh), wherever --directory points.
+os.environ.setdefault("DEEPCHROME_SOURCE", workflow.basedir)
 
 # Two modes: raw files (signal or reads, annotation, expression) or the published processed features.
 PROCESSED = "processed" in config
@@ -105,7 +109,7 @@ def resolve(value, where, **fields):
         raise config_error(
             where,
             f"cannot fill the template {value!r} (unknown or malformed placeholder {err})",
-            f"use only {', '.join('{' + k + '}' for k in [*BASE_URLS, *fields])} in it, or set the missing base URL",
+            f"use only the placeholders {', '.join([*BASE_URLS, *fields])} (in braces), or set the missing base URL",
         )
 
 

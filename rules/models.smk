@@ -22,7 +22,7 @@ rule train_cnn:
         mem_mb=4000,
         runtime=120,
     conda:
-        "../envs/deepchrome.yaml"
+        "../envs/deepchrome-cuda.yaml"
     script:
         "../scripts/train_cnn.py"
 

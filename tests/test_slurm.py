@@ -35,7 +35,10 @@ CLUSTER_ARGS = ["--slurm-status-command", "squeue", "--slurm-init-seconds-before
                 "--seconds-between-status-checks", "1", "--default-resources", "slurm_account=deepchrome",
                 "slurm_partition=debug"]
 # the demo, shortened the same way for the local and the SLURM run
+# (one cell: each SLURM job costs seconds of Snakemake start-up, and CI has 2 cores; the run still fans
+# out over marks and models, and groups jobs)
 SHORT = {"demo": {"genes": 2000}, "cnn": {"params": {"epochs": 5, "patience": None}}, "featuremaps": {"steps": 100}}
+CELLS = ["cellA"]
 
 
 def not_possible(reason: str):
@@ -199,6 +202,7 @@ def short_config(path: Path) -> Path:
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     for key, value in SHORT.items():
         config[key].update(value)
+    config["cells"] = ",".join(CELLS)
     for key in ("cell_sheet", "sample_sheet"):
         config[key] = str(ROOT / config[key])
     path.write_text(yaml.safe_dump(config))
@@ -255,10 +259,10 @@ def test_demo_through_slurm_matches_a_local_run(slurm_cluster, tmp_path):
     log = out.stdout + out.stderr
     assert out.returncode == 0, log[-6000:]
     assert "Falling back to 'sacct'" not in log, "the plugin ignored --slurm-status-command squeue"
-    assert (cluster / ".snakemake" / "slurm_logs").is_dir(), "no job went through SLURM"
+    assert "SLURM jobid" in log, "no job went through SLURM"
 
     ref, got = metrics(local), metrics(cluster)
-    assert len(ref) == 12 and set(got) == set(ref)
+    assert len(ref) == 4 * len(CELLS) and set(got) == set(ref)
     for name in ref:
         a = {k: v for k, v in ref[name].items() if k not in ("seconds", "device", "device_warning")}
         b = {k: v for k, v in got[name].items() if k not in ("seconds", "device", "device_warning")}
@@ -266,7 +270,7 @@ def test_demo_through_slurm_matches_a_local_run(slurm_cluster, tmp_path):
 
     # the training jobs asked SLURM for the stand-in GPU, got CUDA_VISIBLE_DEVICES, found no CUDA
     # device and trained on the CPU, saying so in the log and metrics.json
-    for cell in ("cellA", "cellB", "cellC"):
+    for cell in CELLS:
         m = got[f"{cell}/cnn/metrics.json"]
         assert m["device"] == "cpu" and "CUDA_VISIBLE_DEVICES=0" in (m["device_warning"] or ""), m
         assert "CUDA_VISIBLE_DEVICES=0" in (cluster / "logs" / "cnn" / f"{cell}.log").read_text()

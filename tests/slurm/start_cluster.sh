@@ -67,7 +67,7 @@ MpiDefault=none
 ReturnToService=2
 # squeue must still list finished jobs when Snakemake asks (>= 3 x its initial status delay)
 MinJobAge=300
-SchedulerParameters=sched_interval=1
+SchedulerParameters=sched_interval=1,bf_interval=1
 GresTypes=gpu
 NodeName=localhost NodeAddr=127.0.0.1 CPUs=$CPUS RealMemory=$MEM_MB Gres=gpu:1 State=UNKNOWN
 PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
