@@ -140,7 +140,6 @@ if PROCESSED:
         except DeepChromeError as err:
             raise WorkflowError(str(err))
     CELL_SHEET = read_sheet("cell_sheet", "cells.schema.yaml")[0] if "cell_sheet" in config else pd.DataFrame({"cell": []})
-    DEMO_FILES = set()
 else:
     CELL_SHEET, CELL_SHEET_PATH = read_sheet("cell_sheet", "cells.schema.yaml")
     if CELL_SHEET["cell"].duplicated().any():
