@@ -14,7 +14,7 @@ from conftest import ROOT, SHARED, shared_file
 from deepchrome.dataset import find_published_cells, load_cell, load_published_cell
 from deepchrome.evaluate import metrics
 from deepchrome.train import resolve_params, train_cnn
-from test_workflow import snakemake
+from conftest import snakemake
 
 
 def processed_config(work, **changes):

@@ -19,7 +19,7 @@ import yaml
 from conftest import ROOT, shared_file
 from deepchrome import MARKS
 from deepchrome.labels import read_expression
-from test_workflow import snakemake
+from conftest import snakemake
 
 CELLS = ("E003", "E123")
 READS = "roadmap/data/byFileType/alignments/consolidated/{cell}-{mark}.tagAlign.gz"

@@ -3,31 +3,18 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
 from deepchrome import MARKS
 from deepchrome.dataset import load_features
-from conftest import shared_file
+from conftest import fails_with, own_config, shared_file, snakemake
 
 ROOT = Path(__file__).resolve().parents[1]
-SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 CONFIGS = sorted(p.name for p in (ROOT / "config").glob("*.yaml"))
-
-
-def snakemake(*args: str, workdir: Path | None = None, timeout: int = 900) -> subprocess.CompletedProcess:
-    """Run the Snakemake CLI on this workflow (optionally in another working directory)."""
-    cmd = SNAKEMAKE + ["--snakefile", str(ROOT / "Snakefile"), "--cores", "2", "--workflow-profile", "none"]
-    if workdir is not None:
-        cmd += ["--directory", str(workdir)]
-    return subprocess.run(cmd + list(args), cwd=ROOT, capture_output=True, text=True, timeout=timeout)
 
 
 def test_lint():
@@ -55,18 +42,6 @@ def test_processed_config_says_how_to_set_the_data(tmp_path):
 
 
 # ---- the demo, end to end ----------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def demo_run(tmp_path_factory):
-    """Run the default (demo) workflow once, shortened through the config only."""
-    work = tmp_path_factory.mktemp("demo")
-    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-    config["featuremaps"]["steps"] = 300
-    (work / "config.yaml").write_text(yaml.safe_dump(config))
-    out = snakemake("--configfile", str(work / "config.yaml"), workdir=work, timeout=1500)
-    assert out.returncode == 0, out.stdout[-5000:] + out.stderr[-5000:]
-    return work
-
 
 def test_contract_files(demo_run):
     res = demo_run / "results"
@@ -127,44 +102,6 @@ def test_report(demo_run):
 
 
 # ---- bad input -------------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def small_data(tmp_path_factory):
-    """A small demo data set made directly by the generator (not through the workflow)."""
-    from deepchrome.demo import make_demo
-
-    data = tmp_path_factory.mktemp("data")
-    make_demo(data, n_genes=2000, seed=1)
-    return data
-
-
-def own_config(work: Path, data: Path, **changes) -> Path:
-    """A config over ``data`` (no demo block), with sheets written into ``work``; ``changes`` override keys."""
-    cells = changes.pop("cells_rows", ["cellA", "cellB", "cellC"])
-    pd.DataFrame({"cell": cells}).to_csv(work / "cells.tsv", sep="\t", index=False)
-    rows = [{"cell": c, "mark": m, "signal": str(data / f"{c}-{m}.bigwig")} for c in cells for m in MARKS]
-    samples = pd.DataFrame(rows)
-    for (cell, mark), path in changes.pop("files", {}).items():
-        samples.loc[(samples["cell"] == cell) & (samples["mark"] == mark), "signal"] = str(path)
-    samples.to_csv(work / "samples.tsv", sep="\t", index=False)
-    config = {"cell_sheet": str(work / "cells.tsv"), "sample_sheet": str(work / "samples.tsv"), "marks": list(MARKS),
-              "annotation": str(data / "genes.gtf.gz"), "chrom_sizes": str(data / "chrom.sizes"),
-              "expression": str(data / "rpkm.tsv.gz")}
-    config.update(changes)
-    path = work / "config.yaml"
-    path.write_text(yaml.safe_dump(config))
-    return path
-
-
-def fails_with(work, config, target, *messages):
-    out = snakemake(target, "--configfile", str(config), workdir=work)
-    text = out.stdout + out.stderr
-    assert out.returncode != 0, text[-3000:]
-    for message in messages:
-        assert message in text, text[-3000:]
-    assert not (work / target).exists()
-    return text
-
 
 def test_schema_violation(tmp_path, small_data):
     config = own_config(tmp_path, small_data, input="bam")

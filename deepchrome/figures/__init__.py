@@ -1,0 +1,15 @@
+"""Figures, one module per topic: :mod:`.style` (colours, saving), :mod:`.models` (model comparison),
+:mod:`.featuremaps` (class maps). Each function draws one figure and writes one PNG atomically."""
+
+import matplotlib
+
+matplotlib.use("Agg")  # no screen: never pick an interactive backend
+
+from .featuremaps import plot_featuremap, plot_featuremaps_grid  # noqa: E402
+from .models import (plot_auc_by_model, plot_cnn_vs_baselines, plot_published,  # noqa: E402
+                     plot_training_curves)
+from .style import MARK_COLORS, MODEL_COLORS, MODEL_LABELS, mark_colors, model_color, model_label  # noqa: E402
+
+__all__ = ["MARK_COLORS", "MODEL_COLORS", "MODEL_LABELS", "mark_colors", "model_color", "model_label",
+           "plot_auc_by_model", "plot_cnn_vs_baselines", "plot_featuremap", "plot_featuremaps_grid",
+           "plot_published", "plot_training_curves"]
