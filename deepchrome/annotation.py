@@ -10,22 +10,16 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 
 import numpy as np
 import pandas as pd
 import pybedtools
 
 from .errors import DeepChromeError
+from .ids import strip_version
+from .io import check_gzip
 
 log = logging.getLogger("deepchrome.annotation")
-
-_VERSION = re.compile(r"\.\d+(?=$|_)")  # ENSG00000000003.10 -> ENSG00000000003; keeps _PAR_Y
-
-
-def strip_version(gene_id: str) -> str:
-    """Ensembl ID without its version suffix (``ENSG00000000003.10`` -> ``ENSG00000000003``)."""
-    return _VERSION.sub("", gene_id)
 
 
 def chrom_aliases(name: str) -> list[str]:
@@ -50,6 +44,7 @@ def match_chroms(wanted, available) -> dict[str, str]:
 
 def read_chrom_sizes(path: str | os.PathLike) -> dict[str, int]:
     """Chromosome lengths (bp) from a two-column ``name<TAB>length`` file."""
+    check_gzip(path)
     try:
         df = pd.read_csv(path, sep="\t", header=None, usecols=[0, 1], names=["chrom", "size"],
                          dtype={"chrom": str}, comment="#")
@@ -122,6 +117,7 @@ def read_genes(path: str | os.PathLike, gene_types: list[str] | None = None) -> 
     """
     if not os.path.exists(path):
         raise DeepChromeError(path, "the annotation file does not exist", "check the annotation path in the config")
+    check_gzip(path)
     bt = pybedtools.BedTool(str(path))
     try:
         kind = bt.file_type
@@ -179,19 +175,16 @@ def gene_windows(genes: pd.DataFrame, chrom_sizes: dict[str, int], flank: int = 
 
 def build_windows(annotation: str | os.PathLike, chrom_sizes: str | os.PathLike, flank: int = 5000,
                   bin_order: str = "strand", gene_types: list[str] | None = None,
-                  expression: str | os.PathLike | None = None) -> pd.DataFrame:
+                  keep_ids=None) -> pd.DataFrame:
     """Read the annotation and the chromosome sizes and return the genes' windows (see ``gene_windows``).
 
-    With ``expression`` (an RPKM table), only the genes listed in it are kept (e.g. GENCODE TSSs
-    restricted to the protein-coding genes of Roadmap's matrix).
+    With ``keep_ids`` (Ensembl IDs without version, e.g. the expression table's genes), only those
+    genes are kept (e.g. GENCODE TSSs restricted to the protein-coding genes of Roadmap's matrix).
     """
     genes = read_genes(annotation, gene_types)
-    if expression is not None:
-        from .labels import read_expression
-
-        listed = genes["ensembl"].isin(read_expression(expression).index)
-        log.info("%d of %d genes are in the expression table %s; the others are left out",
-                 int(listed.sum()), len(genes), expression)
+    if keep_ids is not None:
+        listed = genes["ensembl"].isin(set(keep_ids))
+        log.info("%d of %d genes are in the expression table; the others are left out", int(listed.sum()), len(genes))
         genes = genes[listed]
     return gene_windows(genes, read_chrom_sizes(chrom_sizes), flank=flank, bin_order=bin_order, source=annotation)
 

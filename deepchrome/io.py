@@ -1,17 +1,23 @@
-"""Atomic file writing: every output is written to a temporary name and renamed when complete."""
+"""Atomic file writing (every output is written to a temporary name and renamed when complete) and
+the integrity check of gzip inputs."""
 
 from __future__ import annotations
 
 import contextlib
+import glob
+import gzip
 import json
 import os
+import re
 import tempfile
+import zlib
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 import pandas as pd
 
+from .errors import DeepChromeError
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -26,6 +32,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix="".join(path.suffixes) or ".tmp", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp)
@@ -37,6 +44,43 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def _temporary_pattern(path: Path) -> re.Pattern:
+    """Names ``atomic_path`` gives the temporaries of ``path`` (mkstemp adds 8 characters of [a-z0-9_])."""
+    suffix = "".join(path.suffixes) or ".tmp"
+    return re.compile(re.escape(f".{path.name}.") + "[a-z0-9_]{8}" + re.escape(suffix))
+
+
+def remove_stale_temporaries(path: str | os.PathLike) -> None:
+    """Delete temporaries of ``path`` left by a writer that was killed (kill -9 gives no chance to clean up).
+
+    Each output has one writer at a time (Snakemake runs one job per output), so a temporary of
+    ``path`` that exists when a new write of ``path`` starts is stale.
+    """
+    path = Path(path)
+    pattern = _temporary_pattern(path)
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*"):
+        if pattern.fullmatch(stale.name):
+            stale.unlink(missing_ok=True)
+
+
+def check_gzip(path: str | os.PathLike) -> None:
+    """Read a gzip file (when ``path`` is one, by its magic bytes) to its end-of-stream marker.
+
+    A download cut short leaves a gzip file that decompresses fine up to the cut; readers that stop
+    early (or read it in chunks) would take its first part as the whole file.
+    """
+    with open(path, "rb") as f:
+        if f.read(2) != b"\x1f\x8b":
+            return
+    try:
+        with gzip.open(path, "rb") as f:
+            while f.read(1 << 22):
+                pass
+    except (EOFError, OSError, zlib.error) as err:
+        raise DeepChromeError(path, f"the gzip file is truncated or damaged ({err})",
+                              "download (or copy) the file again: an interrupted transfer leaves a cut file") from None
 
 
 def write_tsv(df: pd.DataFrame, path: str | os.PathLike) -> None:

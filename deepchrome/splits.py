@@ -3,7 +3,10 @@
 Methods:
 * ``deepchrome``: genes sorted by ID, contiguous blocks of ceil(N/3), ceil(N/3) and the rest (the paper's
   split: 6601/6601/6600 for its 19,802 genes). Blocks are not label-balanced.
-* ``random``: seeded, stratified on the genes' labels across cells.
+* ``random``: seeded, stratified on the genes' labels across all cells of the cell sheet.
+
+The split never depends on which cells a run chooses (``--config cells=...``): the labels it looks at
+are those of every cell in the sheet.
 * ``chromosome``: named chromosomes held out for validation and test; the rest trains.
 """
 
@@ -17,6 +20,7 @@ from sklearn.model_selection import train_test_split
 
 from .annotation import chrom_aliases
 from .errors import DeepChromeError
+from .labels import cell_labels
 
 METHODS = ("deepchrome", "random", "chromosome")
 
@@ -81,7 +85,10 @@ def make_split(genes: pd.DataFrame, labels: pd.DataFrame, method: str, seed: int
     raise DeepChromeError(None, f"unknown split method {method!r}", f"use one of {', '.join(METHODS)}")
 
 
-def label_matrix(label_files: dict[str, str]) -> pd.DataFrame:
-    """Genes x cells table of labels (NaN where a cell has none) from each cell's labels.tsv."""
-    return pd.DataFrame({cell: pd.read_csv(path, sep="\t", dtype={"gene_id": str}).set_index("gene_id")["label"]
-                         for cell, path in label_files.items()})
+def label_matrix(windows: pd.DataFrame, expression: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
+    """Genes x cells table of labels (NaN where a cell has no value) for every cell of the sheet.
+
+    ``columns``: cell -> its column of the (checked) ``expression`` table.
+    """
+    return pd.DataFrame({cell: cell_labels(windows, expression, cell, column)[0].set_index("gene_id")["label"]
+                         for cell, column in columns.items()})

@@ -2,7 +2,7 @@ rule gene_windows:
     input:
         annotation=ANNOTATION,
         chrom_sizes=CHROM_SIZES,
-        expression=EXPRESSION if config["restrict_to_expression"] else [],
+        expression="results/genes/expression.tsv" if config["restrict_to_expression"] else [],
     output:
         "results/genes/windows.tsv",
     params:

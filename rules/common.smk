@@ -1,6 +1,7 @@
 import os
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import jsonschema
 import pandas as pd
@@ -11,6 +12,8 @@ from snakemake.utils import validate
 from deepchrome.dataset import find_published_cells
 from deepchrome.errors import DeepChromeError
 from deepchrome.fetch import download_path, is_url
+from deepchrome.settings import check_config, origin
+from deepchrome.train import resolve_params
 
 
 def config_error(where, problem, fix):
@@ -21,34 +24,70 @@ def config_files():
     return ", ".join(map(str, workflow.configfiles)) or "the config"
 
 
+def load_schema(schema):
+    with open(Path(workflow.basedir) / "schemas" / schema) as f:
+        return yaml.safe_load(f)
+
+
 def schema_problem(data, schema):
     """The most relevant schema violation of ``data``: where it is (keys joined by dots) and what."""
-    with open(Path(workflow.basedir) / "schemas" / schema) as f:
-        validator = jsonschema.Draft202012Validator(yaml.safe_load(f))
+    validator = jsonschema.Draft202012Validator(load_schema(schema))
     err = jsonschema.exceptions.best_match(validator.iter_errors(data))
     where = ".".join(map(str, err.absolute_path)) or "top level"
     return f"{where}: {err.message}"
 
 
-def validated(data, schema, where):
-    """Validate (filling in defaults) or stop with the offending key and the fix."""
+def config_file_contents():
+    files = {}
+    for f in workflow.configfiles:
+        with open(f) as fh:
+            files[str(f)] = yaml.safe_load(fh) or {}
+    return files
+
+
+def set_by(*keys):
+    """Where the config keys (dotted) were set: the command line, a config file or the defaults."""
+    overrides = dict(workflow.config_settings.config)
+    return ", ".join(dict.fromkeys(origin(k.split("."), overrides, CONFIG_FILE_CONTENTS) for k in keys))
+
+
+def check_settings():
+    """Start-up checks of the config (once, before any job): keys, command-line types, schema, windows."""
     try:
-        validate(data, f"../schemas/{schema}")
-    except WorkflowError:
+        check_config(config, load_schema("config.schema.yaml"), dict(workflow.config_settings.config), CONFIG_FILE_CONTENTS)
+    except DeepChromeError as err:
+        raise WorkflowError(str(err))
+    validate(config, "../schemas/config.schema.yaml")  # fills in the defaults
+    flank, bin_size = config["windows"]["flank"], config["windows"]["bin_size"]
+    if (2 * flank) % bin_size:
         raise config_error(
-            where,
-            f"the configuration breaks the schema: {schema_problem(data, schema)}",
-            f"correct that entry (schemas/{schema} lists every key, its type and default)",
+            set_by("windows.flank", "windows.bin_size"),
+            f"windows.flank {flank} and windows.bin_size {bin_size}: the window of 2 x flank = {2 * flank} bp "
+            "is not a whole number of bins",
+            "choose windows.bin_size dividing 2 x windows.flank (e.g. flank 5000 with bin_size 100, 200, 250 or 500)",
+        )
+    try:
+        params = resolve_params(config["cnn"]["preset"], config["cnn"]["params"])
+    except DeepChromeError as err:
+        raise config_error(set_by("cnn.preset", "cnn.params"), f"cnn.params: {err.problem}", err.fix)
+    n_bins = 2 * flank // bin_size
+    if not PROCESSED and (n_bins - params["kernel"] + 1) // params["pool"] < 1:
+        raise config_error(
+            set_by("windows.bin_size", "cnn.params"),
+            f"{n_bins} bins per window (windows.flank {flank}, windows.bin_size {bin_size}) are too few for the "
+            f"CNN's kernel {params['kernel']} and pool {params['pool']}",
+            "use smaller bins (windows.bin_size) or a smaller cnn.params.kernel / cnn.params.pool",
         )
 
 
-validated(config, "config.schema.yaml", config_files())
+PROCESSED = "processed" in config
+CONFIG_FILE_CONTENTS = config_file_contents()
+check_settings()
 
 # Conda envs install this package from here (envs/*.post-deploy.sh), wherever --directory points.
 os.environ.setdefault("DEEPCHROME_SOURCE", workflow.basedir)
 
 # Two modes: raw files (signal or reads, annotation, expression) or the published processed features.
-PROCESSED = "processed" in config
 MARKS = list(config["marks"])
 MODELS = ["cnn"] + list(config["baselines"]["models"])
 DOWNLOADS = {}  # local path under resources/downloads -> URL
@@ -64,26 +103,65 @@ def sheet_path(path):
     return str(p)
 
 
-def read_sheet(key, schema):
+def sheet_lines(path):
+    """File line numbers (1-based) of a sheet's data rows, in the order pandas reads them."""
+    with open(path) as f:
+        numbers = [i for i, line in enumerate(f, 1) if line.strip() and not line.lstrip().startswith("#")]
+    return numbers[1:]  # the first is the header
+
+
+def read_sheet(key, schema, unique):
+    """A sheet (TSV) checked row by row against its schema, each ``unique`` key combination on one line."""
     if key not in config:
         raise config_error(config_files(), f"no '{key}' given", f"set '{key}' to a TSV file")
     path = sheet_path(config[key])
     if not Path(path).exists():
         raise config_error(config_files(), f"the {key} {path} does not exist", f"set '{key}' to a TSV file")
-    sheet = pd.read_csv(path, sep="\t", dtype=str, comment="#").dropna(how="all")
+    try:
+        sheet = pd.read_csv(path, sep="\t", dtype=str, comment="#", skip_blank_lines=True)
+    except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as err:
+        raise config_error(path, f"cannot read the sheet ({err})", "give a tab-separated table with a header line")
+    lines = sheet_lines(path)
+    sheet["line"] = lines[: len(sheet)] if len(lines) >= len(sheet) else range(2, len(sheet) + 2)
+    sheet = sheet.dropna(how="all", subset=[c for c in sheet.columns if c != "line"])
     if "published_auc" in sheet:
-        sheet["published_auc"] = pd.to_numeric(sheet["published_auc"])
-    for i, row in enumerate(sheet.to_dict("records")):
+        auc = pd.to_numeric(sheet["published_auc"].str.strip(), errors="coerce")
+        bad = sheet["published_auc"].notna() & auc.isna()
+        if bad.any():
+            row = sheet[bad].iloc[0]
+            raise config_error(
+                path,
+                f"line {row['line']}: published_auc {row['published_auc']!r} is not a number",
+                "give the published AUC as a plain number between 0 and 1 (e.g. 0.80), or leave it empty",
+            )
+        sheet["published_auc"] = auc
+    for row in sheet.to_dict("records"):
+        line = row.pop("line")
         row = {k: v for k, v in row.items() if not pd.isna(v)}
         try:
             validate(row, f"../schemas/{schema}")
         except WorkflowError:
             raise config_error(
                 path,
-                f"row {i + 1} breaks the sheet's schema: {schema_problem(row, schema)}",
+                f"line {line} breaks the sheet's schema: {schema_problem(row, schema)}",
                 f"correct the row (schemas/{schema} lists the columns; cell IDs are used in file names: letters, digits, '_', '.', '-')",
             )
-    return sheet, path
+    listed_once(sheet, unique, path)
+    return sheet.drop(columns="line"), path
+
+
+def listed_once(sheet, keys, path):
+    """Stop when a row's ``keys`` (e.g. cell, or cell and mark) appear on more than one line."""
+    twice = sheet[sheet.duplicated(keys, keep=False)]
+    if not twice.empty:
+        first = twice.iloc[0]
+        lines = twice.loc[(twice[keys] == first[keys]).all(axis=1), "line"]
+        what = ", ".join(f"{k} {first[k]}" for k in keys)
+        raise config_error(
+            path,
+            f"{what} is listed twice (lines {', '.join(map(str, lines))})",
+            "keep one line per " + " and ".join(keys),
+        )
 
 
 def chosen_cells(available, where):
@@ -139,11 +217,9 @@ if PROCESSED:
             PROCESSED_FILES = find_published_cells(PROCESSED_SOURCE)
         except DeepChromeError as err:
             raise WorkflowError(str(err))
-    CELL_SHEET = read_sheet("cell_sheet", "cells.schema.yaml")[0] if "cell_sheet" in config else pd.DataFrame({"cell": []})
+    CELL_SHEET = read_sheet("cell_sheet", "cells.schema.yaml", ["cell"])[0] if "cell_sheet" in config else pd.DataFrame({"cell": []})
 else:
-    CELL_SHEET, CELL_SHEET_PATH = read_sheet("cell_sheet", "cells.schema.yaml")
-    if CELL_SHEET["cell"].duplicated().any():
-        raise config_error(CELL_SHEET_PATH, "a cell is listed twice", "list each cell once")
+    CELL_SHEET, CELL_SHEET_PATH = read_sheet("cell_sheet", "cells.schema.yaml", ["cell"])
     CELLS = chosen_cells(list(CELL_SHEET["cell"]), CELL_SHEET_PATH)
 
 
@@ -169,18 +245,18 @@ def sample_table():
             for cell in CELLS
             for mark in MARKS
         }
-    SAMPLE_SHEET, SAMPLE_SHEET_PATH = read_sheet("sample_sheet", "samples.schema.yaml")
+    SAMPLE_SHEET, SAMPLE_SHEET_PATH = read_sheet("sample_sheet", "samples.schema.yaml", ["cell", "mark"])
     if column not in SAMPLE_SHEET:
         raise config_error(SAMPLE_SHEET_PATH, f"no '{column}' column", f"add a '{column}' column or set input to the column you have")
     files = {}
     for cell in CELLS:
         for mark in MARKS:
             row = SAMPLE_SHEET[(SAMPLE_SHEET["cell"] == cell) & (SAMPLE_SHEET["mark"] == mark)]
-            if len(row) != 1 or pd.isna(row[column].iloc[0]):
+            if row.empty or pd.isna(row[column].iloc[0]):
                 raise config_error(
                     SAMPLE_SHEET_PATH,
-                    f"cell {cell}, mark {mark}: {'no' if row.empty else 'no single'} row with a '{column}' file",
-                    f"give exactly one row per cell and mark with its {column} file",
+                    f"cell {cell}, mark {mark}: no line with a '{column}' file",
+                    f"give one line per cell and mark with its {column} file",
                 )
             files[cell, mark] = source(row[column].iloc[0], f"{SAMPLE_SHEET_PATH} (cell {cell}, mark {mark})", DEMO_FILES)
     return files
@@ -249,6 +325,11 @@ def cell_expression_column(wildcards):
     return wildcards.cell if pd.isna(value) else value
 
 
+def expression_columns():
+    """Cell -> its expression column, for every cell of the sheet (not only this run's cells)."""
+    return {cell: cell_expression_column(SimpleNamespace(cell=cell)) for cell in CELL_SHEET["cell"]}
+
+
 def download_url(wildcards):
     return DOWNLOADS[f"resources/downloads/{wildcards.path}"]
 
@@ -270,8 +351,6 @@ def has_published_auc():
 
 def cnn_transform():
     """The CNN preset's input transform, shared with the baselines so all models see the same values."""
-    from deepchrome.train import resolve_params
-
     return resolve_params(config["cnn"]["preset"], config["cnn"]["params"])["transform"]
 
 

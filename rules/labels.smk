@@ -1,6 +1,28 @@
-rule labels:
+rule expression:
+    """Check the expression table once (numbers only, one row per gene, complete download) and keep
+    the columns of the cell sheet's cells."""
     input:
-        expression=EXPRESSION,
+        EXPRESSION,
+    output:
+        "results/genes/expression.tsv",
+    params:
+        columns=sorted(set(expression_columns().values())),
+        missing_values=config["missing_values"],
+    log:
+        "logs/expression.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+    conda:
+        "../envs/deepchrome.yaml"
+    script:
+        "../scripts/expression.py"
+
+
+rule labels:
+    """ON/OFF labels of one cell: RPKM above the cell's median."""
+    input:
+        expression="results/genes/expression.tsv",
         windows="results/genes/windows.tsv",
     output:
         "results/{cell}/labels.tsv",

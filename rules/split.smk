@@ -1,11 +1,13 @@
 rule split:
+    """One train/valid/test split of the genes, shared by all cells; it depends on the gene list and
+    the whole cell sheet, never on which cells a run chooses."""
     input:
         windows="results/genes/windows.tsv",
-        labels=per_cell("results/{cell}/labels.tsv"),
+        expression="results/genes/expression.tsv",
     output:
         "results/split.tsv",
     params:
-        cells=run_cells,
+        columns=expression_columns(),
         method=config["split"]["method"],
         seed=config["split"]["seed"],
         valid_chromosomes=config["split"]["valid_chromosomes"],

@@ -1,12 +1,12 @@
 """ON/OFF labels of one cell (rule labels)."""
 from deepchrome.annotation import read_windows
 from deepchrome.io import write_tsv
-from deepchrome.labels import cell_labels, read_expression
+from deepchrome.labels import CHECKED_MISSING, cell_labels, read_expression
 from deepchrome.logs import run_step
 
 
 def main():
-    expression = read_expression(snakemake.input.expression)
+    expression = read_expression(snakemake.input.expression, missing_values=CHECKED_MISSING)
     table, _ = cell_labels(read_windows(snakemake.input.windows), expression, snakemake.wildcards.cell,
                            column=snakemake.params.column, source=snakemake.input.expression)
     write_tsv(table, snakemake.output[0])

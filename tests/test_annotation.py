@@ -1,6 +1,7 @@
 import pytest
 
-from deepchrome.annotation import build_windows, match_chroms, read_genes, strip_version
+from deepchrome.annotation import build_windows, match_chroms, read_genes
+from deepchrome.ids import strip_version
 from deepchrome.errors import DeepChromeError
 from conftest import shared_file, write_gtf
 

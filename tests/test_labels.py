@@ -48,10 +48,63 @@ def test_empty_column_is_an_error(tmp_path):
     path = write_table(tmp_path / "rpkm.tsv.gz", ["gene_id", "E003", "E004"], [["G1", "", 1], ["G2", "", 2]],
                        trailing_tab=False)
     with pytest.raises(DeepChromeError, match="no value for any gene") as err:
-        cell_labels(genes(["G1", "G2"]), read_expression(path), "E003", source=path)
+        cell_labels(genes(["G1", "G2"]), read_expression(path, missing_values=[""]), "E003", source=path)
     assert str(path) in str(err.value)
     with pytest.raises(DeepChromeError, match="no column 'E999'"):
-        cell_labels(genes(["G1"]), read_expression(path), "E999", source=path)
+        read_expression(path, ["E999"])
+
+
+def rpkm_with(tmp_path, low_value, n=40):
+    """A table whose lower half of E003 is ``low_value`` (a word or a number) and upper half 10..."""
+    rows = [[f"G{i}", low_value if i < n // 2 else 10 + i, i] for i in range(n)]
+    return write_table(tmp_path / "rpkm.tsv.gz", ["gene_id", "E003", "E004"], rows)
+
+
+@pytest.mark.parametrize("word", ["n.d.", "NA", "nan", "inf", "", "<0.1"])
+def test_non_numeric_values_are_an_error_naming_the_lines(tmp_path, word):
+    # Finding 2: such values were silently dropped, moving the median and flipping labels.
+    path = rpkm_with(tmp_path, word)
+    with pytest.raises(DeepChromeError, match="not numbers") as err:
+        read_expression(path)
+    message = str(err.value)
+    assert str(path) in message and "line 2 (G0)" in message and "line 6 (G4)" in message and "15 more" in message
+    assert "missing_values" in message
+
+
+def test_missing_values_setting_names_words_to_leave_out(tmp_path):
+    table = read_expression(rpkm_with(tmp_path, "n.d."), ["E003"], missing_values=["n.d."])
+    assert table["E003"].isna().sum() == 20 and list(table.columns) == ["E003"]
+
+
+def test_decimal_commas_are_named(tmp_path):
+    path = rpkm_with(tmp_path, "2,45")
+    with pytest.raises(DeepChromeError, match="decimal commas") as err:
+        read_expression(path)
+    assert "gene" not in str(err.value).split("Fix")[1].lower()  # the fix does not blame the gene IDs
+
+
+def test_gene_listed_twice_names_both_lines(tmp_path):
+    path = write_table(tmp_path / "rpkm.tsv.gz", ["gene_id", "E003"], [["G1.1", 1], ["G2", 2], ["G1.2", 3]])
+    with pytest.raises(DeepChromeError, match=r"G1 is listed twice \(lines 2, 4"):
+        read_expression(path)
+
+
+def test_truncated_gzip_says_download_again(tmp_path):
+    # Finding 11: a cut rpkm.tsv.gz must say to download it again.
+    path = rpkm_with(tmp_path, 1.5, n=4000)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(DeepChromeError, match="truncated") as err:
+        read_expression(path)
+    assert "download" in str(err.value) and str(path) in str(err.value)
+
+
+@pytest.mark.parametrize("values", [[0.0] * 6, [3.0] * 6])
+def test_constant_column_leaves_a_class_empty(values):
+    # Finding 7: an all-zero column gave 0 ON genes and a failure much later.
+    expr = pd.DataFrame({"c": values}, index=[f"G{i}" for i in range(6)])
+    with pytest.raises(DeepChromeError, match="one class .* is empty"):
+        cell_labels(genes([f"G{i}" for i in range(6)]), expr, "c", source="rpkm.tsv")
 
 
 def test_real_medians_on_the_paper_gene_list():
