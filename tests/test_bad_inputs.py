@@ -1,0 +1,174 @@
+"""Bad inputs through the real workflow: each stops with one message naming the file or key, no traceback,
+no output of the failing step.
+
+The cases live in one table, BAD_INPUTS: adding a case is one line. Each row is (name, how to break the
+small demo data set, the target to build, texts the message must contain). ``{work}`` and ``{data}`` in
+the expected texts stand for the run's folder and the data set's folder.
+"""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import own_config, snakemake
+
+WINDOWS = "results/genes/windows.tsv"
+EXPRESSION = "results/genes/expression.tsv"
+LABELS = "results/cellA/labels.tsv"
+
+
+# ---- ways to break an input (each returns the Snakemake arguments of the run) ----------------------
+
+def config(**changes):
+    """A config key changed in the config file."""
+    return lambda work, data: ["--configfile", str(own_config(work, data, **changes))]
+
+
+def command_line(*entries, **changes):
+    """Good config file, bad ``--config`` entries."""
+    return lambda work, data: ["--configfile", str(own_config(work, data, **changes)), "--config", *entries]
+
+
+def sheet(name, edit):
+    """The cell or sample sheet (``name``) edited as text by ``edit``."""
+    def make(work, data):
+        args = ["--configfile", str(own_config(work, data))]
+        path = work / name
+        path.write_text(edit(path.read_text()))
+        return args
+    return make
+
+
+def rpkm(edit, **changes):
+    """The expression table, rewritten as text by ``edit`` (a function of the whole table as strings)."""
+    def make(work, data):
+        table = pd.read_csv(data / "rpkm.tsv.gz", sep="\t", index_col=False, dtype=str)
+        path = work / "rpkm.tsv"
+        edited = edit(table)
+        (edited.to_csv(path, sep="\t", index=False) if isinstance(edited, pd.DataFrame) else path.write_text(edited))
+        return ["--configfile", str(own_config(work, data, expression=str(path), **changes))]
+    return make
+
+
+def set_values(column, rows, value):
+    def edit(table):
+        table.loc[rows, column] = value
+        return table
+    return edit
+
+
+def cut(name, key):
+    """A gzip input cut in half, as an interrupted download leaves it."""
+    def make(work, data):
+        data_bytes = (data / name).read_bytes()
+        path = work / name
+        path.write_bytes(data_bytes[: len(data_bytes) // 2])
+        return ["--configfile", str(own_config(work, data, **{key: str(path)}))]
+    return make
+
+
+def replaced(name, key, text):
+    """An input replaced by ``text`` (gzip when ``name`` ends in .gz)."""
+    def make(work, data):
+        path = work / name
+        if name.endswith(".gz"):
+            with gzip.open(path, "wt") as f:
+                f.write(text)
+        else:
+            path.write_text(text)
+        return ["--configfile", str(own_config(work, data, **{key: str(path)}))]
+    return make
+
+
+def missing_signal(work, data):
+    """cellA's H3K4me3 signal named in the sample sheet but absent."""
+    return ["--configfile", str(own_config(work, data, files={("cellA", "H3K4me3"): work / "no.bigwig"}))]
+
+
+def first_row(text, line=1):
+    """The sheet's data line ``line`` repeated once more."""
+    lines = text.splitlines()
+    return "\n".join(lines + [lines[line]]) + "\n"
+
+
+BAD_INPUTS = [
+    # name, how to break, target, expected texts
+    ("unknown top-level key in the file", config(cell="cellA"), WINDOWS,
+     ["unknown key 'cell'", "cells", "{work}/config.yaml"]),
+    ("unknown top-level key on the command line", command_line("cell=cellA"), WINDOWS,
+     ["unknown key 'cell'", "did you mean 'cells'", "command line"]),
+    ("unknown nested key", config(cnn={"parms": {"epochs": 5}}), WINDOWS, ["cnn.parms", "cnn.params"]),
+    ("unknown CNN parameter", config(cnn={"params": {"epoch": 5}}), WINDOWS, ["cnn.params.epoch", "cnn.params.epochs"]),
+    ("command-line value of the wrong type", command_line("cnn={params: {epochs: five}}"), WINDOWS,
+     ["cnn.params.epochs", "command line", '--config "cnn={params: {epochs: VALUE}}"']),
+    ("command-line integer out of range", command_line("demo={genes: 5}"), WINDOWS, ["demo.genes", "command line"]),
+    ("file value of the wrong type", config(windows={"flank": "5 kb"}), WINDOWS, ["windows.flank", "{work}/config.yaml"]),
+    ("bins do not divide the window", config(windows={"flank": 5000, "bin_size": 300}), WINDOWS,
+     ["windows.bin_size", "whole number of bins"]),
+    ("too few bins for the CNN", config(windows={"flank": 500, "bin_size": 250}), WINDOWS,
+     ["windows.bin_size", "too few"]),
+    ("unknown split method", config(split={"method": "randm"}), WINDOWS, ["split.method", "randm"]),
+    ("unknown cell chosen", command_line("cells=cellZ"), WINDOWS, ["cellZ", "{work}/cells.tsv"]),
+    ("cell listed twice", sheet("cells.tsv", first_row), WINDOWS, ["cellA is listed twice", "{work}/cells.tsv"]),
+    ("cell and mark listed twice", sheet("samples.tsv", first_row), WINDOWS,
+     ["cell cellA, mark H3K4me3 is listed twice (lines 2, 17)", "{work}/samples.tsv"]),
+    ("published_auc not a number", sheet("cells.tsv", lambda t: t.replace("cell\n", "cell\tpublished_auc\n")
+                                         .replace("cellA\n", "cellA\t0.80 (E003)\n")), WINDOWS,
+     ["published_auc '0.80 (E003)' is not a number", "line 2", "{work}/cells.tsv"]),
+    ("published_auc above 1", sheet("cells.tsv", lambda t: t.replace("cell\n", "cell\tpublished_auc\n")
+                                    .replace("cellB\n", "cellB\t81\n")), WINDOWS,
+     ["published_auc", "line 3", "{work}/cells.tsv"]),
+    ("cell ID with a path separator", sheet("cells.tsv", lambda t: t.replace("cellC", "cell/C")), WINDOWS,
+     ["line 4", "{work}/cells.tsv"]),
+    ("sample sheet without a mark", sheet("samples.tsv", lambda t: "\n".join(t.splitlines()[:-1]) + "\n"), WINDOWS,
+     ["cell cellC, mark H3K27me3", "{work}/samples.tsv"]),
+    ("sample file that does not exist", missing_signal, WINDOWS, ["{work}/no.bigwig", "does not exist"]),
+    ("annotation that does not exist", config(annotation="/nonexistent/genes.gtf.gz"), WINDOWS,
+     ["/nonexistent/genes.gtf.gz"]),
+    ("truncated GTF download", cut("genes.gtf.gz", "annotation"), WINDOWS,
+     ["{work}/genes.gtf.gz", "truncated", "download"]),
+    ("annotation that is not a GTF", replaced("genes.gtf", "annotation", "hello\tworld\n"), WINDOWS,
+     ["{work}/genes.gtf"]),
+    ("empty chromosome sizes", replaced("chrom.sizes", "chrom_sizes", ""), WINDOWS, ["{work}/chrom.sizes"]),
+    ("chromosome sizes with words", replaced("chrom.sizes", "chrom_sizes", "chr1\tlong\n"), WINDOWS,
+     ["{work}/chrom.sizes"]),
+    ("truncated expression download", cut("rpkm.tsv.gz", "expression"), EXPRESSION,
+     ["{work}/rpkm.tsv.gz", "truncated", "download"]),
+    ("expression words for low values", rpkm(set_values("cellA", slice(0, 40), "n.d.")), EXPRESSION,
+     ["{work}/rpkm.tsv", "not numbers", "column 'cellA', line 2", "missing_values"]),
+    ("expression with decimal commas", rpkm(set_values("cellB", slice(None), "2,5")), EXPRESSION,
+     ["{work}/rpkm.tsv", "decimal commas", "column 'cellB'"]),
+    ("expression NA without missing_values", rpkm(set_values("cellC", [5], "NA")), EXPRESSION,
+     ["{work}/rpkm.tsv", "line 7", "'NA'"]),
+    ("expression negative values", rpkm(set_values("cellA", [3], "-1.5")), EXPRESSION,
+     ["{work}/rpkm.tsv", "negative", "line 5"]),
+    ("expression gene listed twice", rpkm(lambda t: pd.concat([t, t.iloc[[0]]])), EXPRESSION,
+     ["{work}/rpkm.tsv", "listed twice"]),
+    ("expression without a cell's column", rpkm(lambda t: t.drop(columns="cellC")), EXPRESSION,
+     ["{work}/rpkm.tsv", "no column 'cellC'"]),
+    ("expression with a header only", rpkm(lambda t: "gene_id\tcellA\tcellB\tcellC\n"), EXPRESSION,
+     ["{work}/rpkm.tsv", "no rows"]),
+    ("expression column of zeros", rpkm(set_values("cellA", slice(None), "0")), LABELS,
+     ["column 'cellA'", "one class", "is empty"]),
+]
+
+
+@pytest.mark.parametrize("name,make,target,expected", BAD_INPUTS, ids=[row[0] for row in BAD_INPUTS])
+def test_bad_input(name, make, target, expected, tmp_path, small_data):
+    work = tmp_path / "run"
+    work.mkdir()
+    out = snakemake(target, *make(work, small_data), workdir=work)
+    text = out.stdout + out.stderr
+    assert out.returncode != 0, text[-3000:]
+    for phrase in expected:
+        phrase = phrase.replace("{work}", str(work)).replace("{data}", str(small_data))
+        assert phrase in text, (phrase, text[-3000:])
+    assert "Traceback" not in text, text[-3000:]
+    results = work / "results"
+    made = sorted(p.relative_to(work).as_posix() for p in results.rglob("*") if p.is_file()) if results.exists() else []
+    assert target not in made and not [p for p in made if Path(p).name.startswith(".")], made
+    assert text.count("Fix:") == 1, text[-3000:]  # one message, printed once
