@@ -58,3 +58,38 @@ def test_chromosome_split():
     assert set(split.loc[chrom == "chr3", "split"]) == {"test"}
     with pytest.raises(DeepChromeError, match="no gene for test"):
         chromosome_split(genes["gene_id"], genes["chrom"], ["chr2"], ["chr9"])
+
+
+# ---- finding 3: the split never depends on which cells a run chooses --------------------------------
+
+def planned_jobs(out) -> dict[str, int]:
+    """rule -> job count from a dry run's 'Job stats' table."""
+    lines = out.stdout.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("job ")), None)
+    if start is None:
+        return {}
+    jobs = {}
+    for line in lines[start + 2:]:
+        parts = line.split()
+        if len(parts) != 2 or parts[0] == "total":
+            break
+        jobs[parts[0]] = int(parts[1])
+    return jobs
+
+
+def test_split_does_not_depend_on_the_chosen_cells(tmp_path, small_data, method="random"):
+    from conftest import own_config, snakemake
+
+    subset, full = tmp_path / "subset", tmp_path / "full"
+    for work in (subset, full):
+        work.mkdir()
+    args = ["--configfile", str(own_config(subset, small_data, split={"method": method, "seed": 3}))]
+    out = snakemake("results/split.tsv", "results/cellA/labels.tsv", *args, "--config", "cells=cellA", workdir=subset)
+    assert out.returncode == 0, out.stderr[-3000:]
+    # A plain run afterwards only builds what is missing: the other cells' labels, never the split again.
+    plan = planned_jobs(snakemake("-n", "results/split.tsv", "results/cellB/labels.tsv", *args, workdir=subset))
+    assert plan == {"labels": 1}, plan
+    full_args = ["--configfile", str(own_config(full, small_data, split={"method": method, "seed": 3}))]
+    out = snakemake("results/split.tsv", *full_args, workdir=full)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert (subset / "results/split.tsv").read_bytes() == (full / "results/split.tsv").read_bytes()

@@ -1,0 +1,63 @@
+"""Start-up checks of the config: command-line values typed by the schema, unknown keys, where a key came from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from deepchrome.errors import DeepChromeError
+from deepchrome.settings import COMMAND_LINE, check_config, command_line_form, unknown_keys
+from deepchrome.train import PRESETS
+from conftest import snakemake
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = yaml.safe_load((ROOT / "schemas" / "config.schema.yaml").read_text())
+
+
+def base_loader(text):
+    """What Snakemake makes of a nested --config value: YAML with every scalar a string."""
+    return yaml.load(text, Loader=yaml.loader.BaseLoader)
+
+
+def test_command_line_values_take_the_schema_types():
+    # Finding 10 / issue 14 item 5: nested --config values arrive as strings.
+    overrides = {"cnn": base_loader("{params: {epochs: 5, lr: 1e-3, patience: null, hidden: [64, 8]}}"),
+                 "demo": base_loader("{seed: 0, genes: 19802}")}
+    config = {"cnn": {"preset": "default", **overrides["cnn"]}, "demo": dict(overrides["demo"])}
+    check_config(config, SCHEMA, overrides, {"config.yaml": {"cnn": {"preset": "default"}}})
+    assert config["cnn"]["params"] == {"epochs": 5, "lr": 1e-3, "patience": None, "hidden": [64, 8]}
+    assert config["demo"] == {"seed": 0, "genes": 19802}
+
+
+def test_file_values_are_not_converted_and_name_the_file():
+    with pytest.raises(DeepChromeError, match="demo.seed") as err:
+        check_config({"demo": {"seed": "0"}}, SCHEMA, {}, {"my.yaml": {"demo": {"seed": "0"}}})
+    assert err.value.path == "my.yaml"
+
+
+def test_malformed_override_says_how_to_give_it():
+    overrides = {"cnn": base_loader("{params: {epochs: five}}")}
+    with pytest.raises(DeepChromeError) as err:
+        check_config({"cnn": overrides["cnn"]}, SCHEMA, overrides, {})
+    assert err.value.path == COMMAND_LINE and '--config "cnn={params: {epochs: VALUE}}"' in err.value.fix
+    assert command_line_form(["cells"], "E003,E123") == '--config "cells=E003,E123"'
+
+
+def test_unknown_keys_suggest_the_closest_valid_key():
+    assert unknown_keys({"cell": "x", "cnn": {"params": {"epoch": 3}}}, SCHEMA) == [
+        (["cell"], ["cells", "cell_sheet"]), (["cnn", "params", "epoch"], ["epochs"])]
+    with pytest.raises(DeepChromeError, match="unknown key 'cell'") as err:
+        check_config({"cell": "cellA"}, SCHEMA, {"cell": "cellA"}, {"config.yaml": {}})
+    assert err.value.path == COMMAND_LINE and "did you mean 'cells'" in err.value.fix
+
+
+def test_schema_lists_every_training_parameter():
+    params = SCHEMA["properties"]["cnn"]["properties"]["params"]["properties"]
+    assert all(set(params) == set(preset) for preset in PRESETS.values())
+
+
+def test_overrides_from_the_readme_dry_run(tmp_path):
+    out = snakemake("-n", "--config", "cnn={params: {epochs: 5}}", "demo={seed: 0, genes: 19802}", workdir=tmp_path)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
