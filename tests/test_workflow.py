@@ -141,5 +141,5 @@ def test_empty_rpkm_column(tmp_path, small_data):
     table = pd.read_csv(small_data / "rpkm.tsv.gz", sep="\t", index_col=False)  # rows end with a tab
     table["cellC"] = np.nan
     table.to_csv(tmp_path / "rpkm.tsv", sep="\t", index=False)
-    config = own_config(tmp_path, small_data, expression=str(tmp_path / "rpkm.tsv"))
-    fails_with(tmp_path, config, "results/cellC/labels.tsv", str(tmp_path / "rpkm.tsv"), "no value", "Fix:")
+    config = own_config(tmp_path, small_data, expression=str(tmp_path / "rpkm.tsv"), missing_values=[""])
+    fails_with(tmp_path, config, "results/cellC/labels.tsv", "no value for any gene", "Fix:")
