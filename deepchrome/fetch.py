@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 from .errors import DeepChromeError
+from .io import check_gzip
 
 log = logging.getLogger("deepchrome.fetch")
 
@@ -93,7 +94,8 @@ def fetch(url: str, dest: str | os.PathLike, sha256: str | None = None, retries:
     """Download ``url`` to ``dest``; return ``dest``.
 
     Bytes go to ``dest.part`` (kept between tries so a broken transfer resumes with a Range request)
-    and are renamed onto ``dest`` only when complete and, if ``sha256`` is given, verified. Transient
+    and are renamed onto ``dest`` only when complete (its length, and a gzip file's end-of-stream
+    marker) and, if ``sha256`` is given, verified. Transient
     failures (connection errors, HTTP 5xx/429, short transfers) are retried ``retries`` times with
     exponential back-off starting at ``backoff`` seconds; other HTTP errors stop at once.
     """
@@ -120,6 +122,11 @@ def fetch(url: str, dest: str | os.PathLike, sha256: str | None = None, retries:
             part.unlink()
             raise DeepChromeError(url, "the downloaded file does not match its sha256 checksum",
                                   "check the checksum in the config, or the mirror serving the file")
+        try:
+            check_gzip(part)  # a server that sends no length can still cut a transfer short
+        except DeepChromeError as err:
+            raise DeepChromeError(url, err.problem, "run the workflow again to download it again; if it "
+                                  "persists, the server's copy is damaged: use another mirror") from None
         os.replace(part, dest)
     except DeepChromeError:
         part.unlink(missing_ok=True)

@@ -56,3 +56,15 @@ def test_file_urls_and_paths(tmp_path):
     assert is_url(f"file://{src}") and not is_url(str(src))
     assert fetch(f"file://{src}", tmp_path / "out" / "x.txt").read_text() == "hello"
     assert download_path("https://egg2.wustl.edu/roadmap/data/x.gz") == "resources/downloads/egg2.wustl.edu/roadmap/data/x.gz"
+
+
+def test_served_truncated_gzip_is_not_saved(server, tmp_path):
+    # The server's copy is cut (its length matches what it sends): only the gzip end-of-stream marker tells.
+    import gzip
+
+    data = gzip.compress(PAYLOAD * 3)
+    (server.root / "c.gz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(DeepChromeError, match="truncated") as err:
+        fetch(f"{server.url}/c.gz", tmp_path / "out" / "c.gz", backoff=0.01)
+    assert f"{server.url}/c.gz" in str(err.value) and "download it again" in err.value.fix
+    assert list((tmp_path / "out").iterdir()) == []
