@@ -154,7 +154,8 @@ def check_config(config: dict, schema: dict, overrides: dict, files: dict[str, d
     dotted = ".".join(map(str, path)) or "the configuration"
     fix = "correct that entry (schemas/config.schema.yaml lists every key, its type and default)"
     if where == COMMAND_LINE and path:
-        fix = (f"give it on the command line as {command_line_form(path)} with a value of the right type "
+        example = "{key: value}" if "object" in _types(property_schema_at(schema, path)) else "VALUE"
+        fix = (f"give it on the command line as {command_line_form(path, example)} with a value of the right type "
                "(nested keys go in braces; a dotted name such as cnn.preset=paper is not accepted by Snakemake)")
     raise DeepChromeError(where, f"{dotted}: {error.message}", fix)
 
