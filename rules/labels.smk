@@ -28,6 +28,7 @@ rule labels:
         "results/{cell}/labels.tsv",
     params:
         column=cell_expression_column,
+        source=EXPRESSION,
     log:
         "logs/labels/{cell}.log",
     threads: 1

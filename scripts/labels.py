@@ -8,7 +8,7 @@ from deepchrome.logs import run_step
 def main():
     expression = read_expression(snakemake.input.expression, missing_values=CHECKED_MISSING)
     table, _ = cell_labels(read_windows(snakemake.input.windows), expression, snakemake.wildcards.cell,
-                           column=snakemake.params.column, source=snakemake.input.expression)
+                           column=snakemake.params.column, source=snakemake.params.source)
     write_tsv(table, snakemake.output[0])
 
 

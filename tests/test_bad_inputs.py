@@ -155,7 +155,7 @@ BAD_INPUTS = [
     ("expression with a header only", rpkm(lambda t: "gene_id\tcellA\tcellB\tcellC\n"), EXPRESSION,
      ["{work}/rpkm.tsv", "no rows"]),
     ("expression column of zeros (finding 7)", rpkm(set_values("cellA", slice(None), "0")), LABELS,
-     ["column 'cellA'", "one class", "is empty"]),
+     ["{work}/rpkm.tsv", "column 'cellA'", "one class", "is empty"]),
 ]
 
 
