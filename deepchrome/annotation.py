@@ -142,6 +142,10 @@ def gene_windows(genes: pd.DataFrame, chrom_sizes: dict[str, int], flank: int = 
                  bin_order: str = "strand", source: str | os.PathLike | None = None) -> pd.DataFrame:
     """Windows ``[tss - flank, tss + flank)`` of the genes that lie wholly inside their chromosome.
 
+    With ``bin_order="strand"``, '-' genes get ``[tss + 1 - flank, tss + 1 + flank)``: windows
+    symmetric in transcription order, equal to deepTools ``computeMatrix reference-point``.
+    ``bin_order="genome"`` (the paper setting) keeps ``[tss - flank, tss + flank)`` for all.
+
     Returns the gene table plus ``start`` and ``end`` (bp, 0-based half-open), chromosome names
     spelled as in ``chrom_sizes``, sorted by chromosome and start. Genes whose window leaves the
     chromosome, or whose chromosome is not in ``chrom_sizes``, are dropped and counted in the log.
@@ -160,8 +164,11 @@ def gene_windows(genes: pd.DataFrame, chrom_sizes: dict[str, int], flank: int = 
     win = genes.copy()
     win["chrom"] = win["chrom"].map(names)
     unknown = win["chrom"].isna()
-    win["start"] = win["tss"] - flank
-    win["end"] = win["tss"] + flank
+    # strand order: a '-' window is centred on the base after the TSS (the GTF end), as deepTools'
+    # reference-point windows, so the TSS is the first base of bin n/2 from upstream on both strands
+    centre = win["tss"] + ((bin_order == "strand") & (win["strand"] == "-"))
+    win["start"] = centre - flank
+    win["end"] = centre + flank
     size = win["chrom"].map(chrom_sizes)
     outside = ~unknown & ((win["start"] < 0) | (win["end"] > size))
     log.info("%d genes: %d windows kept, %d dropped as their window leaves the chromosome, "

@@ -246,7 +246,7 @@ def save_cell(cell: CellData, features: str | os.PathLike, labels: str | os.Path
 
 def export_published_cell(cell: CellData, outdir: str | os.PathLike, strands=None, bin_order: str = "genome") -> None:
     """Write ``outdir/{train,valid,test}.csv`` in the published format (bins put back in genome order)."""
-    from .signal import orient
+    from .windows import orient
 
     X = cell.X if bin_order == "genome" else orient(cell.X, strands, bin_order)  # reversing twice restores
     for name in SPLITS:

@@ -7,6 +7,8 @@ rule mark_features:
     params:
         bin_size=config["windows"]["bin_size"],
         bin_order=config["windows"]["bin_order"],
+        bigwig_nan=config["windows"]["bigwig_nan"],
+        transform=cnn_transform(),
     log:
         "logs/features/{cell}/{mark}.log",
     benchmark:

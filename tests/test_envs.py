@@ -16,11 +16,12 @@ ROOT = Path(__file__).resolve().parents[1]
 ENVS = sorted((ROOT / "envs").glob("*.yaml"))
 # pip name (requirements.txt) -> conda name; None: not part of the job envs (runs the workflow itself)
 CONDA_NAME = {"torch": "pytorch", "pybigwig": "pybigwig", "pyyaml": "pyyaml", "snakemake": None,
-              "snakemake-executor-plugin-slurm": None}
+              "snakemake-executor-plugin-slurm": None, "isal": "python-isal"}
 # import name -> conda name, for the imports of deepchrome/ and scripts/
 IMPORTS = {"numpy": "numpy", "pandas": "pandas", "torch": "pytorch", "pyBigWig": "pybigwig",
            "pybedtools": "pybedtools", "sklearn": "scikit-learn", "matplotlib": "matplotlib",
-           "seaborn": "seaborn", "yaml": "pyyaml", "jsonschema": "jsonschema"}
+           "seaborn": "seaborn", "yaml": "pyyaml", "jsonschema": "jsonschema",
+           "pybigtools": "pybigtools", "isal": "python-isal"}
 OPTIONAL_IMPORTS = {"pysam"}  # BAM reading falls back to it only where bedtools is missing
 PIN = re.compile(r"^(?P<name>[A-Za-z0-9_.-]+)=(?P<version>[0-9][0-9A-Za-z.]*)(?:=(?P<build>\S+))?$")
 

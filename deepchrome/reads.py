@@ -1,290 +1,51 @@
-"""Features for one cell x one mark: a float32 ``[genes, bins]`` matrix from a bigWig or a reads file.
+"""Reads per bin: a float32 ``[genes, bins]`` matrix from a tagAlign/BED (plain or gzip) or BAM file.
 
-Windows are a DataFrame with columns ``gene_id`` (str), ``chrom`` (str), ``start`` (int, 0-based,
-TSS - 5000), ``end`` (int, TSS + 5000, half-open) and ``strand`` ('+', '-' or '.'); every window is
-``n_bins * bin_size`` bp long. Results have one row per window (in the windows' order) and bins in
-GENOME order (bin 0 = lowest coordinate); :func:`orient` turns them to strand order when asked.
+A read counts in a bin when they share >= 1 bp (half-open coordinates), exactly as ``bedtools
+intersect -a bins.bed -b reads -c`` counts them; a read spanning two bins counts in both. No
+normalisation. Bins in genome order (see :mod:`deepchrome.windows`). Chromosome names are
+matched between windows and file (``chr1`` <-> ``1``, ``chrM`` <-> ``MT``); windows on
+chromosomes the file lacks get zeros.
 
-* bigWig (:func:`bigwig_features`): mean signal per bin in the track's units, bases without data
-  counted as 0, i.e. ``sum(value * covered bases) / bin_size``.
-* reads (:func:`read_features`): number of reads sharing >= 1 bp with the bin (half-open
-  coordinates), exactly as ``bedtools intersect -a bins.bed -b reads -c`` counts them; a read
-  spanning two bins counts in both. No normalisation.
-
-Chromosome names are matched between windows and file (``chr1`` <-> ``1``, ``chrM`` <-> ``MT``);
-windows on chromosomes that the file lacks get zeros.
+Integrity: gzip streams are read to their end-of-stream marker (a truncated file is an error);
+a BAM file must end with the BGZF end-of-file block, and ``bedtools bamtobed`` must report no
+read error on stderr (it may exit 0 on a damaged file).
 """
 
 from __future__ import annotations
 
-import gzip
-import itertools
-import logging
 import contextlib
 import fcntl
+import gzip
+import logging
 import os
 import queue
 import shutil
 import subprocess
 import tempfile
 import threading
-import zlib
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 import pandas as pd
+from isal import isal_zlib
 
 from .annotation import match_chrom
 from .errors import DeepChromeError
+from .windows import check_exists, log_missing, no_common_chrom, prepare_windows
 
-log = logging.getLogger("deepchrome.signal")
+log = logging.getLogger("deepchrome.reads")
 
-BIGWIG_MAGIC = 0x888FFC26
-BIGBED_MAGIC = 0x8789F2EB
-BIGWIG_SUFFIXES = (".bw", ".bigwig")
 READS_SUFFIXES = (".tagalign", ".tagalign.gz", ".bed", ".bed.gz", ".bam")
-
-# bigWig fetching: one pyBigWig.intervals() call costs about as much as converting this many
-# intervals to numpy (~150 us vs ~0.5 us each, measured); windows closer than that many
-# intervals' worth of bases are fetched in one call.
-_CALL_COST_INTERVALS = 300
-_MAX_MERGE_GAP = 5_000_000
-_FIRST_GAP = 50_000  # until a density is known
+# BGZF end-of-file marker: an empty block that every complete BAM file ends with (SAM spec 4.1.2)
+BAM_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
+# bedtools/htslib stderr lines that mean the BAM was not read to its end
+_BAM_READ_ERRORS = ("EOF marker is absent", "Read block operation failed", "[E::")
 
 # reads counting: bytes of text parsed per step (bounds memory: ~10 arrays of ~1M lines each).
 _BLOCK_BYTES = 32 << 20
 # reads far from every window are dropped early using a mask over blocks of 2**_MASK_SHIFT bp.
 _MASK_SHIFT = 10
-
-
-# --------------------------------------------------------------------------------------------
-# Windows and chromosome names
-
-
-def _prepare_windows(windows: pd.DataFrame, n_bins: int, bin_size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Check the windows; return ``(chrom str [genes], start int64 [genes])``."""
-    missing = [c for c in ("chrom", "start", "end") if c not in windows.columns]
-    if missing:
-        raise DeepChromeError(None, f"the windows table lacks the column(s) {', '.join(missing)}",
-                              "pass windows with columns gene_id, chrom, start, end, strand")
-    if n_bins < 1 or bin_size < 1:
-        raise DeepChromeError(None, f"n_bins={n_bins} and bin_size={bin_size} must both be >= 1",
-                              "use positive window settings (the paper: 100 bins of 100 bp)")
-    chrom = windows["chrom"].astype(str).to_numpy()
-    start = windows["start"].to_numpy(dtype=np.int64)
-    end = windows["end"].to_numpy(dtype=np.int64)
-    bad = np.flatnonzero(end - start != n_bins * bin_size)
-    if len(bad):
-        i = bad[0]
-        raise DeepChromeError(
-            None,
-            f"{len(bad)} window(s) are not {n_bins} x {bin_size} = {n_bins * bin_size} bp long "
-            f"(first: row {i}, {chrom[i]}:{start[i]}-{end[i]})",
-            "build every window as [TSS - n_bins*bin_size/2, TSS + n_bins*bin_size/2)",
-        )
-    return chrom, start
-
-
-def _few(names, k: int = 5) -> str:
-    names = sorted(set(names), key=lambda s: (len(s), s))
-    return ", ".join(names[:k]) + (", ..." if len(names) > k else "")
-
-
-def _no_common_chrom(path, window_chroms, file_chroms) -> DeepChromeError:
-    return DeepChromeError(
-        path,
-        f"no chromosome in common with the gene windows: windows use {_few(window_chroms)}; "
-        f"the file uses {_few(file_chroms) or 'none (no data)'}",
-        "give a file aligned to the same genome assembly as the gene list (hg19 for the paper "
-        "setting); chr1/1 and chrM/MT spellings are matched automatically",
-    )
-
-
-def _check_exists(path) -> Path:
-    p = Path(path)
-    if not p.exists():
-        raise DeepChromeError(path, "file not found", "check the path in the sample sheet (or download the file)")
-    if p.is_dir():
-        raise DeepChromeError(path, "is a directory, not a file", "point the sample sheet at the signal or reads file")
-    return p
-
-
-def _log_missing(path, chrom: np.ndarray, matched: set) -> None:
-    lacking = ~np.isin(chrom, list(matched))
-    if lacking.any():
-        log.warning("%s: %d of %d windows lie on chromosomes the file lacks (%s); their features are 0",
-                    path, int(lacking.sum()), len(chrom), _few(chrom[lacking]))
-
-
-# --------------------------------------------------------------------------------------------
-# bigWig
-
-
-def _magic(path) -> int | None:
-    with open(path, "rb") as fh:
-        head = fh.read(4)
-    return int.from_bytes(head, "little") if len(head) == 4 else None
-
-
-def _is_bigwig(path) -> bool:
-    m = _magic(path)
-    return m is not None and (m == BIGWIG_MAGIC or int.from_bytes(m.to_bytes(4, "little"), "big") == BIGWIG_MAGIC)
-
-
-def _open_bigwig(path):
-    import pyBigWig
-
-    _check_exists(path)
-    fix = "give a bigWig signal track (e.g. REMC *.fc.signal.bigwig); convert bedGraph with bedGraphToBigWig"
-    m = _magic(path)
-    if m in (BIGBED_MAGIC, int.from_bytes(BIGBED_MAGIC.to_bytes(4, "little"), "big")):
-        raise DeepChromeError(path, "is a bigBed file, not a bigWig", fix)
-    if not _is_bigwig(path):
-        raise DeepChromeError(path, "is not a bigWig file (wrong magic number)", fix)
-    try:
-        bw = pyBigWig.open(str(path))
-    except RuntimeError as err:
-        raise DeepChromeError(path, f"pyBigWig could not open it ({err}); the file may be truncated", fix) from None
-    if bw is None or not bw.isBigWig():
-        raise DeepChromeError(path, "pyBigWig does not read it as a bigWig", fix)
-    return bw
-
-
-def _integral(s: np.ndarray, e: np.ndarray, v: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """F(x) = integral of the signal over [-inf, x), for sorted non-overlapping intervals [s, e).
-
-    Vectorised: intervals ending at or before x contribute in full (a cumulative sum), the one
-    interval containing x contributes ``v * (x - s)``.
-    """
-    cum = np.concatenate(([0.0], np.cumsum(v * (e - s))))
-    j = np.searchsorted(e, x, side="right")  # intervals with e <= x
-    out = cum[j]
-    inside = j < len(s)
-    jj = j[inside]
-    out[inside] += v[jj] * np.maximum(0, x[inside] - s[jj])
-    return out
-
-
-class _Fetcher:
-    """Fetch a chromosome's intervals under a set of windows with as few pyBigWig calls as pay off."""
-
-    def __init__(self, bw):
-        self.bw = bw
-        self.n_intervals = 0
-        self.n_bases = 0
-        self.calls = 0
-
-    def gap(self) -> int:
-        # merge windows closer than the span holding _CALL_COST_INTERVALS intervals (density so far)
-        if self.n_bases < 1_000_000:
-            return _FIRST_GAP
-        density = max(self.n_intervals, 1) / self.n_bases
-        return int(min(_MAX_MERGE_GAP, _CALL_COST_INTERVALS / density))
-
-    def fetch(self, chrom: str, length: int, lo: np.ndarray, hi: np.ndarray):
-        """``(s, e, v)`` float64 arrays of the intervals overlapping [lo, hi) windows, sorted, unique."""
-        order = np.argsort(lo, kind="stable")
-        lo = np.clip(lo[order], 0, length)
-        hi = np.clip(hi[order], 0, length)
-        chunks = []
-        a, b = int(lo[0]), int(hi[0])
-        gap = self.gap()
-        for x, y in zip(lo[1:].tolist(), hi[1:].tolist()):
-            if x - b <= gap:
-                b = max(b, y)
-                continue
-            self._one(chrom, a, b, chunks)
-            gap = self.gap()
-            a, b = x, y
-        self._one(chrom, a, b, chunks)
-        n = sum(len(c) for c in chunks)
-        flat = np.fromiter(itertools.chain.from_iterable(itertools.chain.from_iterable(chunks)),
-                           dtype=np.float64, count=3 * n).reshape(n, 3)
-        s, e, v = flat[:, 0], flat[:, 1], flat[:, 2]
-        if n > 1:
-            # an interval crossing the border of two fetched regions comes back from both
-            dup = np.concatenate(([False], (s[1:] == s[:-1]) & (e[1:] == e[:-1])))
-            if dup.any():
-                s, e, v = s[~dup], e[~dup], v[~dup]
-        return s, e, np.nan_to_num(v, nan=0.0, posinf=0.0, neginf=0.0)
-
-    def _one(self, chrom, a, b, chunks):
-        if b <= a:
-            return
-        iv = self.bw.intervals(chrom, a, b)
-        self.calls += 1
-        self.n_bases += b - a
-        if iv:
-            chunks.append(iv)
-            self.n_intervals += len(iv)
-
-
-def _bins_by_values(bw, chrom, length, starts, n_bins, bin_size) -> np.ndarray:
-    """Slow exact path (per window values()), used only for bigWigs with overlapping entries."""
-    span = n_bins * bin_size
-    out = np.zeros((len(starts), n_bins))
-    for i, st in enumerate(starts.tolist()):
-        a, b = max(0, st), min(length, st + span)
-        if b <= a:
-            continue
-        row = np.zeros(span)
-        row[a - st:b - st] = np.nan_to_num(np.asarray(bw.values(chrom, a, b, numpy=True)), nan=0.0)
-        out[i] = row.reshape(n_bins, bin_size).mean(axis=1)
-    return out
-
-
-def bigwig_features(path: str | os.PathLike, windows: pd.DataFrame, n_bins: int = 100,
-                    bin_size: int = 100) -> np.ndarray:
-    """Mean bigWig signal per bin: float32 ``[genes, n_bins]``, genome order, rows as ``windows``.
-
-    A bin's value is ``sum(value * covered bases) / bin_size`` in the track's units (fold change,
-    -log10 p, ...): bases without data count as 0 (deepTools ``--missingDataAsZero``); bases
-    outside the chromosome count as 0 as well. Windows on chromosomes missing from the file are 0.
-
-    Speed: per chromosome, the intervals under the windows are fetched with few
-    ``pyBigWig.intervals()`` calls (close windows merged into one region) and each bin's integral
-    is a difference of a cumulative sum evaluated at the bin edges (``np.searchsorted``).
-    """
-    chrom, start = _prepare_windows(windows, n_bins, bin_size)
-    out = np.zeros((len(chrom), n_bins), dtype=np.float32)
-    bw = _open_bigwig(path)
-    try:
-        sizes = bw.chroms()
-        if len(chrom) == 0:
-            return out
-        wanted = pd.unique(chrom)
-        mapping = {c: m for c in wanted if (m := match_chrom(c, sizes)) is not None}
-        if not mapping:
-            raise _no_common_chrom(path, wanted, sizes)
-        _log_missing(path, chrom, set(mapping))
-        fetcher = _Fetcher(bw)
-        offsets = np.arange(n_bins + 1, dtype=np.int64) * bin_size
-        groups = pd.Series(np.arange(len(chrom))).groupby(chrom, sort=False).indices
-        for done, (wchrom, rows) in enumerate(groups.items(), 1):
-            fchrom = mapping.get(wchrom)
-            if fchrom is None:
-                continue
-            length = sizes[fchrom]
-            st = start[rows]
-            s, e, v = fetcher.fetch(fchrom, length, st, st + n_bins * bin_size)
-            if len(s) > 1 and np.any(s[1:] < e[:-1]):
-                log.warning("%s: %s has overlapping entries; using the slower per-window path", path, fchrom)
-                out[rows] = _bins_by_values(bw, fchrom, length, st, n_bins, bin_size)
-                continue
-            edges = (st[:, None] + offsets[None, :]).astype(np.float64)
-            F = _integral(s, e, v, edges.ravel()).reshape(edges.shape)
-            out[rows] = np.diff(F, axis=1) / bin_size
-            log.info("%s: %s done (%d windows, %d intervals; %d/%d chromosomes)",
-                     Path(path).name, wchrom, len(rows), len(s), done, len(groups))
-        log.info("%s: %d windows from %d pyBigWig calls", Path(path).name, len(chrom), fetcher.calls)
-    finally:
-        bw.close()
-    return out
-
-
-# --------------------------------------------------------------------------------------------
-# Reads
 
 
 class _ReadCounter:
@@ -381,7 +142,8 @@ def _is_gzip(path) -> bool:
     return _sniff(path)[:2] == b"\x1f\x8b"
 
 
-def _is_bam(path) -> bool:
+def is_bam(path) -> bool:
+    """Whether the file is BAM (gzip whose content starts with BAM\\1)."""
     if not _is_gzip(path):
         return False
     try:
@@ -394,10 +156,12 @@ def _is_bam(path) -> bool:
 def _raw_chunks(path, stop: threading.Event) -> Iterator[bytes]:
     """Decompressed bytes of a reads file, in large pieces (runs in the reader thread).
 
-    gzip is inflated with zlib in this thread (zlib releases the GIL, so it runs on a second core
-    beside the parser); BAM goes through ``bedtools bamtobed`` (or pysam when bedtools is absent).
+    gzip is inflated with ISA-L (``isal``: 2-3x zlib's speed, same API) in this thread (it releases
+    the GIL, so it runs on a second core beside the parser); BAM goes through ``bedtools bamtobed``
+    (or pysam when bedtools is absent) once its end-of-file block is checked.
     """
-    if _is_bam(path):
+    if is_bam(path):
+        _check_bam_eof(path)
         exe = shutil.which("bedtools")
         if exe is None:
             yield from _bam_text_pysam(path)
@@ -409,7 +173,7 @@ def _raw_chunks(path, stop: threading.Event) -> Iterator[bytes]:
             while not stop.is_set() and (data := fh.read(_BLOCK_BYTES)):
                 yield data
             return
-        inflate = zlib.decompressobj(31)
+        inflate = isal_zlib.decompressobj(31)
         started = False
         while not stop.is_set() and (comp := fh.read(_BLOCK_BYTES // 8)):
             while comp:
@@ -418,16 +182,30 @@ def _raw_chunks(path, stop: threading.Event) -> Iterator[bytes]:
                 yield inflate.decompress(comp)
                 started = True
                 if inflate.eof:  # concatenated members (bgzip, cat a.gz b.gz): start the next one
-                    comp, inflate, started = inflate.unused_data, zlib.decompressobj(31), False
+                    comp, inflate, started = inflate.unused_data, isal_zlib.decompressobj(31), False
                 else:
                     comp = b""
         if started and not inflate.eof and not stop.is_set():
-            raise DeepChromeError(path, "the gzip stream ends early (truncated file)",
-                                  "re-download the file; `gzip -t` tests it")
+            raise DeepChromeError(path, "the gzip stream ends before its end-of-stream marker (truncated file)",
+                                  "download the file again; `gzip -t` tests it")
+
+
+def _check_bam_eof(path) -> None:
+    """A BAM file must end with the BGZF end-of-file block; a file cut short lacks it."""
+    with open(path, "rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        fh.seek(max(0, fh.tell() - len(BAM_EOF)))
+        if fh.read() != BAM_EOF:
+            raise DeepChromeError(path, "the BAM file lacks its end-of-file marker (truncated or damaged file)",
+                                  "download or copy the BAM file again; `samtools quickcheck` tests it")
 
 
 def _command_output(cmd: list[str], path, stop: threading.Event) -> Iterator[bytes]:
-    """stdout of ``cmd`` in large pieces; a failure of ``cmd`` raises with its stderr."""
+    """stdout of ``cmd`` in large pieces; a failure of ``cmd`` raises with its stderr.
+
+    A failure is a non-zero exit or a read error on stderr: bedtools exits 0 on a damaged BAM
+    after printing htslib's ``[E::bgzf_read] Read block operation failed``.
+    """
     with tempfile.TemporaryFile() as errfile:  # a file: a chatty tool never blocks on a full pipe
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errfile)
         try:
@@ -437,9 +215,9 @@ def _command_output(cmd: list[str], path, stop: threading.Event) -> Iterator[byt
             while not stop.is_set() and (data := os.read(fd, 1 << 20)):
                 yield data
             code = proc.wait()
-            if code != 0 and not stop.is_set():
-                errfile.seek(0)
-                err = errfile.read().decode(errors="replace").strip()
+            errfile.seek(0)
+            err = errfile.read().decode(errors="replace").strip()
+            if (code != 0 or any(e in err for e in _BAM_READ_ERRORS)) and not stop.is_set():
                 raise DeepChromeError(path, f"could not be read: `{' '.join(cmd)}` failed: {err[-500:]}",
                                       "check that the file is complete (re-download it) and not corrupted")
         finally:
@@ -665,8 +443,8 @@ def read_features(path: str | os.PathLike, windows: pd.DataFrame, n_bins: int = 
     about 32 MB of text (memory does not grow with the number of reads); gzip is decompressed by
     a ``gzip -dc`` (or ``pigz``) subprocess on another core. The file need not be sorted.
     """
-    _check_exists(path)
-    chrom, start = _prepare_windows(windows, n_bins, bin_size)
+    check_exists(path)
+    chrom, start = prepare_windows(windows, n_bins, bin_size)
     if len(chrom) == 0:
         return np.zeros((0, n_bins), dtype=np.float32)
     counter = _ReadCounter(chrom, start, n_bins, bin_size)
@@ -681,56 +459,10 @@ def read_features(path: str | os.PathLike, windows: pd.DataFrame, n_bins: int = 
     file_chroms = [c for c in counter.code_of if c and not any(ch.isspace() for ch in c)]
     matched = {counter.names[c] for c in counter.code_of.values() if c >= 0}
     if not matched:
-        raise _no_common_chrom(path, counter.names, file_chroms)
-    _log_missing(path, chrom, matched)
+        raise no_common_chrom(path, counter.names, file_chroms)
+    log_missing(path, chrom, matched)
     log.info("%s: %d lines, %d reads on window chromosomes, %d near windows", name, parser.lines,
              counter.n_reads, counter.n_used)
     return counter.result()
 
 
-# --------------------------------------------------------------------------------------------
-# Orientation and dispatch
-
-
-def orient(features: np.ndarray, strands, bin_order: str) -> np.ndarray:
-    """Put bins in ``bin_order``: ``"genome"`` (as given; the paper setting) or ``"strand"``.
-
-    ``"strand"`` reverses the bins (last axis) of '-' genes so bin 0 is the most upstream; '+' and
-    '.' genes keep genome order. ``features``: ``[genes, bins]`` or ``[genes, marks, bins]``;
-    ``strands``: ``[genes]`` of '+', '-', '.'. Returns a new array of the same shape and dtype
-    (``"genome"`` returns ``features`` itself).
-    """
-    if bin_order == "genome":
-        return features
-    if bin_order != "strand":
-        raise DeepChromeError(None, f"unknown bin order {bin_order!r}", "use bin_order: genome or strand")
-    strands = np.asarray(strands).astype(str)
-    if len(strands) != features.shape[0]:
-        raise ValueError(f"{len(strands)} strands for {features.shape[0]} genes")
-    out = np.array(features, copy=True)
-    minus = strands == "-"
-    out[minus] = out[minus][..., ::-1]
-    return out
-
-
-def mark_features(path: str | os.PathLike, windows: pd.DataFrame, n_bins: int = 100,
-                  bin_size: int = 100) -> np.ndarray:
-    """Features of one mark from a bigWig (mean signal per bin) or reads file (reads per bin).
-
-    The file type is decided by content (bigWig magic number, BAM header) and name: ``.bw`` /
-    ``.bigwig`` must be bigWig; ``.tagAlign``, ``.bed`` (optionally ``.gz``) and ``.bam`` are reads.
-    Returns float32 ``[genes, n_bins]`` in genome order, rows as ``windows``.
-    """
-    p = _check_exists(path)
-    lower = p.name.lower()
-    if _is_bigwig(p):
-        return bigwig_features(p, windows, n_bins, bin_size)
-    if lower.endswith(BIGWIG_SUFFIXES):
-        _open_bigwig(p)  # raises with the reason
-    if lower.endswith(READS_SUFFIXES) or _is_bam(p):
-        return read_features(p, windows, n_bins, bin_size)
-    raise DeepChromeError(
-        path,
-        "unknown file type: neither a bigWig nor a reads file",
-        "give a bigWig (.bw/.bigwig) or reads as .tagAlign(.gz), .bed(.gz) or .bam",
-    )

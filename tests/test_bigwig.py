@@ -1,0 +1,127 @@
+"""deepchrome.bigwig on small real files written with pyBigWig (and deepTools' computeMatrix as the reference)."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pyBigWig
+import pytest
+
+from deepchrome.bigwig import bigwig_features
+from deepchrome.errors import DeepChromeError
+from deepchrome.features import mark_features
+from test_windows import BIN, N_BINS, SIZES, SPAN, WINDOWS, make_windows
+
+# ---------------------------------------------------------------------------------------------
+# bigWig
+
+
+def write_bigwig(path, rename=lambda c: c, seed=0):
+    """Variable-width entries with gaps, edges crossing bin borders, one 150 kb-spanning interval."""
+    rng = np.random.default_rng(seed)
+    bw = pyBigWig.open(str(path), "w")
+    bw.addHeader([(rename(c), n) for c, n in SIZES.items()])
+    for c, n in SIZES.items():
+        if c == "chr1":  # one long interval that two separate fetches both return
+            s = [0, 100, 4_000]
+            e = [60, 3_000, 60_000]
+            v = [1.5, 0.25, 2.0]
+            starts, ends, vals = np.array(s), np.array(e), np.array(v)
+            bw.addEntries([rename(c)] * 3, starts, ends=ends, values=vals)
+            continue
+        widths = rng.integers(1, 90, 2_000)
+        gaps = rng.integers(0, 40, 2_000)
+        starts = np.cumsum(gaps + widths) - widths
+        keep = starts + widths <= n
+        starts, ends = starts[keep], (starts + widths)[keep]
+        vals = rng.random(len(starts)) * 10
+        bw.addEntries([rename(c)] * len(starts), starts.astype(np.int64), ends=ends.astype(np.int64),
+                      values=vals.astype(np.float64))
+    bw.close()
+
+
+def reference_bigwig(path, windows, rename=lambda c: c):
+    """Per gene: values() with nan -> 0 (and 0 outside the chromosome), reshaped and averaged."""
+    bw = pyBigWig.open(str(path))
+    sizes = bw.chroms()
+    out = np.zeros((len(windows), N_BINS), dtype=np.float64)
+    for i, w in enumerate(windows.itertuples()):
+        c = rename(w.chrom)
+        if c not in sizes:
+            continue
+        row = np.zeros(SPAN)
+        a, b = max(0, w.start), min(sizes[c], w.end)
+        row[a - w.start:b - w.start] = np.nan_to_num(np.array(bw.values(c, a, b)), nan=0.0)
+        out[i] = row.reshape(N_BINS, BIN).mean(axis=1)
+    bw.close()
+    return out
+
+
+def test_bigwig_matches_per_gene_values(tmp_path, caplog):
+    path = tmp_path / "s.bw"
+    write_bigwig(path)
+    with caplog.at_level(logging.INFO, logger="deepchrome.bigwig"):
+        got = bigwig_features(path, WINDOWS, N_BINS, BIN)
+    assert got.dtype == np.float32 and got.shape == (len(WINDOWS), N_BINS)
+    np.testing.assert_allclose(got, reference_bigwig(path, WINDOWS), atol=1e-5)
+    # window at the chr1 start: bins below 0 count 0; [0, 60) holds 1.5
+    assert got[2, :4].sum() == 0 and got[2, 4] == pytest.approx(1.5) and got[2, 5] == pytest.approx(0.3)
+    assert got[-1].sum() == 0  # chr3 is not in the file
+    assert any("lack" in r.message and "chr3" in r.message for r in caplog.records)
+
+
+
+def test_bigwig_many_windows_and_merging(tmp_path):
+    """Dense random windows (merged fetches) on a fine random track."""
+    path = tmp_path / "s.bw"
+    write_bigwig(path, seed=3)
+    rng = np.random.default_rng(4)
+    tss = [("chr2", int(t), "+") for t in rng.integers(600, 29_400, 300)]
+    windows = make_windows(tss)
+    np.testing.assert_allclose(bigwig_features(path, windows, N_BINS, BIN), reference_bigwig(path, windows),
+                               atol=1e-5)
+
+
+def test_bigwig_chromosome_names_are_matched(tmp_path):
+    ens = {"chr1": "1", "chr2": "2", "chrM": "MT"}
+    path = tmp_path / "ensembl.bw"
+    write_bigwig(path, rename=lambda c: ens[c])
+    ucsc = tmp_path / "ucsc.bw"
+    write_bigwig(ucsc)
+    got = bigwig_features(path, WINDOWS, N_BINS, BIN)
+    np.testing.assert_allclose(got, bigwig_features(ucsc, WINDOWS, N_BINS, BIN), atol=1e-6)
+    assert got[8].sum() > 0  # chrM <-> MT
+    # and the other way round: windows named 1, 2 on a chr-named file
+    windows = WINDOWS.assign(chrom=WINDOWS["chrom"].map(lambda c: ens.get(c, c)))
+    np.testing.assert_allclose(bigwig_features(ucsc, windows, N_BINS, BIN), got, atol=1e-6)
+
+
+def test_bigwig_errors(tmp_path):
+    with pytest.raises(DeepChromeError, match="missing.bw.*not found"):
+        bigwig_features(tmp_path / "missing.bw", WINDOWS, N_BINS, BIN)
+    fake = tmp_path / "fake.bw"
+    fake.write_text("chr1\t0\t100\t1.0\n")
+    with pytest.raises(DeepChromeError, match="fake.bw.*not a bigWig") as err:
+        bigwig_features(fake, WINDOWS, N_BINS, BIN)
+    assert "Fix:" in str(err.value)
+    with pytest.raises(DeepChromeError, match="fake.bw.*not a bigWig"):
+        mark_features(fake, WINDOWS, N_BINS, BIN)
+    other = tmp_path / "other.bw"
+    bw = pyBigWig.open(str(other), "w")
+    bw.addHeader([("scaffold_1", 10_000)])
+    bw.addEntries(["scaffold_1"], [0], ends=[100], values=[1.0])
+    bw.close()
+    with pytest.raises(DeepChromeError, match=r"other.bw.*no chromosome in common.*chr1.*scaffold_1"):
+        bigwig_features(other, WINDOWS, N_BINS, BIN)
+
+
+def test_windows_must_have_the_stated_length(tmp_path):
+    path = tmp_path / "s.bw"
+    write_bigwig(path)
+    bad = WINDOWS.copy()
+    bad.loc[0, "end"] += 1
+    with pytest.raises(DeepChromeError, match="not 20 x 50"):
+        bigwig_features(path, bad, N_BINS, BIN)
+
+
