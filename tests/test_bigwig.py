@@ -125,3 +125,38 @@ def test_windows_must_have_the_stated_length(tmp_path):
         bigwig_features(path, bad, N_BINS, BIN)
 
 
+
+
+def write_track(path, entries: list[tuple[str, int, int, float]]):
+    bw = pyBigWig.open(str(path), "w")
+    bw.addHeader(list(SIZES.items()))
+    for c, s, e, v in entries:
+        bw.addEntries([c], [s], ends=[e], values=[v])
+    bw.close()
+
+
+def test_nan_values_are_an_error_unless_allowed(tmp_path, caplog):
+    """NaN in a bigWig: an error naming the file and the setting; under bigwig_nan: zero, 0 and counted."""
+    path = tmp_path / "nan.bw"
+    w = WINDOWS.iloc[0]
+    write_track(path, [("chr1", int(w.start), int(w.start) + 50, 4.0), ("chr1", int(w.start) + 60, int(w.start) + 90,
+                                                                         float("nan")), ("chr1", 30_000, 30_010, 1.0)])
+    with pytest.raises(DeepChromeError, match=r"nan.bw.*NaN values(.|\n)*windows.bigwig_nan: zero"):
+        bigwig_features(path, WINDOWS, N_BINS, BIN)
+    with pytest.raises(DeepChromeError, match="windows.bigwig_nan"):
+        mark_features(path, WINDOWS, N_BINS, BIN)
+    with caplog.at_level(logging.WARNING, logger="deepchrome.bigwig"):
+        got = mark_features(path, WINDOWS, N_BINS, BIN, bigwig_nan="zero")
+    assert got[0, 0] == pytest.approx(4.0) and got[0, 1] == 0  # the NaN bases count as 0
+    assert "30 NaN bases under the windows counted as 0" in caplog.text
+
+
+def test_negative_signal_with_log1p_is_caught_at_the_features_step(tmp_path):
+    """A log2 fold-change track (negative values) with the log1p transform: the file and the setting named."""
+    path = tmp_path / "log2fc.bw"
+    w = WINDOWS.iloc[0]
+    write_track(path, [("chr1", int(w.start), int(w.start) + 100, -1.5), ("chr1", int(w.start) + 100, int(w.end), 0.5)])
+    with pytest.raises(DeepChromeError, match=r"log2fc.bw.*negative signal in 1 gene window(.|\n)*cnn.params.transform"):
+        mark_features(path, WINDOWS, N_BINS, BIN, transform="log1p")
+    got = mark_features(path, WINDOWS, N_BINS, BIN, transform="none")
+    assert got[0, :2] == pytest.approx([-1.5, -1.5])

@@ -165,7 +165,7 @@ def test_reads_errors(tmp_path):
     trunc = tmp_path / "trunc.tagAlign.gz"
     whole = gzip.compress(b"chr1\t10\t46\tN\t1000\t+\n" * 5000)
     trunc.write_bytes(whole[: len(whole) // 2])
-    with pytest.raises(DeepChromeError, match="trunc.tagAlign.gz"):
+    with pytest.raises(DeepChromeError, match=r"trunc.tagAlign.gz.*end-of-stream marker(.|\n)*download the file again"):
         read_features(trunc, WINDOWS, N_BINS, BIN)
     unknown = tmp_path / "reads.txt"
     unknown.write_text("chr1\t10\t46\n")
@@ -182,3 +182,29 @@ def test_mark_features_dispatch(tmp_path):
     np.testing.assert_array_equal(mark_features(tag, WINDOWS, N_BINS, BIN), read_features(tag, WINDOWS, N_BINS, BIN))
 
 
+
+
+@needs_bedtools
+def test_bam_cut_in_half_is_an_error(tmp_path):
+    """A BAM cut short lacks the BGZF end-of-file block; one with the block glued back on is caught by
+    bedtools' read error on stderr (bedtools exits 0 on both)."""
+    rng = np.random.default_rng(5)
+    starts = np.sort(rng.integers(0, SIZES["chr1"] - 36, 60_000))
+    bed6 = tmp_path / "reads.bed"
+    bed6.write_text("".join(f"chr1\t{s}\t{s + 36}\tr{i}\t0\t+\n" for i, s in enumerate(starts.tolist())))
+    genome = tmp_path / "genome.txt"
+    genome.write_text("".join(f"{c}\t{n}\n" for c, n in SIZES.items()))
+    bam = tmp_path / "whole.bam"
+    with open(bam, "wb") as fh:
+        subprocess.run([BEDTOOLS, "bedtobam", "-i", str(bed6), "-g", str(genome)], check=True, stdout=fh)
+    assert read_features(bam, WINDOWS, N_BINS, BIN).sum() > 0
+    data = bam.read_bytes()
+    assert data.endswith(reads_mod.BAM_EOF)
+    cut = tmp_path / "cut.bam"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(DeepChromeError, match=r"cut.bam.*end-of-file marker(.|\n)*again"):
+        read_features(cut, WINDOWS, N_BINS, BIN)
+    glued = tmp_path / "glued.bam"
+    glued.write_bytes(data[: len(data) // 2] + reads_mod.BAM_EOF)
+    with pytest.raises(DeepChromeError, match=r"glued.bam.*could not be read.*(Read block|EOF|\[E::)"):
+        read_features(glued, WINDOWS, N_BINS, BIN)
