@@ -1,13 +1,18 @@
-"""Benchmark deepchrome.signal.bigwig_features on a genome-sized bigWig (prints figures; not a test).
+"""Benchmark bigWig features three ways in one run: deepchrome, pybigtools per gene, deepTools (prints figures).
 
 Generates (seeded) a bigWig over the hg19 chromosome sizes with ~8 million variable-width
-intervals (gaps between them) and 20,000 random TSSs, times ``bigwig_features`` and compares it
-with the per-gene reference (pyBigWig ``values()`` with nan -> 0, reshaped and averaged).
+intervals (gaps between them) and 20,000 random TSSs on both strands, then times, on one core:
 
-Run on one core, as the target (< 5 s) is stated::
+* deepchrome ``bigwig_features`` (then put in strand order);
+* pybigtools 0.3.0 ``values(chrom, start, end, bins=100, exact=True)`` per gene, every option given
+  (``summary="mean", uncovered=0.0, oob=0.0, fillna=0.0``: deepTools' ``--missingDataAsZero``);
+* deepTools ``computeMatrix reference-point --referencePoint TSS -b 5000 -a 5000 --binSize 100
+  --missingDataAsZero -p 1`` on a BED of the TSSs (``--deeptools PATH`` to its computeMatrix;
+  default: the virtualenv tests/test_deeptools.py caches; skipped when absent),
 
-    OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \\
-        taskset -c 0 .venv/bin/python benchmarks/bench_bigwig.py [--out DIR] [--intervals N]
+and prints the times, their ratios and the largest differences between the three matrices.
+
+    OMP_NUM_THREADS=1 taskset -c 0 .venv/bin/python benchmarks/bench_bigwig.py [--out DIR] [--intervals N]
 
 CPU seconds are printed beside wall seconds: on a shared machine wall time includes waiting.
 """
@@ -15,6 +20,8 @@ CPU seconds are printed beside wall seconds: on a shared machine wall time inclu
 from __future__ import annotations
 
 import argparse
+import glob
+import gzip
 import os
 
 for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
@@ -22,6 +29,7 @@ for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
 
 import resource  # noqa: E402
 import shutil  # noqa: E402
+import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -30,9 +38,11 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pyBigWig  # noqa: E402
+import pybigtools  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from deepchrome.signal import bigwig_features  # noqa: E402
+from deepchrome.bigwig import bigwig_features  # noqa: E402
+from deepchrome.windows import orient  # noqa: E402
 
 SIZES_FILE = Path(__file__).resolve().parents[2] / "shared" / "data" / "roadmap" / "hg19.chrom.sizes"
 HG19 = [("chr1", 249250621), ("chr2", 243199373), ("chr3", 198022430), ("chr4", 191154276),
@@ -82,13 +92,41 @@ def random_windows(sizes, n: int, seed: int) -> pd.DataFrame:
                          "start": tss - 5000, "end": tss + 5000, "strand": rng.choice(["+", "-"], n)})
 
 
-def reference(path: Path, windows: pd.DataFrame) -> np.ndarray:
-    bw = pyBigWig.open(str(path))
-    out = np.zeros((len(windows), 100), dtype=np.float32)
-    for i, (c, s, e) in enumerate(zip(windows["chrom"], windows["start"], windows["end"])):
-        out[i] = np.nan_to_num(bw.values(c, int(s), int(e), numpy=True), nan=0.0).reshape(100, 100).mean(axis=1)
+def timed(fn):
+    """``(result, wall s, CPU s)`` of ``fn()``."""
+    cpu, wall = time.process_time(), time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def pybigtools_per_gene(path: Path, windows: pd.DataFrame) -> np.ndarray:
+    """The fastest per-gene reader we know: float64 [genes, 100], genome order."""
+    bw = pybigtools.open(str(path))
+    out = np.zeros((len(windows), 100))
+    for i, (c, s, e) in enumerate(zip(windows["chrom"].tolist(), windows["start"].tolist(), windows["end"].tolist())):
+        bw.values(c, s, e, bins=100, summary="mean", exact=True, uncovered=0.0, oob=0.0, fillna=0.0, arr=out[i])
     bw.close()
     return out
+
+
+def deeptools(exe: str, path: Path, windows: pd.DataFrame, out: Path) -> np.ndarray:
+    """computeMatrix reference-point on a BED whose reference point is each window's centre: [genes, 100], strand order."""
+    centre = windows["start"].to_numpy() + 5000
+    minus = windows["strand"].to_numpy() == "-"
+    bed = pd.DataFrame({"chrom": windows["chrom"], "start": np.where(minus, centre - 1, centre),
+                        "end": np.where(minus, centre, centre + 1), "name": np.arange(len(windows)), "score": 0,
+                        "strand": windows["strand"]})
+    bed.to_csv(out / "tss.bed", sep="\t", header=False, index=False)
+    subprocess.run([exe, "reference-point", "--referencePoint", "TSS", "-b", "5000", "-a", "5000", "--binSize", "100",
+                    "--missingDataAsZero", "-p", "1", "--sortRegions", "keep", "-R", str(out / "tss.bed"),
+                    "-S", str(path), "-o", str(out / "m.gz")], check=True, capture_output=True)
+    result = np.zeros((len(windows), 100))
+    with gzip.open(out / "m.gz", "rt") as fh:
+        for line in fh:
+            if not line.startswith("@"):
+                f = line.rstrip("\n").split("\t")
+                result[int(f[3])] = np.array(f[6:], dtype=float)
+    return result
 
 
 def main() -> None:
@@ -97,8 +135,9 @@ def main() -> None:
     ap.add_argument("--intervals", type=int, default=8_000_000)
     ap.add_argument("--genes", type=int, default=20_000)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--no-reference", action="store_true", help="skip the slow per-gene reference")
+    ap.add_argument("--deeptools", help="computeMatrix to compare with (default: the tests' cached virtualenv)")
     args = ap.parse_args()
+    exe = args.deeptools or next(iter(sorted(glob.glob(str(Path.home() / ".cache/deepchrome/deeptools-*/bin/computeMatrix")))), None)
     out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="bench_bigwig."))
     out.mkdir(parents=True, exist_ok=True)
     path = out / "bench.bw"
@@ -107,18 +146,25 @@ def main() -> None:
         t = time.perf_counter()
         n = write_bigwig(path, sizes, args.intervals, args.seed)
         print(f"generated {n:,} intervals over {len(sizes)} chromosomes in {time.perf_counter() - t:.1f} s "
-              f"({path.stat().st_size / 1e6:.0f} MB)")
+              f"({path.stat().st_size / 1e6:.0f} MB); {args.genes:,} windows x 100 bins")
         windows = random_windows(sizes, args.genes, args.seed + 1)
-        cpu, wall = time.process_time(), time.perf_counter()
-        got = bigwig_features(path, windows)
-        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-        print(f"bigwig_features: {len(windows):,} windows x 100 bins in {wall:.2f} s wall, {cpu:.2f} s CPU")
+        strands = windows["strand"].to_numpy()
+        ours, wall, cpu = timed(lambda: orient(bigwig_features(path, windows), strands, "strand"))
+        rows = [("deepchrome bigwig_features", wall, cpu)]
+        pbt, wall, cpu = timed(lambda: orient(pybigtools_per_gene(path, windows), strands, "strand"))
+        rows.append(("pybigtools 0.3.0 values(bins=100, exact=True) per gene", wall, cpu))
+        diffs = [f"ours vs pybigtools {np.abs(ours - pbt).max():.1e}"]
+        if exe:
+            dt, wall, cpu = timed(lambda: deeptools(exe, path, windows, out))
+            rows.append(("deepTools 3.5.6 computeMatrix -p 1 (subprocess; CPU not counted)", wall, cpu))
+            diffs.append(f"ours vs deepTools {np.abs(ours - dt).max():.1e} (target <= 1e-5)")
+        else:
+            print("deepTools not found (run tests/test_deeptools.py once, or pass --deeptools): skipped")
         print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
-        if not args.no_reference:
-            t = time.perf_counter()
-            ref = reference(path, windows)
-            print(f"reference (per-gene values()): {time.perf_counter() - t:.2f} s; "
-                  f"max abs diff {np.abs(got - ref).max():.2e} (target <= 1e-5)")
+        print("| reader | wall s | CPU s | wall / deepchrome |\n|---|---|---|---|")
+        for name, wall, cpu in rows:
+            print(f"| {name} | {wall:.2f} | {cpu:.2f} | {wall / rows[0][1]:.2f} |")
+        print("largest differences: " + "; ".join(diffs))
     finally:
         path.unlink(missing_ok=True)
         if not args.out:

@@ -42,8 +42,9 @@ BAM_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b000300000000000000000
 # bedtools/htslib stderr lines that mean the BAM was not read to its end
 _BAM_READ_ERRORS = ("EOF marker is absent", "Read block operation failed", "[E::")
 
-# reads counting: bytes of text parsed per step (bounds memory: ~10 arrays of ~1M lines each).
-_BLOCK_BYTES = 32 << 20
+# reads counting: bytes of text parsed per step (bounds memory: ~20 arrays of ~250k lines each). 8 MB
+# instead of 32 MB: peak RSS 289 vs 489 MB, CPU 2.9 vs 3.4 s (3 M reads x 19,802 windows, measured).
+_BLOCK_BYTES = 8 << 20
 # reads far from every window are dropped early using a mask over blocks of 2**_MASK_SHIFT bp.
 _MASK_SHIFT = 10
 
