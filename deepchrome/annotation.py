@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import logging
 import os
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import pybedtools
 
 from .errors import DeepChromeError
 from .ids import strip_version
 from .io import check_gzip
+
+if TYPE_CHECKING:  # imported where used: the feature jobs import this module and must start fast
+    import pybedtools
 
 log = logging.getLogger("deepchrome.annotation")
 
@@ -118,6 +121,8 @@ def read_genes(path: str | os.PathLike, gene_types: list[str] | None = None) -> 
     if not os.path.exists(path):
         raise DeepChromeError(path, "the annotation file does not exist", "check the annotation path in the config")
     check_gzip(path)
+    import pybedtools
+
     bt = pybedtools.BedTool(str(path))
     try:
         kind = bt.file_type

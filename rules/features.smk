@@ -32,6 +32,8 @@ rule cell_features:
         marks=MARKS,
     log:
         "logs/features/{cell}/combine.log",
+    benchmark:
+        "results/benchmarks/features/{cell}/combine.tsv"
     threads: 1
     resources:
         mem_mb=2000,

@@ -31,6 +31,8 @@ rule labels:
         source=EXPRESSION,
     log:
         "logs/labels/{cell}.log",
+    benchmark:
+        "results/benchmarks/labels/{cell}.tsv"
     threads: 1
     resources:
         mem_mb=2000,

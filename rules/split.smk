@@ -14,6 +14,8 @@ rule split:
         test_chromosomes=config["split"]["test_chromosomes"],
     log:
         "logs/split.log",
+    benchmark:
+        "results/benchmarks/split.tsv"
     threads: 1
     resources:
         mem_mb=2000,
