@@ -42,14 +42,15 @@ def write_config(work: Path, genes: int, input_kind: str) -> Path:
 
 
 def job_table(work: Path) -> pd.DataFrame:
-    """One row per benchmark file: job, wall s, peak RSS MB."""
+    """One row per benchmark file: job, wall s, CPU s, peak RSS MB."""
     rows = []
     for f in sorted((work / "results" / "benchmarks").rglob("*.tsv")):
         b = pd.read_csv(f, sep="\t")
         rss = pd.to_numeric(b["max_rss"], errors="coerce").max()
+        cpu = pd.to_numeric(b["cpu_time"], errors="coerce").iloc[0]
         rows.append((str(f.relative_to(work / "results" / "benchmarks").with_suffix("")), float(b["s"].iloc[0]),
-                     float(rss) if rss == rss else float("nan")))
-    return pd.DataFrame(rows, columns=["job", "wall_s", "max_rss_mb"])
+                     float(cpu), float(rss)))
+    return pd.DataFrame(rows, columns=["job", "wall_s", "cpu_s", "max_rss_mb"])
 
 
 def main() -> None:
@@ -77,12 +78,14 @@ def main() -> None:
         table = job_table(work)
         print(f"one cell ({CELL}), {args.genes:,} genes, input {args.input}, up to {args.to}; "
               f"{args.cores} core(s); workflow wall {total:.1f} s")
-        print("| job | wall s | peak RSS MB |\n|---|---|---|")
+        print("| job | wall s | CPU s | peak RSS MB |\n|---|---|---|---|")
         for r in table.itertuples():
-            print(f"| {r.job} | {r.wall_s:.1f} | {r.max_rss_mb:.0f} |")
+            print(f"| {r.job} | {r.wall_s:.1f} | {r.cpu_s:.1f} | {r.max_rss_mb:.0f} |")
         marks = table[table["job"].str.startswith("features/") & ~table["job"].str.endswith("/combine")]
-        print(f"| total of the jobs | {table['wall_s'].sum():.1f} | max {table['max_rss_mb'].max():.0f} |")
-        print(f"features of {len(marks)} marks: {marks['wall_s'].sum():.1f} s in all (target < 10 s with bigWig); "
+        print(f"| total of the jobs | {table['wall_s'].sum():.1f} | {table['cpu_s'].sum():.1f} | "
+              f"max {table['max_rss_mb'].max():.0f} |")
+        print(f"features of {len(marks)} marks: {marks['wall_s'].sum():.1f} s wall, {marks['cpu_s'].sum():.1f} s CPU in all "
+              "(target < 10 s with bigWig); "
               f"every job under 2 GB: "
               f"{bool((table['max_rss_mb'] < 2048).all())}")
     finally:
