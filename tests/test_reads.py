@@ -208,3 +208,39 @@ def test_bam_cut_in_half_is_an_error(tmp_path):
     glued.write_bytes(data[: len(data) // 2] + reads_mod.BAM_EOF)
     with pytest.raises(DeepChromeError, match=r"glued.bam.*could not be read.*(Read block|EOF|\[E::)"):
         read_features(glued, WINDOWS, N_BINS, BIN)
+
+
+@needs_bedtools
+def test_reads_in_strand_order_follow_the_deeptools_windows(tmp_path):
+    """bin_order strand: bin k of a '-' gene is [end + flank - (k+1)*bin, end + flank - k*bin) with end the GTF end
+    (deepTools' reference-point bins), counted as bedtools does; '+' genes from start - flank upwards."""
+    from deepchrome.annotation import build_windows
+
+    genes = [("chr1", 5_001, 9_000, "+"), ("chr1", 12_000, 20_000, "-"), ("chr2", 3_000, 7_777, "-")]
+    gtf = tmp_path / "g.gtf"
+    gtf.write_text("".join(f'{c}\tT\tgene\t{s}\t{e}\t.\t{st}\t.\tgene_id "ENSG{i:011d}.1"; gene_type "x";\n'
+                           for i, (c, s, e, st) in enumerate(genes)))
+    sizes = tmp_path / "sizes"
+    sizes.write_text("".join(f"{c}\t{n}\n" for c, n in SIZES.items()))
+    flank = SPAN // 2
+    windows = build_windows(gtf, sizes, flank=flank, bin_order="strand")
+    reads = make_reads(seed=2)
+    bed = tmp_path / "reads.bed"
+    reads.to_csv(bed, sep="\t", header=False, index=False)
+    got = mark_features(bed, windows, N_BINS, BIN, bin_order="strand")
+    rows = []
+    for i, (c, s, e, st) in enumerate(genes):  # GTF 1-based inclusive: 0-based start s - 1, end e
+        for k in range(N_BINS):
+            lo = s - 1 - flank + k * BIN if st == "+" else e + flank - (k + 1) * BIN
+            rows.append(f"{c}\t{lo}\t{lo + BIN}\t{i}_{k}\n")
+    (tmp_path / "bins.bed").write_text("".join(rows))
+    out = subprocess.run([BEDTOOLS, "intersect", "-a", str(tmp_path / "bins.bed"), "-b", str(bed), "-c"],
+                         check=True, capture_output=True, text=True).stdout
+    want = np.zeros((len(genes), N_BINS))
+    for line in out.splitlines():
+        f = line.split("\t")
+        i, k = map(int, f[3].split("_"))
+        want[i, k] = int(f[4])
+    order = [int(g[4:]) for g in windows["gene_id"]]
+    np.testing.assert_array_equal(got, want[order])
+    assert want.sum() > 0
