@@ -160,3 +160,22 @@ def test_negative_signal_with_log1p_is_caught_at_the_features_step(tmp_path):
         mark_features(path, WINDOWS, N_BINS, BIN, transform="log1p")
     got = mark_features(path, WINDOWS, N_BINS, BIN, transform="none")
     assert got[0, :2] == pytest.approx([-1.5, -1.5])
+
+
+@pytest.mark.parametrize("value,messages", [
+    (-0.5, ["negative signal", "cnn.params.transform: none"]),  # the default preset's log1p, passed to the job
+    (float("nan"), ["NaN values", "windows.bigwig_nan: zero"]),  # the schema's default: error
+], ids=["log2fc-with-log1p", "nan"])
+def test_bad_values_stop_the_features_step(tmp_path, small_data, value, messages):
+    """Through the workflow: the mark's job fails naming the file and the setting; no features are written."""
+    from conftest import fails_with, own_config
+
+    sizes = [(c, int(n)) for c, n in (line.split("\t") for line in (small_data / "chrom.sizes").read_text().split("\n") if line)]
+    track = tmp_path / "bad.bigwig"
+    bw = pyBigWig.open(str(track), "w")
+    bw.addHeader(sizes)
+    for c, n in sizes:
+        bw.addEntries([c], [0], ends=[n], values=[value])
+    bw.close()
+    config = own_config(tmp_path, small_data, files={("cellB", "H3K27me3"): track})
+    fails_with(tmp_path, config, "results/cellB/features.npz", str(track), *messages)
