@@ -162,20 +162,29 @@ def test_negative_signal_with_log1p_is_caught_at_the_features_step(tmp_path):
     assert got[0, :2] == pytest.approx([-1.5, -1.5])
 
 
-@pytest.mark.parametrize("value,messages", [
-    (-0.5, ["negative signal", "cnn.params.transform: none"]),  # the default preset's log1p, passed to the job
-    (float("nan"), ["NaN values", "windows.bigwig_nan: zero"]),  # the schema's default: error
-], ids=["log2fc-with-log1p", "nan"])
-def test_bad_values_stop_the_features_step(tmp_path, small_data, value, messages):
-    """Through the workflow: the mark's job fails naming the file and the setting; no features are written."""
-    from conftest import fails_with, own_config
+def test_bad_values_stop_the_features_step(tmp_path, small_data):
+    """Through the workflow (one run, --keep-going): a log2 fold-change track with the default preset's
+    log1p, and a track with NaN values (the schema's default: error), each fail their mark's job naming
+    the file and the setting to change; no features are written for either cell."""
+    from conftest import own_config, snakemake
 
     sizes = [(c, int(n)) for c, n in (line.split("\t") for line in (small_data / "chrom.sizes").read_text().split("\n") if line)]
-    track = tmp_path / "bad.bigwig"
-    bw = pyBigWig.open(str(track), "w")
-    bw.addHeader(sizes)
-    for c, n in sizes:
-        bw.addEntries([c], [0], ends=[n], values=[value])
-    bw.close()
-    config = own_config(tmp_path, small_data, files={("cellB", "H3K27me3"): track})
-    fails_with(tmp_path, config, "results/cellB/features.npz", str(track), *messages)
+    tracks = {}
+    for name, value in (("log2fc", -0.5), ("nan", float("nan"))):
+        tracks[name] = tmp_path / f"{name}.bigwig"
+        bw = pyBigWig.open(str(tracks[name]), "w")
+        bw.addHeader(sizes)
+        for c, n in sizes:
+            bw.addEntries([c], [0], ends=[n], values=[value])
+        bw.close()
+    config = own_config(tmp_path, small_data, files={("cellB", "H3K27me3"): tracks["log2fc"],
+                                                     ("cellC", "H3K27me3"): tracks["nan"]})
+    targets = ["results/cellB/features.npz", "results/cellC/features.npz"]
+    out = snakemake(*targets, "--keep-going", "--configfile", str(config), workdir=tmp_path)
+    text = out.stdout + out.stderr
+    assert out.returncode != 0, text[-3000:]
+    for message in (f"{tracks['log2fc']}: negative signal", "cnn.params.transform: none",
+                    f"{tracks['nan']}: the bigWig holds NaN values", "windows.bigwig_nan: zero"):
+        assert message in text, text[-3000:]
+    assert "Traceback" not in text
+    assert not any((tmp_path / t).exists() for t in targets)
