@@ -10,6 +10,8 @@ rule expression:
         missing_values=config["missing_values"],
     log:
         "logs/expression.log",
+    benchmark:
+        "results/benchmarks/expression.tsv"
     threads: 1
     resources:
         mem_mb=2000,
