@@ -79,12 +79,14 @@ def _gtf_genes(bt: pybedtools.BedTool, path, gene_types) -> pd.DataFrame:
         if df.empty:
             raise DeepChromeError(path, f"no gene of type {', '.join(gene_types)}",
                                   "change gene_types in the config (or empty it to keep every gene)")
-    # Use gene lines when present; otherwise a gene spans all of its transcripts/exons.
-    genes = df[df["feature"] == "gene"]
-    if genes.empty:
-        genes = df.groupby("raw_id", sort=False).agg(
-            name=("name", "first"), chrom=("chrom", "first"), start=("start", "min"), end=("end", "max"),
-            strand=("strand", "first")).reset_index()
+    # A gene's own line where it has one; a gene without one (GTFs may mix both) spans its transcripts/exons.
+    with_line = df["feature"] == "gene"
+    spanned = df[~df["raw_id"].isin(set(df.loc[with_line, "raw_id"]))].groupby("raw_id", sort=False).agg(
+        name=("name", "first"), chrom=("chrom", "first"), start=("start", "min"), end=("end", "max"),
+        strand=("strand", "first")).reset_index()
+    genes = pd.concat([df.loc[with_line, spanned.columns], spanned], ignore_index=True)
+    order = {gid: i for i, gid in enumerate(dict.fromkeys(df["raw_id"]))}  # the file's order of genes
+    genes = genes.sort_values("raw_id", key=lambda ids: ids.map(order), kind="stable").reset_index(drop=True)
     tss = np.where(genes["strand"] == "-", genes["end"] - 1, genes["start"])
     ids = genes["raw_id"].map(strip_version)
     return pd.DataFrame({"gene_id": ids, "ensembl": ids, "name": genes["name"].to_numpy(),

@@ -76,3 +76,18 @@ def test_paper_gene_list():
     genes = read_genes(shared_file("roadmap", "deepchrome_genes_hg19_tss_pm10kb.bed"))
     assert len(genes) == 19802 and genes["gene_id"].is_unique
     assert genes["ensembl"].nunique() == 19795
+
+
+def test_gtf_mixing_gene_lines_and_transcript_only_genes_keeps_both(tmp_path):
+    gtf = write_gtf(tmp_path / "a.gtf", [("ENSG00000000001.1", "chr1", 20001, 30000, "+"),
+                                          ("ENSG00000000002.1", "chr1", 40001, 50000, "-")])
+    # a third gene with two transcripts and no gene line, on '-': it spans both, its TSS is the larger end
+    text = gtf.read_text()
+    for start, end in ((60001, 65000), (61001, 70000)):
+        text += (f'chr1\tDEMO\ttranscript\t{start}\t{end}\t.\t-\t.\tgene_id "ENSG00000000003.2"; '
+                 f'gene_type "protein_coding"; gene_name "THREE"; transcript_id "T{start}";\n')
+    gtf.write_text(text)
+    genes = read_genes(gtf).set_index("gene_id")
+    assert list(genes.index) == ["ENSG00000000001", "ENSG00000000002", "ENSG00000000003"]
+    assert genes.loc["ENSG00000000003", "tss"] == 69999 and genes.loc["ENSG00000000003", "strand"] == "-"
+    assert genes.loc["ENSG00000000001", "tss"] == 20000
