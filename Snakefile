@@ -45,6 +45,7 @@ include: "rules/export.smk"
 
 
 rule all:
+    """Everything: every cell's models and feature maps and, for a run on all cells, the summary."""
     default_target: True
     input:
         all_outputs,

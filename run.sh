@@ -1,8 +1,5 @@
 #!/usr/bin/env bash
-# Set up and run deepchrome on a fresh machine.
-#   bash run.sh demo [snakemake args...]   set up, then run the workflow on the built-in demo data set
-#   bash run.sh test [pytest args...]      set up (with test tools), then run the test suite
-#   bash run.sh setup                      only set up
+# Set up and run deepchrome on a fresh machine (bash run.sh --help lists the commands).
 # Set-up: bedtools from the system's packages (apt-get), and a virtual environment .venv/ with the
 # pinned versions of requirements.txt plus the deepchrome package itself. Re-running is quick.
 set -euo pipefail
@@ -38,6 +35,34 @@ setup() {
   fi
 }
 
+usage() {
+  cat <<'EOF'
+usage: bash run.sh [COMMAND] [ARGS...]
+
+commands:
+  demo [snakemake args...]   set up, then run the workflow on the built-in demo data set (the default);
+                             e.g. bash run.sh demo --cores 8, or bash run.sh demo -n for a dry run
+  test [pytest args...]      set up (with the test tools), then run the test suite
+  setup                      only set up (bedtools, .venv with requirements-test.txt)
+  -h, --help                 show this help
+
+After the set-up the workflow is plain Snakemake: .venv/bin/snakemake --cores 8, then
+.venv/bin/snakemake --report report.html for the HTML report.
+EOF
+}
+
+is_dry_run() {
+  local arg
+  for arg in "$@"; do
+    case "$arg" in
+      --dry-run|--dryrun|-n) return 0 ;;
+      --*) ;;
+      -*n*) return 0 ;;  # bundled short options such as -pn
+    esac
+  done
+  return 1
+}
+
 cmd=${1:-demo}
 [ $# -gt 0 ] && shift
 case "$cmd" in
@@ -46,11 +71,16 @@ case "$cmd" in
     setup requirements.txt
     start=$(date +%s)
     .venv/bin/snakemake "$@"
-    echo "== demo finished in $(( $(date +%s) - start )) s; results in results/ (summary: results/summary/auc.tsv)"
+    if is_dry_run "$@"; then
+      echo "== dry run: nothing was run; the list above is what 'bash run.sh demo' would do"
+    else
+      echo "== demo finished in $(( $(date +%s) - start )) s; results in results/ (summary: results/summary/auc.tsv; report: .venv/bin/snakemake --report report.html)"
+    fi
     ;;
   test)
     setup requirements-test.txt
     .venv/bin/python -m pytest "$@"
     ;;
-  *) echo "usage: bash run.sh demo|test|setup [args...]" >&2; exit 2 ;;
+  -h|--help|help) usage ;;
+  *) echo "run.sh: unknown command '$cmd'" >&2; usage >&2; exit 2 ;;
 esac

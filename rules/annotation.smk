@@ -1,4 +1,5 @@
 rule gene_windows:
+    """Gene list (GTF or BED) -> one 10 kb window of 100 bins around each gene's TSS."""
     input:
         annotation=ANNOTATION,
         chrom_sizes=CHROM_SIZES,

@@ -1,6 +1,7 @@
 if "demo" in config:
 
     rule demo_data:
+        """Generate the demo data set (signal, reads, GTF, RPKM table) under resources/demo/."""
         output:
             sorted(DEMO_FILES),
         params:

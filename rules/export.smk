@@ -1,4 +1,5 @@
 rule export_cell:
+    """Write one cell's features, labels and split in the published DeepChrome CSV format."""
     input:
         features="results/{cell}/features.npz",
         labels="results/{cell}/labels.tsv",
@@ -23,5 +24,6 @@ rule export_cell:
 
 
 rule export:
+    """Export every cell of the run in the published DeepChrome format (snakemake export)."""
     input:
         per_cell("results/export/{cell}/classification/{split}.csv", split=["train", "valid", "test"]),

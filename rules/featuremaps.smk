@@ -1,4 +1,5 @@
 rule featuremaps:
+    """Feature pattern maps: the input the CNN scores most confidently as ON and as OFF."""
     input:
         model="results/{cell}/cnn/model.pt",
         features="results/{cell}/features.npz",

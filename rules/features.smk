@@ -1,4 +1,5 @@
 rule mark_features:
+    """One histone mark's signal (bigWig mean) or read count per bin of every gene window."""
     input:
         data=mark_file,
         windows="results/genes/windows.tsv",
@@ -23,6 +24,7 @@ rule mark_features:
 
 
 rule cell_features:
+    """Stack a cell's marks into features.npz [genes, marks, bins]."""
     input:
         marks=expand("results/{{cell}}/marks/{mark}.npy", mark=MARKS),
         windows="results/genes/windows.tsv",

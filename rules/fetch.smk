@@ -1,4 +1,5 @@
 rule fetch:
+    """Download one URL (retries, resume, checksum) into resources/downloads/."""
     output:
         protected("resources/downloads/{path}"),
     params:

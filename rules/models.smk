@@ -1,4 +1,5 @@
 rule train_cnn:
+    """Train the DeepChrome CNN of one cell; keep the epoch with the best validation AUC."""
     input:
         features="results/{cell}/features.npz",
         labels="results/{cell}/labels.tsv",
@@ -28,6 +29,7 @@ rule train_cnn:
 
 
 rule baseline:
+    """Train and evaluate one baseline (SVM, random forest or logistic regression) on one cell."""
     input:
         features="results/{cell}/features.npz",
         labels="results/{cell}/labels.tsv",

@@ -1,6 +1,7 @@
 if not PROCESSED_IS_DIR:
 
     checkpoint unpack_processed:
+        """Unpack the published processed data (data.tar.gz) to find its cells."""
         input:
             PROCESSED_SOURCE,
         output:
@@ -17,6 +18,7 @@ if not PROCESSED_IS_DIR:
 
 
 rule processed_cell:
+    """Read one cell of the published processed data into features, labels and split."""
     input:
         unpack(processed_cell_files),
     output:

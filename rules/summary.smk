@@ -1,4 +1,5 @@
 rule auc_table:
+    """Collect every cell's and model's test metrics into results/summary/auc.tsv."""
     input:
         metrics=per_cell("results/{cell}/{model}/metrics.json", model=MODELS),
     output:
@@ -22,6 +23,7 @@ rule auc_table:
 
 
 rule summary_figures:
+    """Summary figures: CNN vs baselines, AUC per model, training curves, feature maps."""
     input:
         table="results/summary/auc.tsv",
         histories=per_cell("results/{cell}/cnn/history.tsv"),
@@ -63,6 +65,7 @@ rule summary_figures:
 
 
 rule published_figure:
+    """Reproduced CNN AUC against the AUC published by Singh et al. (2016), per cell."""
     input:
         "results/summary/auc.tsv",
     output:
