@@ -19,6 +19,7 @@ localrules:
     auc_table,
     summary_figures,
     published_figure,
+    overview,
 
 
 
@@ -42,6 +43,9 @@ include: "rules/models.smk"
 include: "rules/featuremaps.smk"
 include: "rules/summary.smk"
 include: "rules/export.smk"
+
+
+report: overview_page()
 
 
 rule all:

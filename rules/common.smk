@@ -298,6 +298,33 @@ def cells():
     return CELLS
 
 
+def available_cells():
+    """Every cell the sheet (or the processed data) offers, whichever --config cells=... picks."""
+    if not PROCESSED:
+        return list(CELL_SHEET["cell"])
+    return list(PROCESSED_FILES if PROCESSED_IS_DIR else processed_files())
+
+
+def subset_run():
+    """True when --config cells=... leaves out some cells: such a run builds them and no summary."""
+    return set(cells()) != set(available_cells())
+
+
+def summary_inputs(pattern, **wildcards):
+    """Input function of the summary rules: ``pattern`` over this run's cells, which must be all cells."""
+
+    def inputs(_):
+        if subset_run():
+            raise config_error(
+                "--config cells",
+                f"the summary covers every cell, and this run is limited to {', '.join(cells())}",
+                "run without --config cells to build the summary (cells already built are not run again)",
+            )
+        return expand(pattern, cell=cells(), **wildcards)
+
+    return inputs
+
+
 def processed_cell_files(wildcards):
     return processed_files()[wildcards.cell]
 
@@ -367,12 +394,21 @@ def all_outputs(_):
     figures = ["cnn_vs_baselines", "auc_by_model", "training_curves", "featuremaps"]
     if has_published_auc():
         figures.append("published")
-    return (
-        expand("results/{cell}/{model}/metrics.json", cell=cells(), model=MODELS)
-        + expand("results/{cell}/cnn/featuremap.png", cell=cells())
-        + ["results/summary/auc.tsv"]
-        + [f"results/summary/figures/{f}.png" for f in figures]
+    per_cell_outputs = expand("results/{cell}/{model}/metrics.json", cell=cells(), model=MODELS) + expand(
+        "results/{cell}/cnn/featuremap.png", cell=cells()
     )
+    if subset_run():  # the summary stays that of the last run on all cells
+        return per_cell_outputs
+    summary = ["results/summary/auc.tsv", "results/summary/overview.rst"]
+    return per_cell_outputs + summary + [f"results/summary/figures/{f}.png" for f in figures]
+
+
+def overview_page():
+    """The report's landing page: the run's overview once built (a full run), else a note on how to get it."""
+    page = Path("results/summary/overview.rst")
+    if page.exists() and not config.get("cells"):
+        return str(page.absolute())
+    return f"{workflow.basedir}/report/before_summary.rst"
 
 
 def cell_sheet_rows(wildcards):

@@ -9,8 +9,9 @@ rule featuremaps:
         figure=report(
             "results/{cell}/cnn/featuremap.png",
             caption="../report/featuremap.rst",
-            category="Feature maps",
-            labels={"cell": "{cell}"},
+            category="3. Feature maps",
+            subcategory="Each cell",
+            labels={"cell": "{cell}", "figure": "ON and OFF maps"},
         ),
     params:
         preset=config["cnn"]["preset"],

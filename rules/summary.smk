@@ -1,12 +1,14 @@
 rule auc_table:
     """Collect every cell's and model's test metrics into results/summary/auc.tsv."""
     input:
-        metrics=per_cell("results/{cell}/{model}/metrics.json", model=MODELS),
+        metrics=summary_inputs("results/{cell}/{model}/metrics.json", model=MODELS),
     output:
         report(
             "results/summary/auc.tsv",
             caption="../report/auc_table.rst",
-            category="Summary",
+            category="1. Accuracy",
+            subcategory="All cells",
+            labels={"figure": "test AUC and AUPR of every cell and model (table)"},
         ),
     params:
         cells=cell_sheet_rows,
@@ -26,29 +28,37 @@ rule summary_figures:
     """Summary figures: CNN vs baselines, AUC per model, training curves, feature maps."""
     input:
         table="results/summary/auc.tsv",
-        histories=per_cell("results/{cell}/cnn/history.tsv"),
-        on=per_cell("results/{cell}/cnn/featuremap_on.npy"),
-        off=per_cell("results/{cell}/cnn/featuremap_off.npy"),
+        histories=summary_inputs("results/{cell}/cnn/history.tsv"),
+        on=summary_inputs("results/{cell}/cnn/featuremap_on.npy"),
+        off=summary_inputs("results/{cell}/cnn/featuremap_off.npy"),
     output:
         cnn_vs_baselines=report(
             "results/summary/figures/cnn_vs_baselines.png",
             caption="../report/cnn_vs_baselines.rst",
-            category="Summary",
+            category="1. Accuracy",
+            subcategory="All cells",
+            labels={"figure": "the CNN against each baseline, per cell"},
         ),
         auc_by_model=report(
             "results/summary/figures/auc_by_model.png",
             caption="../report/auc_by_model.rst",
-            category="Summary",
+            category="1. Accuracy",
+            subcategory="All cells",
+            labels={"figure": "test AUC per model"},
         ),
         training_curves=report(
             "results/summary/figures/training_curves.png",
             caption="../report/training_curves.rst",
-            category="Summary",
+            category="2. Training",
+            subcategory="All cells",
+            labels={"figure": "validation AUC and loss per epoch"},
         ),
         featuremaps=report(
             "results/summary/figures/featuremaps.png",
             caption="../report/featuremaps_grid.rst",
-            category="Feature maps",
+            category="3. Feature maps",
+            subcategory="All cells",
+            labels={"figure": "ON and OFF maps of every cell"},
         ),
     params:
         cells=run_cells,
@@ -72,7 +82,9 @@ rule published_figure:
         report(
             "results/summary/figures/published.png",
             caption="../report/published.rst",
-            category="Summary",
+            category="1. Accuracy",
+            subcategory="All cells",
+            labels={"figure": "reproduced against published AUC"},
         ),
     log:
         "logs/summary/published.log",
@@ -83,3 +95,30 @@ rule published_figure:
         "../envs/deepchrome.yaml"
     script:
         "../scripts/published_figure.py"
+
+
+rule overview:
+    """The report's landing page: what was run, on which cells, with which settings, the headline AUCs."""
+    input:
+        template=f"{workflow.basedir}/report/workflow.rst",
+        table="results/summary/auc.tsv",
+    output:
+        "results/summary/overview.rst",
+    params:
+        marks=MARKS,
+        preset=config["cnn"]["preset"],
+        overrides=config["cnn"]["params"],
+        input=config.get("input", "processed"),
+        split=config["split"]["method"] if not PROCESSED else "the processed files' own",
+        bin_order=bin_order(),
+        config_files=[str(f) for f in workflow.configfiles],
+        command_line={k: str(v) for k, v in workflow.config_settings.config.items()},
+    log:
+        "logs/summary/overview.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+    conda:
+        "../envs/deepchrome.yaml"
+    script:
+        "../scripts/overview.py"

@@ -1,0 +1,16 @@
+"""The report's landing page (rule overview)."""
+from deepchrome.logs import run_step
+from deepchrome.overview import write_overview
+from deepchrome.train import resolve_params
+
+
+def main():
+    p = snakemake.params
+    settings = {"marks": p.marks, "preset": p.preset, "params": resolve_params(p.preset, p.overrides),
+                "input": p.input, "split": p.split, "bin_order": p.bin_order, "config_files": p.config_files,
+                "overrides": p.command_line}
+    write_overview(snakemake.input.template, snakemake.input.table, snakemake.input.get("models"), settings,
+                   snakemake.output[0])
+
+
+run_step(snakemake, main)
