@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import torch
 from torch.nn import functional as F
 
 from .model import DeepChromeCNN
+
+log = logging.getLogger("deepchrome.featuremaps")
 
 
 def class_map(model: DeepChromeCNN, target: int, n_marks: int, n_bins: int, steps: int = 1000,
@@ -27,11 +31,14 @@ def class_map(model: DeepChromeCNN, target: int, n_marks: int, n_bins: int, step
         p.requires_grad_(False)
     try:
         opt = torch.optim.RMSprop([x], lr=lr)
-        for _ in range(steps):
+        report_every = max(1, steps // 10)
+        for step in range(1, steps + 1):
             opt.zero_grad()
             loss = F.nll_loss(model(x), label) + l2 * x.pow(2).sum()
             loss.backward()
             opt.step()
+            if step % report_every == 0 or step == steps:
+                log.info("%s map: step %d/%d, objective %.4f", "ON" if target == 1 else "OFF", step, steps, loss.item())
     finally:
         model.train(was_training)
         for p, flag in frozen:

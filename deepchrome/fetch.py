@@ -19,6 +19,7 @@ log = logging.getLogger("deepchrome.fetch")
 
 URL_SCHEMES = ("http", "https", "ftp", "file")
 CHUNK = 1 << 20
+PROGRESS_SECONDS = 10.0  # at most one progress line per this many seconds of a transfer
 
 
 def is_url(source: str) -> bool:
@@ -73,15 +74,42 @@ def _transfer(url: str, part: Path, timeout: float) -> None:
         total = _content_range_total(response.headers.get("Content-Range")) if status == 206 else None
         if total is None and response.headers.get("Content-Length") is not None:
             total = have + int(response.headers["Content-Length"])
+        progress = _Progress(url, have, total)
         with open(part, "ab" if have else "wb") as out:
             try:
                 for block in iter(lambda: response.read(CHUNK), b""):
                     out.write(block)
+                    progress.add(len(block))
             except (TimeoutError, ConnectionError, OSError) as err:
                 raise _Retry(f"transfer broke off ({err})")
+        progress.done()
     size = part.stat().st_size
     if total is not None and size != total:
         raise _Retry(f"transfer cut short: {size} of {total} bytes")
+
+
+class _Progress:
+    """Log a transfer's bytes, rate and percent (of ``total`` when known) every PROGRESS_SECONDS and at its end."""
+
+    def __init__(self, url: str, have: int, total: int | None):
+        self.url, self.have, self.total = url, have, total
+        self.start = self.last = time.monotonic()
+        self.received = 0
+
+    def add(self, n: int) -> None:
+        self.received += n
+        if time.monotonic() - self.last >= PROGRESS_SECONDS:
+            self.log()
+
+    def done(self) -> None:
+        self.log()
+
+    def log(self) -> None:
+        self.last = time.monotonic()
+        rate = self.received / max(self.last - self.start, 1e-9) / 1e6
+        size = self.have + self.received
+        of = f" of {self.total / 1e6:,.1f} MB ({100 * size / self.total:.0f}%)" if self.total else ""
+        log.info("%s: %s MB%s at %.1f MB/s", self.url, f"{size / 1e6:,.1f}", of, rate)
 
 
 def _content_range_total(header: str | None) -> int | None:
