@@ -68,12 +68,12 @@ def headline(auc: pd.DataFrame, models: pd.DataFrame | None = None) -> pd.DataFr
 
 def _table_rst(table: pd.DataFrame) -> str:
     """The headline table as an RST list-table (best model first in bold)."""
-    best = table["mean_auc"].max()
+    best = round(table["mean_auc"].max(), 3)
     lines = [".. list-table::", "   :header-rows: 1", "",
              "   * - model", "     - mean test AUC", "     - 95% CI", "     - lowest - highest cell"]
     for row in table.itertuples():
         mean = f"{row.mean_auc:.3f}"
-        if row.mean_auc == best:
+        if round(row.mean_auc, 3) == best:
             mean = f"**{mean}**"
         ci = "not computed" if math.isnan(row.ci_low) else f"{row.ci_low:.3f} - {row.ci_high:.3f}"
         spread = "one cell" if row.n_cells == 1 else f"{row.min_auc:.3f} - {row.max_auc:.3f}"
@@ -82,51 +82,82 @@ def _table_rst(table: pd.DataFrame) -> str:
 
 
 def _cell_list(cells: pd.DataFrame) -> str:
-    """``cellA (name), cellB, ...``; long lists are cut after 20 cells."""
+    """``cellA (name), cellB, ...``; long lists are cut after 10 cells (the landing page must fit a screen)."""
     names = cells["name"] if "name" in cells else pd.Series([None] * len(cells))
     items = [f"{c} ({n})" if isinstance(n, str) and n and n != "nan" else str(c)
              for c, n in zip(cells["cell"], names)]
-    return ", ".join(items[:20]) + (f" and {len(items) - 20} more" if len(items) > 20 else "")
+    return ", ".join(items[:10]) + (f" and {len(items) - 10} more" if len(items) > 10 else "")
 
 
 def _preset_text(params: dict) -> str:
     """One line on how the CNN was trained, from the resolved training parameters."""
-    stop = (f"early stopping after {params['patience']} epochs without a better validation AUC"
-            if params.get("patience") else "the epoch with the best validation AUC kept")
-    return (f"{params['optimizer'].upper()}, learning rate {params['lr']:g}, {params['batch_size']} gene(s) per step, "
-            f"{'log1p of the' if params['transform'] == 'log1p' else 'raw'} values, up to {params['epochs']} epochs, {stop}")
+    stop = f"early stopping (patience {params['patience']})" if params.get("patience") else "best epoch by valid AUC"
+    optimizer = {"sgd": "SGD", "adam": "Adam"}.get(params["optimizer"], params["optimizer"])
+    return (f"{optimizer}, lr {params['lr']:g}, batch {params['batch_size']}, "
+            f"{'log1p' if params['transform'] == 'log1p' else 'raw'} input, up to {params['epochs']} epochs, {stop}")
 
 
 def overview_text(template: str, auc: pd.DataFrame, models: pd.DataFrame | None, settings: dict) -> str:
     """The landing page: ``template`` filled from the summary tables and the run's ``settings``.
 
     ``settings`` holds ``marks`` (list), ``preset`` (name), ``params`` (resolved training parameters),
-    ``input``, ``split``, ``bin_order``, ``config_files`` (list of paths) and ``overrides`` (command-line
+    ``input``, ``split``, ``config_files`` (list of paths) and ``overrides`` (command-line
     ``--config`` values, a dict).
     """
     cells = auc.drop_duplicates("cell")
-    n_test = auc.drop_duplicates("cell")["n_test"].mean() if "n_test" in auc else math.nan
+    n_test = cells["n_test"].mean() if "n_test" in auc else math.nan
     overrides = settings.get("overrides") or {}
-    protocol = ("The CNN was trained as published (the ``paper`` preset)." if settings["preset"] == "paper" else
-                "The CNN was trained with the ``default`` preset, tuned on real data (see the README).")
+    baselines = [MODEL_NAMES.get(m, m) for m in dict.fromkeys(auc["model"]) if m != "cnn"]
+    protocol = ("The CNN was trained as published (``paper`` preset)." if settings["preset"] == "paper" else
+                "The CNN was trained with the ``default`` preset (tuned on real data).")
     return template.format(
+        baselines=" and ".join([", ".join(baselines[:-1]), baselines[-1]] if len(baselines) > 1 else baselines) or "no other model",
         n_marks=len(settings["marks"]), marks=", ".join(settings["marks"]), protocol=protocol,
-        n_cells=len(cells), n_test="an unknown number of" if math.isnan(n_test) else f"{n_test:,.0f}",
+        published_text=(", reproduced against published AUCs"
+                        if "published_auc" in auc and auc["published_auc"].notna().any() else ""),
+        n_cells=len(cells), n_test="?" if math.isnan(n_test) else f"{n_test:,.0f}",
         headline=_table_rst(headline(auc, models)), cell_list=_cell_list(cells),
         config_files=", ".join(f"``{os.path.basename(str(f))}``" for f in settings["config_files"]) or "the defaults",
         preset=settings["preset"], preset_text=_preset_text(settings["params"]), input=settings["input"],
-        split=settings["split"], bin_order=settings["bin_order"],
+        split=settings["split"],
         overrides="".join(f" Command line: ``{k}={v}``." for k, v in overrides.items()),
-        published_text=(", and this reproduction against the published AUCs"
-                        if "published_auc" in auc and auc["published_auc"].notna().any() else ""),
     )
 
 
+_TABLE_STYLE = """<style>
+body { font-family: sans-serif; font-size: 14px; margin: 1em; }
+table { border-collapse: collapse; }
+th, td { padding: 4px 10px; border-bottom: 1px solid #ddd; text-align: right; }
+th { background: #f3f3f3; }
+td:nth-child(-n+3), th:nth-child(-n+3) { text-align: left; }
+</style>"""
+
+
+def auc_table_html(auc: pd.DataFrame) -> str:
+    """``auc.tsv`` as a stand-alone HTML page (the report shows HTML; a TSV there is only a download).
+
+    Numbers of AUC-like columns to 3 decimals, seconds to 1; every column of the table is kept, so columns
+    added by later steps (confidence intervals, p values) appear without a change here.
+    """
+    shown = auc.copy()
+    for column in shown.columns:
+        if column == "seconds":
+            shown[column] = shown[column].map(lambda v: "" if pd.isna(v) else f"{v:.1f}")
+        elif pd.api.types.is_float_dtype(shown[column]):
+            shown[column] = shown[column].map(lambda v: "" if pd.isna(v) else f"{v:.3f}")
+    table = shown.to_html(index=False, border=0, na_rep="")
+    return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Test AUC per cell and model</title>"
+            f"{_TABLE_STYLE}</head><body>\n<h3>Test ROC AUC and AUPR per cell and model</h3>\n{table}\n</body></html>\n")
+
+
 def write_overview(template_path: str | os.PathLike, auc_path: str | os.PathLike,
-                   models_path: str | os.PathLike | None, settings: dict, out: str | os.PathLike) -> None:
-    """Read the template and the summary tables, write the landing page to ``out`` atomically."""
+                   models_path: str | os.PathLike | None, settings: dict, page: str | os.PathLike,
+                   table: str | os.PathLike) -> None:
+    """Read the template and the summary tables; write the landing page and the HTML AUC table atomically."""
     template = open(template_path).read()
     auc = pd.read_csv(auc_path, sep="\t")
     models = pd.read_csv(models_path, sep="\t") if models_path else None
-    with atomic_path(out) as tmp:
+    with atomic_path(page) as tmp:
         tmp.write_text(overview_text(template, auc, models, settings))
+    with atomic_path(table) as tmp:
+        tmp.write_text(auc_table_html(auc))

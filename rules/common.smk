@@ -399,7 +399,7 @@ def all_outputs(_):
     )
     if subset_run():  # the summary stays that of the last run on all cells
         return per_cell_outputs
-    summary = ["results/summary/auc.tsv", "results/summary/overview.rst"]
+    summary = ["results/summary/auc.tsv", "results/summary/overview.rst", "results/summary/auc_table.html"]
     return per_cell_outputs + summary + [f"results/summary/figures/{f}.png" for f in figures]
 
 

@@ -8,7 +8,7 @@ rule auc_table:
             caption="../report/auc_table.rst",
             category="1. Accuracy",
             subcategory="All cells",
-            labels={"figure": "test AUC and AUPR of every cell and model (table)"},
+            labels={"figure": "the same table as a TSV file (download)"},
         ),
     params:
         cells=cell_sheet_rows,
@@ -103,14 +103,20 @@ rule overview:
         template=f"{workflow.basedir}/report/workflow.rst",
         table="results/summary/auc.tsv",
     output:
-        "results/summary/overview.rst",
+        page="results/summary/overview.rst",
+        table=report(
+            "results/summary/auc_table.html",
+            caption="../report/auc_table.rst",
+            category="1. Accuracy",
+            subcategory="All cells",
+            labels={"figure": "test AUC and AUPR of every cell and model (table)"},
+        ),
     params:
         marks=MARKS,
         preset=config["cnn"]["preset"],
         overrides=config["cnn"]["params"],
         input=config.get("input", "processed"),
         split=config["split"]["method"] if not PROCESSED else "the processed files' own",
-        bin_order=bin_order(),
         config_files=[str(f) for f in workflow.configfiles],
         command_line={k: str(v) for k, v in workflow.config_settings.config.items()},
     log:

@@ -7,10 +7,10 @@ from deepchrome.train import resolve_params
 def main():
     p = snakemake.params
     settings = {"marks": p.marks, "preset": p.preset, "params": resolve_params(p.preset, p.overrides),
-                "input": p.input, "split": p.split, "bin_order": p.bin_order, "config_files": p.config_files,
+                "input": p.input, "split": p.split, "config_files": p.config_files,
                 "overrides": p.command_line}
     write_overview(snakemake.input.template, snakemake.input.table, snakemake.input.get("models"), settings,
-                   snakemake.output[0])
+                   snakemake.output.page, snakemake.output.table)
 
 
 run_step(snakemake, main)

@@ -8,6 +8,7 @@ separated JSON), opens one page, and offers ``open(url)``, ``evaluate(js)`` and 
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import os
 import shutil
@@ -43,18 +44,19 @@ class Browser:
     def __init__(self, binary: str, profile: Path):
         cmd_r, self._cmd_w = os.pipe()
         self._res_r, res_w = os.pipe()
-
-        def child_fds():  # Chromium reads commands on fd 3 and writes answers on fd 4
-            os.dup2(cmd_r, 3)
-            os.dup2(res_w, 4)
-
+        # Chromium reads commands on fd 3 and writes answers on fd 4: bash puts the pipe ends there (moved to
+        # fds >= 10 first, so that the redirections cannot overwrite each other).
+        child = [fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in (cmd_r, res_w)]
+        for fd in (cmd_r, res_w):
+            os.close(fd)
         self.proc = subprocess.Popen(
-            [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+            ["bash", "-c", f'exec "$0" "$@" 3<&{child[0]} 4>&{child[1]} {child[0]}<&- {child[1]}>&-', binary,
+             "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
              "--remote-debugging-pipe", f"--user-data-dir={profile}", "--window-size=1280,900",
              "--no-first-run", "--hide-scrollbars", "about:blank"],
-            pass_fds=(cmd_r, res_w), preexec_fn=child_fds, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        os.close(cmd_r)
-        os.close(res_w)
+            pass_fds=child, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        for fd in child:
+            os.close(fd)
         self._buffer = b""
         self._id = 0
         self.session = None
@@ -118,3 +120,17 @@ class Browser:
             self.proc.wait()
         os.close(self._cmd_w)
         os.close(self._res_r)
+
+
+if __name__ == "__main__":  # python tests/browser.py report.html docs/report.png: the README's screenshot
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as profile:
+        page = Browser(ensure_chromium(), Path(profile))
+        try:
+            page.open(Path(sys.argv[1]).resolve().as_uri(), "typeof app !== 'undefined'")
+            time.sleep(1)
+            page.screenshot(Path(sys.argv[2]))
+        finally:
+            page.close()

@@ -1,0 +1,113 @@
+"""The HTML report, opened in a real headless Chromium (Debian's package, installed when missing): the landing
+page says what was run and the headline AUCs, the results are grouped by topic and cell, every result shows its
+caption, and the AUC table renders as a table. A screenshot of the landing page goes to results/report/."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pandas as pd
+import pytest
+
+from browser import Browser, ensure_chromium
+from conftest import ROOT, snakemake
+from deepchrome.overview import MODEL_NAMES
+
+LANDING_FILES = {"workflow.rst", "before_summary.rst"}
+PUBLISHED = "results/summary/figures/published.png"
+
+
+def plain(text: str) -> str:
+    """Whitespace collapsed, for comparing rendered text with its source."""
+    return " ".join(text.split())
+
+
+@pytest.fixture(scope="module")
+def report(demo_run, tmp_path_factory):
+    html = tmp_path_factory.mktemp("report") / "report.html"
+    out = snakemake("--configfile", str(demo_run / "config.yaml"), "--report", str(html), workdir=demo_run)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    return html
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    chromium = ensure_chromium()
+    b = Browser(chromium, tmp_path_factory.mktemp("chromium-profile"))
+    yield b
+    b.close()
+
+
+@pytest.fixture(scope="module")
+def opened(report, browser):
+    browser.open(report.as_uri(), "typeof app !== 'undefined' && document.body.innerText.includes('Headline')")
+    return browser
+
+
+def test_landing_page_tells_what_ran_and_the_headline(opened, demo_run):
+    text = plain(opened.evaluate("document.body.innerText"))
+    auc = pd.read_csv(demo_run / "results" / "summary" / "auc.tsv", sep="\t")
+    assert "DeepChrome reproduction" in text
+    assert "What was run." in text and "CNN preset default" in text
+    # Snakemake centres the landing page in a box of the window's height, where an overflowing top cannot
+    # be scrolled to: the page must fit a 900-pixel-high window, its title included.
+    top, bottom = opened.evaluate("(() => { const r = document.querySelector('.document').getBoundingClientRect();"
+                                  " return [r.top, r.bottom]; })()")
+    assert top >= 0 and bottom <= 900, f"the landing page spans {top:.0f}..{bottom:.0f} px of a 900 px window"
+    for cell in auc["cell"].unique():
+        assert cell in text
+    for model, values in auc.groupby("model")["test_auc"]:
+        row = rf"{re.escape(MODEL_NAMES.get(model, model))} {values.mean():.3f} "
+        assert re.search(row, text), f"no headline row '{row}' in: {text[:3000]}"
+    for section in ("1. Accuracy", "2. Training", "3. Feature maps"):
+        assert section in text
+    opened.evaluate("document.querySelectorAll('*').forEach(e => { e.scrollTop = 0; })")
+    shot = demo_run / "results" / "report" / "screenshot.png"
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    opened.screenshot(shot)
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
+
+
+def test_results_grouped_by_topic_and_cell(opened, demo_run):
+    grouped = opened.evaluate("categories")  # {category: {subcategory: [result paths]}}
+    results = {path: [cat, sub] for cat, subs in grouped.items() for sub, paths in subs.items() for path in paths}
+    assert set(results) == set(opened.evaluate("Object.keys(results)"))
+    cells = pd.read_csv(demo_run / "results" / "summary" / "auc.tsv", sep="\t")["cell"].unique()
+    for cell in cells:
+        assert results[f"results/{cell}/cnn/featuremap.png"] == ["3. Feature maps", "Each cell"]
+    assert results["results/summary/auc_table.html"] == ["1. Accuracy", "All cells"]
+    assert results["results/summary/figures/training_curves.png"] == ["2. Training", "All cells"]
+    assert {c for c, _ in results.values()} == {"1. Accuracy", "2. Training", "3. Feature maps"}
+
+
+def test_every_result_shows_its_caption(opened):
+    keys = opened.evaluate("Object.keys(results)")
+    captions = {}
+    for key in keys:
+        caption = plain(opened.evaluate(
+            f"(() => {{ const d = document.createElement('div'); d.innerHTML = results[{json.dumps(key)}].caption;"
+            " return d.textContent; })()"))
+        assert "What to look for:" in caption, f"{key}: caption without what to look for: {caption!r}"
+        opened.evaluate(f"app.showResultInfo({json.dumps(key)})")
+        opened.wait_for(f"document.body.innerText.replace(/\\s+/g, ' ').includes({json.dumps(caption[:120])})")
+        captions[key] = caption
+    # every caption file of report/ is in use, rendered (markup gone, jinja filled)
+    for rst in sorted((ROOT / "report").glob("*.rst")):
+        if rst.name in LANDING_FILES or (rst.name == "published.rst" and PUBLISHED not in keys):
+            continue  # the published-AUC figure exists only where the cell sheet gives published AUCs
+        sentence = plain(rst.read_text().split("What to look for:**", 1)[1].split(".")[0].replace("``", ""))
+        assert any(sentence in c for c in captions.values()), f"report/{rst.name}: '{sentence}' shown by no result"
+    assert any("Cell cellA. What to look for:" in c for c in captions.values()), "per-cell caption not filled"
+
+
+def test_auc_table_renders_as_a_table(opened, demo_run):
+    auc = pd.read_csv(demo_run / "results" / "summary" / "auc.tsv", sep="\t")
+    opened.open(opened.evaluate("results['results/summary/auc_table.html'].data_uri"))
+    headers = opened.evaluate("[...document.querySelectorAll('table thead th')].map(th => th.innerText)")
+    assert headers == list(auc.columns)
+    rows = opened.evaluate("[...document.querySelectorAll('table tbody tr')].map(tr => "
+                           "[...tr.cells].map(td => td.innerText))")
+    assert len(rows) == len(auc)
+    first = dict(zip(headers, rows[0]))
+    assert first["cell"] == auc["cell"][0] and first["test_auc"] == f"{auc['test_auc'][0]:.3f}"
