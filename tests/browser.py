@@ -134,3 +134,6 @@ if __name__ == "__main__":  # python tests/browser.py report.html docs/report.pn
             page.screenshot(Path(sys.argv[2]))
         finally:
             page.close()
+    from PIL import Image  # a palette PNG: a third of the size, for the repository
+
+    Image.open(sys.argv[2]).convert("RGB").quantize(colors=128).save(sys.argv[2], optimize=True)
