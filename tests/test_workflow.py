@@ -95,12 +95,6 @@ def test_feature_maps_show_promoter_h3k4me3(demo_run):
         assert on[k4, 40:60].mean() > off[k4, 40:60].mean(), cell_dir.name
 
 
-def test_report(demo_run):
-    out = snakemake("--configfile", str(demo_run / "config.yaml"), "--report", "report.html", workdir=demo_run)
-    assert out.returncode == 0, out.stderr[-3000:]
-    assert (demo_run / "report.html").stat().st_size > 50000
-
-
 # ---- bad input -------------------------------------------------------------------------------
 
 def test_schema_violation(tmp_path, small_data):
