@@ -12,7 +12,7 @@ import pytest
 
 from browser import Browser, ensure_chromium
 from conftest import ROOT, snakemake
-from deepchrome.overview import MODEL_NAMES
+from deepchrome.overview import MODEL_NAMES, headline
 
 LANDING_FILES = {"workflow.rst", "before_summary.rst"}
 PUBLISHED = "results/summary/figures/published.png"
@@ -111,3 +111,33 @@ def test_auc_table_renders_as_a_table(opened, demo_run):
     assert len(rows) == len(auc)
     first = dict(zip(headers, rows[0]))
     assert first["cell"] == auc["cell"][0] and first["test_auc"] == f"{auc['test_auc'][0]:.3f}"
+
+
+# ---- the headline table, from the summary tables as they are before and after confidence intervals ------------
+
+def auc_rows(**extra):
+    rows = {"cell": ["c1", "c1", "c2", "c2"], "model": ["cnn", "svm"] * 2, "test_auc": [0.90, 0.80, 0.70, 0.60]}
+    return pd.DataFrame({**rows, **extra})
+
+
+def test_headline_without_intervals():
+    table = headline(auc_rows())
+    assert list(table["model"]) == ["cnn", "svm"]
+    assert table["mean_auc"].round(6).tolist() == [0.8, 0.7] and table["ci_low"].isna().all()
+    assert table[["min_auc", "max_auc"]].round(6).values.tolist() == [[0.7, 0.9], [0.6, 0.8]]
+
+
+def test_headline_takes_the_per_model_interval_of_a_models_table():
+    models = pd.DataFrame({"model": ["svm", "cnn"], "mean_test_auc": [0.7, 0.8],
+                           "test_auc_ci_low": [0.55, 0.65], "test_auc_ci_high": [0.85, 0.95],
+                           "aupr_low": [0.0, 0.0], "aupr_high": [1.0, 1.0]})
+    table = headline(auc_rows(), models).set_index("model")
+    assert table.loc["cnn", ["ci_low", "ci_high"]].tolist() == [0.65, 0.95]
+    assert table.loc["svm", ["ci_low", "ci_high"]].tolist() == [0.55, 0.85]
+
+
+def test_headline_of_one_cell_takes_its_bootstrap_interval():
+    auc = auc_rows(test_auc_low=[0.88, 0.77, 0.6, 0.5], test_auc_high=[0.92, 0.83, 0.8, 0.7]).iloc[:2]
+    table = headline(auc).set_index("model")
+    assert table.loc["cnn", ["ci_low", "ci_high"]].tolist() == [0.88, 0.92]
+    assert headline(auc_rows(test_auc_low=[0.1] * 4, test_auc_high=[0.2] * 4))["ci_low"].isna().all()
