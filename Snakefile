@@ -22,7 +22,6 @@ localrules:
     overview,
 
 
-
 include: "rules/fetch.smk"
 
 

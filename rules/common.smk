@@ -54,7 +54,9 @@ def set_by(*keys):
 def check_settings():
     """Start-up checks of the config (once, before any job): keys, command-line types, schema, windows."""
     try:
-        check_config(config, load_schema("config.schema.yaml"), dict(workflow.config_settings.config), CONFIG_FILE_CONTENTS)
+        check_config(
+            config, load_schema("config.schema.yaml"), dict(workflow.config_settings.config), CONFIG_FILE_CONTENTS
+        )
     except DeepChromeError as err:
         raise WorkflowError(str(err))
     validate(config, "../schemas/config.schema.yaml")  # fills in the defaults
@@ -199,7 +201,11 @@ def source(value, where, produced=(), **fields):
         DOWNLOADS[local] = value
         return local
     if value not in produced and not Path(value).exists():
-        raise config_error(where, f"the file {value} does not exist", "correct the path (relative paths start at the working directory) or give a URL")
+        raise config_error(
+            where,
+            f"the file {value} does not exist",
+            "correct the path (relative paths start at the working directory) or give a URL",
+        )
     return value
 
 
@@ -217,7 +223,11 @@ if PROCESSED:
             PROCESSED_FILES = find_published_cells(PROCESSED_SOURCE)
         except DeepChromeError as err:
             raise WorkflowError(str(err))
-    CELL_SHEET = read_sheet("cell_sheet", "cells.schema.yaml", ["cell"])[0] if "cell_sheet" in config else pd.DataFrame({"cell": []})
+    CELL_SHEET = (
+        read_sheet("cell_sheet", "cells.schema.yaml", ["cell"])[0]
+        if "cell_sheet" in config
+        else pd.DataFrame({"cell": []})
+    )
 else:
     CELL_SHEET, CELL_SHEET_PATH = read_sheet("cell_sheet", "cells.schema.yaml", ["cell"])
     CELLS = chosen_cells(list(CELL_SHEET["cell"]), CELL_SHEET_PATH)
@@ -239,15 +249,23 @@ def sample_table():
     column = config["input"]
     if "samples" in config:
         if column not in config["samples"]:
-            raise config_error(config_files(), f"no samples.{column} template", f"add samples.{column} or set input to the kind you have")
+            raise config_error(
+                config_files(),
+                f"no samples.{column} template",
+                f"add samples.{column} or set input to the kind you have",
+            )
         return {
-            (cell, mark): source(config["samples"][column], f"{config_files()} (samples.{column})", DEMO_FILES, cell=cell, mark=mark)
+            (cell, mark): source(
+                config["samples"][column], f"{config_files()} (samples.{column})", DEMO_FILES, cell=cell, mark=mark
+            )
             for cell in CELLS
             for mark in MARKS
         }
     SAMPLE_SHEET, SAMPLE_SHEET_PATH = read_sheet("sample_sheet", "samples.schema.yaml", ["cell", "mark"])
     if column not in SAMPLE_SHEET:
-        raise config_error(SAMPLE_SHEET_PATH, f"no '{column}' column", f"add a '{column}' column or set input to the column you have")
+        raise config_error(
+            SAMPLE_SHEET_PATH, f"no '{column}' column", f"add a '{column}' column or set input to the column you have"
+        )
     files = {}
     for cell in CELLS:
         for mark in MARKS:
@@ -258,7 +276,9 @@ def sample_table():
                     f"cell {cell}, mark {mark}: no line with a '{column}' file",
                     f"give one line per cell and mark with its {column} file",
                 )
-            files[cell, mark] = source(row[column].iloc[0], f"{SAMPLE_SHEET_PATH} (cell {cell}, mark {mark})", DEMO_FILES)
+            files[cell, mark] = source(
+                row[column].iloc[0], f"{SAMPLE_SHEET_PATH} (cell {cell}, mark {mark})", DEMO_FILES
+            )
     return files
 
 
