@@ -50,7 +50,8 @@ def test_every_rule_has_a_docstring():
                 assert lines[i + 1].strip().startswith('"""'), f"{smk.name}:{i + 1}: {line.strip()} has no docstring"
     out = snakemake("--list-rules")
     assert out.returncode == 0, out.stderr[-3000:]
-    listed = [line for line in out.stdout.splitlines() if re.match(r"^\w+( |$)", line)]
+    # one entry per rule: "name (docstring)", a docstring of several lines continuing on indented lines
+    listed = re.findall(r"^\w+(?: \(.*?\))?$", re.sub(r"\n\s+", " ", out.stdout), re.M)
     assert len(listed) >= 15, out.stdout
     undocumented = [line for line in listed if not re.match(r"^\w+ \(.{20,}\)$", line)]
     assert not undocumented, f"rules without a description in --list-rules: {undocumented}"
