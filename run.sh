@@ -41,7 +41,8 @@ usage: bash run.sh [COMMAND] [ARGS...]
 
 commands:
   demo [snakemake args...]   set up, then run the workflow on the built-in demo data set (the default);
-                             e.g. bash run.sh demo --cores 8, or bash run.sh demo -n for a dry run
+                             e.g. bash run.sh demo --cores 8, or bash run.sh demo -n for a dry run;
+                             --config takes dotted names too: --config cnn.preset=paper cnn.seeds=1
   test [pytest args...]      set up (with the test tools), then run the test suite
   setup                      only set up (bedtools, .venv with requirements-test.txt)
   -h, --help                 show this help
@@ -70,7 +71,9 @@ case "$cmd" in
   demo)
     setup requirements.txt
     start=$(date +%s)
-    .venv/bin/snakemake "$@"
+    # Snakemake's own parser refuses dotted --config names (cnn.preset=paper): nest them first.
+    mapfile -d '' -t args < <(.venv/bin/python -m deepchrome.settings "$@")
+    .venv/bin/snakemake "${args[@]}"
     if is_dry_run "$@"; then
       echo "== dry run: nothing was run; the list above is what 'bash run.sh demo' would do"
     else

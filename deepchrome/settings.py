@@ -165,3 +165,45 @@ def property_schema_at(schema: dict, path: list) -> dict:
     for key in path:
         schema = property_schema(schema, key)
     return schema
+
+
+def nest_dotted(args: list[str]) -> list[str]:
+    """Command-line ``args`` with the ``--config`` entries gathered into one ``--config`` at the end and dotted
+    ones nested: ``cnn.preset=paper cnn.seeds=3`` -> ``cnn={preset: paper, seeds: 3}`` (which Snakemake's
+    parser accepts; it refuses dotted names, and a second ``--config`` would replace the first).
+
+    Values stay text (the start-up checks convert them by the schema); other arguments keep their order.
+    """
+    out: list[str] = []
+    entries: list[str] = []
+    nested: dict[str, dict] = {}
+    in_config = False
+    for arg in args:
+        if arg in ("--config", "-C"):
+            in_config = True
+        elif arg.startswith("-"):
+            in_config = False
+            out.append(arg)
+        elif not in_config:
+            out.append(arg)
+        elif "." in arg.split("=", 1)[0] and "=" in arg:
+            key, value = arg.split("=", 1)
+            head, *rest = key.split(".")
+            node = nested.setdefault(head, {})
+            for part in rest[:-1]:
+                node = node.setdefault(part, {})
+            node[rest[-1]] = value
+        else:
+            entries.append(arg)
+
+    def flow(node: dict) -> str:
+        return "{" + ", ".join(f"{k}: {flow(v) if isinstance(v, dict) else v}" for k, v in node.items()) + "}"
+
+    entries += [f"{head}={flow(node)}" for head, node in nested.items()]
+    return out + (["--config", *entries] if entries else [])
+
+
+if __name__ == "__main__":  # run.sh: print the arguments, NUL-separated, with dotted --config entries nested
+    import sys
+
+    sys.stdout.write("".join(a + "\0" for a in nest_dotted(sys.argv[1:])))

@@ -41,6 +41,19 @@ def test_a_dry_run_says_nothing_ran(tmp_path):
     assert "finished" not in out.stdout and not (tmp_path / "results").exists()
 
 
+def test_dotted_config_names_work_through_run_sh(tmp_path):
+    """Finding 5: `--config cnn.preset=paper` made Snakemake print a traceback; run.sh nests dotted names."""
+    from deepchrome.settings import nest_dotted
+
+    assert nest_dotted(["-n", "--config", "cnn.preset=paper", "cells=cellA", "cnn.params.epochs=5", "-p"]) == [
+        "-n", "-p", "--config", "cells=cellA", "cnn={preset: paper, params: {epochs: 5}}"]
+    out = run_sh("demo", "-n", "--directory", str(tmp_path), "--config", "cnn.preset=paper", "cells=cellA",
+                 "cnn.params.epochs=5")
+    text = out.stdout + out.stderr
+    assert out.returncode == 0 and "Traceback" not in text, text[-3000:]
+    assert "results/cellA/cnn/model.pt" in text and "results/cellB/cnn/model.pt" not in text, text[-3000:]
+
+
 def test_every_rule_has_a_docstring():
     """Statically, over every rule file (some rules exist only in processed mode), and through --list-rules."""
     for smk in [ROOT / "Snakefile", *sorted((ROOT / "rules").glob("*.smk"))]:
