@@ -19,6 +19,7 @@ localrules:
     auc_table,
     summary_figures,
     published_figure,
+    explanation_summary,
 
 
 
@@ -40,6 +41,7 @@ else:
 
 include: "rules/models.smk"
 include: "rules/featuremaps.smk"
+include: "rules/explain.smk"
 include: "rules/summary.smk"
 include: "rules/export.smk"
 

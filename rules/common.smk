@@ -370,6 +370,8 @@ def all_outputs(_):
     return (
         expand("results/{cell}/{model}/metrics.json", cell=cells(), model=MODELS)
         + expand("results/{cell}/cnn/featuremap.png", cell=cells())
+        + expand("results/{cell}/cnn/{file}", cell=cells(), file=["attributions.npz", "explanation.png"])
+        + ["results/summary/explanation.tsv", "results/summary/figures/importance.png"]
         + ["results/summary/auc.tsv"]
         + [f"results/summary/figures/{f}.png" for f in figures]
     )
