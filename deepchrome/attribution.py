@@ -10,9 +10,10 @@ transform, e.g. log1p), as float32 ``[genes, marks, bins]``; a positive value ra
   completeness gap |sum(attr) - (f(x) - f(0))| is still above ``tolerance`` x |f(x) - f(0)|, up to
   ``max_steps``. Since IG is linear in the output, the attribution of the mean is the mean of the
   members' attributions (computed in one pass over the mean).
-* ``deepliftshap`` (captum's DeepLiftShap): DeepLIFT's rescale rule averaged over reference inputs,
-  ``references`` genes drawn (seeded) from the training split; the attributions of a gene sum to
-  f(x) - mean f(references).
+* ``gradientshap`` (captum's GradientShap, i.e. expected gradients): gradients at random points between
+  the gene and reference genes drawn (seeded) from the training split; the attributions of a gene sum
+  to f(x) - mean f(references) in expectation. (captum 0.9's DeepLift rule is not used: chained after
+  a ReLU its MaxPool rule breaks DeepLIFT's summation-to-delta on this network, tests/test_attribution.py.)
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from .train import transform
 
 log = logging.getLogger("deepchrome.attribution")
 
-METHODS = ("integrated_gradients", "deepliftshap")
+METHODS = ("integrated_gradients", "gradientshap")
 BASELINE = "zero input (no signal in any mark or bin) in the model's input space"
 _ROWS_PER_PASS = 8192  # inputs (genes x steps) per forward/backward pass: bounds memory, not results
 
@@ -75,9 +76,9 @@ class Attributions:
 
     values: np.ndarray  # float32 [genes, marks, bins]
     score: np.ndarray  # float64 [genes]: f(x), the model's P(ON)
-    reference: np.ndarray  # float64 [genes]: f(baseline) (IG) or mean f(references) (DeepLiftShap)
+    reference: np.ndarray  # float64 [genes]: f(baseline) (IG) or mean f(references) (GradientShap)
     gap: np.ndarray  # float64 [genes]: |sum(attr) - (score - reference)| / |score - reference|
-    steps: np.ndarray  # int64 [genes]: integration steps used (0 for DeepLiftShap)
+    steps: np.ndarray  # int64 [genes]: integration steps used (GradientShap: samples)
     seconds: float
 
     def completeness(self, tolerance: float) -> dict:
@@ -112,7 +113,7 @@ def _relative_gap(values: np.ndarray, score: np.ndarray, reference: np.ndarray) 
         return np.where(miss == 0, 0.0, miss / np.abs(delta))
 
 
-def integrated_gradients(members: Sequence[DeepChromeCNN], X: np.ndarray, steps: int = 32, max_steps: int = 512,
+def integrated_gradients(members: Sequence[DeepChromeCNN], X: np.ndarray, steps: int = 32, max_steps: int = 1024,
                          tolerance: float = 0.01) -> Attributions:
     """Integrated gradients of the members' mean P(ON) from the zero input, for inputs ``X`` ``[genes, marks, bins]``
     (already in the model's input space), steps refined per gene until the completeness gap is under ``tolerance``."""
@@ -148,39 +149,51 @@ def integrated_gradients(members: Sequence[DeepChromeCNN], X: np.ndarray, steps:
                         seconds=time.perf_counter() - start)
 
 
-def deepliftshap(members: Sequence[DeepChromeCNN], X: np.ndarray, references: np.ndarray) -> Attributions:
-    """DeepLiftShap of the members' mean P(ON) for ``X`` ``[genes, marks, bins]`` against ``references``
-    ``[refs, marks, bins]`` (both in the model's input space)."""
-    from captum.attr import DeepLiftShap
+def gradientshap(members: Sequence[DeepChromeCNN], X: np.ndarray, references: np.ndarray, samples: int = 50,
+                 seed: int = 0) -> Attributions:
+    """GradientShap (expected gradients) of the members' mean P(ON) for ``X`` ``[genes, marks, bins]`` against
+    ``references`` ``[refs, marks, bins]`` (both in the model's input space): ``samples`` random (reference,
+    point on the path) pairs per gene, seeded. Complete only in expectation: the gap shrinks with ``samples``."""
+    from captum.attr import GradientShap
 
     start = time.perf_counter()
     model = _frozen(MeanProbabilityOn(members))
     x = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
     refs = torch.from_numpy(np.ascontiguousarray(references, dtype=np.float32))
     if len(refs) < 2:
-        raise DeepChromeError(None, "DeepLiftShap needs at least 2 reference genes",
+        raise DeepChromeError(None, "GradientShap needs at least 2 reference genes",
                               "set attribution.references >= 2 (and give the cell a training split that large)")
-    dls = DeepLiftShap(model)
+    gs = GradientShap(model)
     values = np.zeros(x.shape, dtype=np.float32)
-    per_pass = max(1, _ROWS_PER_PASS // len(refs))
-    for lo in range(0, len(x), per_pass):
-        values[lo:lo + per_pass] = dls.attribute(x[lo:lo + per_pass], baselines=refs).detach().numpy()
+    per_pass = max(1, _ROWS_PER_PASS // samples)
+    numpy_state = np.random.get_state()  # captum draws the references from numpy's global generator
+    try:
+        np.random.seed(seed)
+        with torch.random.fork_rng():
+            torch.manual_seed(seed)
+            for lo in range(0, len(x), per_pass):
+                values[lo:lo + per_pass] = gs.attribute(x[lo:lo + per_pass], baselines=refs, n_samples=samples,
+                                                        stdevs=0.0).detach().numpy()
+    finally:
+        np.random.set_state(numpy_state)
     score = _probability(model, x)
     reference = np.repeat(_probability(model, refs).mean(), len(x))
     return Attributions(values=values, score=score, reference=reference,
-                        gap=_relative_gap(values, score, reference), steps=np.zeros(len(x), dtype=np.int64),
+                        gap=_relative_gap(values, score, reference), steps=np.full(len(x), samples, dtype=np.int64),
                         seconds=time.perf_counter() - start)
 
 
-def attribute(members: Sequence[DeepChromeCNN], X: np.ndarray, method: str, steps: int = 32, max_steps: int = 512,
-              tolerance: float = 0.01, references: np.ndarray | None = None) -> Attributions:
-    """Attributions by ``method`` (see :data:`METHODS`); ``references`` are needed by ``deepliftshap`` only."""
+def attribute(members: Sequence[DeepChromeCNN], X: np.ndarray, method: str, steps: int = 32, max_steps: int = 1024,
+              tolerance: float = 0.01, references: np.ndarray | None = None, samples: int = 50,
+              seed: int = 0) -> Attributions:
+    """Attributions by ``method`` (see :data:`METHODS`); ``references``, ``samples`` and ``seed`` serve
+    ``gradientshap`` only."""
     if method == "integrated_gradients":
         return integrated_gradients(members, X, steps=steps, max_steps=max_steps, tolerance=tolerance)
-    if method == "deepliftshap":
+    if method == "gradientshap":
         if references is None:
-            raise ValueError("deepliftshap needs reference inputs")
-        return deepliftshap(members, X, references)
+            raise ValueError("gradientshap needs reference inputs")
+        return gradientshap(members, X, references, samples=samples, seed=seed)
     raise DeepChromeError(None, f"unknown attribution method {method!r}", f"use one of {', '.join(METHODS)}")
 
 
@@ -218,23 +231,23 @@ def summarise(values: np.ndarray, label: np.ndarray, score: np.ndarray, threshol
 
 
 def reference_genes(cell: CellData, transform_kind: str, n: int, seed: int) -> np.ndarray:
-    """DeepLiftShap's references: ``n`` train genes of ``cell`` drawn with ``seed``, transformed, ``[n, marks, bins]``."""
+    """GradientShap's references: ``n`` train genes of ``cell`` drawn with ``seed``, transformed, ``[n, marks, bins]``."""
     train = np.flatnonzero(cell.split == "train")
     pick = np.sort(np.random.default_rng(seed).choice(train, min(n, train.size), replace=False))
     return transform(cell.X[pick], transform_kind)
 
 
 def explain_test_genes(members: Sequence[DeepChromeCNN], cell: CellData, transform_kind: str, method: str,
-                       steps: int = 32, max_steps: int = 512, tolerance: float = 0.01, references: int = 50,
-                       seed: int = 0) -> tuple[Attributions, ClassSummary]:
+                       steps: int = 32, max_steps: int = 1024, tolerance: float = 0.01, references: int = 50,
+                       samples: int = 50, seed: int = 0) -> tuple[Attributions, ClassSummary]:
     """Attributions of every test gene of ``cell`` (raw features; ``transform_kind`` as in training) and their
-    class summaries. DeepLiftShap's references are ``references`` train genes drawn with ``seed``."""
+    class summaries. GradientShap's references are ``references`` train genes drawn with ``seed``."""
     test = np.flatnonzero(cell.split == "test")
     if test.size == 0:
         raise DeepChromeError(None, "the cell has no test genes to explain", "use a split with a test part")
-    refs = reference_genes(cell, transform_kind, references, seed) if method == "deepliftshap" else None
-    result = attribute(members, transform(cell.X[test], transform_kind), method, steps=steps, max_steps=max_steps, tolerance=tolerance,
-                       references=refs)
+    refs = reference_genes(cell, transform_kind, references, seed) if method == "gradientshap" else None
+    result = attribute(members, transform(cell.X[test], transform_kind), method, steps=steps, max_steps=max_steps,
+                       tolerance=tolerance, references=refs, samples=samples, seed=seed)
     return result, summarise(result.values, cell.y[test], result.score)
 
 
@@ -269,7 +282,7 @@ def stats(result: Attributions, summary: ClassSummary, marks: Sequence[str], met
     def per_mark(values):
         return {m: (None if np.isnan(v) else float(v)) for m, v in zip(marks, values)}
 
-    return {"method": method, "baseline": BASELINE if method == "integrated_gradients" else "train genes (mean f)",
+    return {"method": method, "baseline": BASELINE if method == "integrated_gradients" else "reference genes of the train split (mean f)",
             "completeness": result.completeness(tolerance), "seconds": round(result.seconds, 3),
             "n_test": int(len(result.score)), "n_on_correct": summary.n_on, "n_off_correct": summary.n_off,
             "importance_on": per_mark(summary.importance_on), "importance_off": per_mark(summary.importance_off),

@@ -35,13 +35,14 @@ def cell_attributions(members: Sequence[DeepChromeCNN], features, labels, split,
                       out_attributions, out_summary, out_stats) -> dict:
     """Attributions of every test gene of one cell, their class summaries and their record (returned too).
 
-    ``options``: the config's ``attribution`` block (method, steps, max_steps, tolerance, references, seed).
+    ``options``: the config's ``attribution`` block (method, steps, max_steps, tolerance, references, samples, seed).
     """
     cell = load_cell(features, labels, split)
     method = options["method"]
     result, summary = attr.explain_test_genes(
         members, cell, transform_kind, method, steps=options["steps"], max_steps=options["max_steps"],
-        tolerance=options["tolerance"], references=options["references"], seed=options["seed"])
+        tolerance=options["tolerance"], references=options["references"], samples=options["samples"],
+        seed=options["seed"])
     test = cell.split == "test"
     record = attr.stats(result, summary, cell.marks, method, options["tolerance"])
     c = record["completeness"]
@@ -131,9 +132,10 @@ def gene_panels(gene: str, cells: Mapping[str, dict], transform_kind: str, optio
         i = rows[0]
         X = transform(cell.X[i:i + 1], transform_kind)
         refs = (attr.reference_genes(cell, transform_kind, options["references"], options["seed"])
-                if options["method"] == "deepliftshap" else None)
+                if options["method"] == "gradientshap" else None)
         res = attr.attribute(c["members"], X, options["method"], steps=options["steps"], max_steps=options["max_steps"],
-                             tolerance=options["tolerance"], references=refs)
+                             tolerance=options["tolerance"], references=refs, samples=options["samples"],
+                             seed=options["seed"])
         panels.append({"cell": cell_id, "name": c.get("name") or cell_id, "features": X[0],
                        "attributions": res.values[0], "score": float(res.score[0]), "label": int(cell.y[i]),
                        "split": str(cell.split[i])})

@@ -63,11 +63,13 @@ def class_maps(members: Sequence[DeepChromeCNN], target: int, n_marks: int, n_bi
 
 
 def reported_map(maps: np.ndarray, method: str) -> np.ndarray:
-    """The map a cell reports from its starts ``[starts, marks, bins]``: ``paper`` (start 0) or ``mean``."""
+    """The map a cell reports from its starts ``[starts, marks, bins]``: ``paper`` (start 0) or ``mean`` (the mean
+    over the starts, scaled to maximum 1 like a single start); float32 ``[marks, bins]`` in [0, 1]."""
     if method == "paper":
         return maps[0]
     if method == "mean":
-        return maps.mean(axis=0, dtype=np.float64).astype(np.float32)
+        mean = maps.mean(axis=0, dtype=np.float64)
+        return (mean / mean.max() if mean.max() > 0 else mean).astype(np.float32)
     raise ValueError(f"unknown feature map method {method!r}; use one of {', '.join(METHODS)}")
 
 

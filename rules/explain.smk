@@ -6,7 +6,7 @@ QUERIED_GENES = {safe_name(g): g for g in query_genes(config.get("genes"))}
 
 rule attributions:
     """Attributions of the CNN's P(ON) for every test gene of one cell (integrated gradients from the
-    all-zero input, or DeepLiftShap), their completeness, and the mean over correctly predicted ON and OFF
+    all-zero input, or GradientShap), their completeness, and the mean over correctly predicted ON and OFF
     genes with per-mark importance."""
     input:
         model="results/{cell}/cnn/model.pt",

@@ -21,7 +21,9 @@ CONDA_NAME = {"torch": "pytorch", "pybigwig": "pybigwig", "pyyaml": "pyyaml", "s
 IMPORTS = {"numpy": "numpy", "pandas": "pandas", "torch": "pytorch", "pyBigWig": "pybigwig",
            "pybedtools": "pybedtools", "sklearn": "scikit-learn", "matplotlib": "matplotlib",
            "seaborn": "seaborn", "yaml": "pyyaml", "jsonschema": "jsonschema",
-           "pybigtools": "pybigtools", "isal": "python-isal"}
+           "pybigtools": "pybigtools", "isal": "python-isal", "captum": "captum"}
+# Installed by the env's own pip (its `pip:` section): conda-forge's captum stops at 0.7.0, which needs numpy < 2.
+PIP_SECTION = {"captum"}
 OPTIONAL_IMPORTS = {"pysam"}  # BAM reading falls back to it only where bedtools is missing
 PIN = re.compile(r"^(?P<name>[A-Za-z0-9_.-]+)=(?P<version>[0-9][0-9A-Za-z.]*)(?:=(?P<build>\S+))?$")
 
@@ -36,11 +38,28 @@ def pip_pins() -> dict[str, str]:
     return pins
 
 
-def conda_pins(env: Path) -> dict[str, tuple[str, str | None]]:
-    spec = yaml.safe_load(env.read_text())
+def pip_section(env: Path) -> dict[str, str]:
+    """The env's ``pip:`` entries as {name: version} (each pinned with ==)."""
     pins = {}
+    for dep in yaml.safe_load(env.read_text())["dependencies"]:
+        if isinstance(dep, dict):
+            assert set(dep) == {"pip"}, f"{env.name}: unexpected entry {dep}"
+            for line in dep["pip"]:
+                name, sep, version = line.partition("==")
+                assert sep and version, f"{env.name}: pip entry {line!r} is not pinned as name==version"
+                pins[name.lower()] = version
+    assert set(pins) <= PIP_SECTION, f"{env.name}: only {sorted(PIP_SECTION)} may come from pip; the package itself " \
+                                     "is installed by its post-deploy script"
+    return pins
+
+
+def conda_pins(env: Path) -> dict[str, tuple[str, str | None]]:
+    """The env's conda packages and, from its pip section, the pip-only ones (build None)."""
+    spec = yaml.safe_load(env.read_text())
+    pins = {name: (version, None) for name, version in pip_section(env).items()}
     for dep in spec["dependencies"]:
-        assert isinstance(dep, str), f"{env.name}: no pip section expected ({dep}); the package is installed by its post-deploy script"
+        if isinstance(dep, dict):
+            continue
         m = PIN.match(dep.replace(" ", ""))
         assert m, f"{env.name}: {dep!r} is not pinned as name=version"
         pins[m["name"].lower()] = (m["version"], m["build"])

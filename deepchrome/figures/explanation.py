@@ -75,6 +75,7 @@ def plot_cell_explanation(summary: Mapping[str, np.ndarray], maps: Mapping[str, 
             bar.set_title("Per-mark importance", fontsize=9)
             cm = fig.add_subplot(gs[row, 3])
             im_m = _draw_map(cm, cmaps[key], marks, show_x=row == 1)
+            cm.set_xlabel(ORDER_LABELS.get(bin_order, "kb from the TSS") if row == 1 else "")
             cm.set_title(f"{key.upper()} class map (optimised input)", fontsize=9)
         cb = fig.colorbar(im_a, cax=fig.add_subplot(gs[:, 2]))
         cb.set_label("Attribution to P(ON)\n(red raises, blue lowers)")
