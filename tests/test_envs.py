@@ -22,7 +22,7 @@ IMPORTS = {"numpy": "numpy", "pandas": "pandas", "torch": "pytorch", "pyBigWig":
            "pybedtools": "pybedtools", "sklearn": "scikit-learn", "matplotlib": "matplotlib",
            "seaborn": "seaborn", "yaml": "pyyaml", "jsonschema": "jsonschema",
            "pybigtools": "pybigtools", "isal": "python-isal", "captum": "captum"}
-# Installed by the env's own pip (its `pip:` section): conda-forge's captum stops at 0.7.0, which needs numpy < 2.
+# Installed by the env's own pip (its `pip:` section): conda-forge's captum stops at 0.7.0.
 PIP_SECTION = {"captum"}
 OPTIONAL_IMPORTS = {"pysam"}  # BAM reading falls back to it only where bedtools is missing
 PIN = re.compile(r"^(?P<name>[A-Za-z0-9_.-]+)=(?P<version>[0-9][0-9A-Za-z.]*)(?:=(?P<build>\S+))?$")
