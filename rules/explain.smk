@@ -102,7 +102,7 @@ rule explain_gene:
         model=per_cell("results/{cell}/cnn/model.pt"),
         features=per_cell("results/{cell}/features.npz"),
         labels=per_cell("results/{cell}/labels.tsv"),
-        split=lambda _: [split_file(Wildcards(fromdict={"cell": c})) for c in cells()],
+        split=lambda _: [f"results/{c}/split.tsv" if PROCESSED else "results/split.tsv" for c in cells()],
     output:
         report(
             "results/explain/{gene}.png",

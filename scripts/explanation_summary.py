@@ -8,7 +8,7 @@ def main():
     i, o, p = snakemake.input, snakemake.output, snakemake.params
     table = explanation_table(p.cells, p.names, i.stats, i.stability, o.table, o.importance)
     plot_importance_clustermap(importance_matrix(table, p.marks), o.figure,
-                               title="Per-mark importance (share of mean |attribution| over test genes)")
+                               title="Per-mark importance per cell\n(share of the mean |attribution| of P(ON) over test genes)")
 
 
 run_step(snakemake, main)

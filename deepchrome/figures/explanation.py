@@ -95,12 +95,12 @@ def plot_importance_clustermap(table: pd.DataFrame, path: str | os.PathLike, tit
         g = sns.clustermap(data, row_cluster=len(data) > 1, col_cluster=data.shape[1] > 1, method="average",
                            cmap="viridis", annot=len(data) <= 20, fmt=".2f", annot_kws={"fontsize": 7},
                            figsize=(2.2 + 0.9 * data.shape[1], 2.6 + min(0.3 * len(data), 14)),
-                           cbar_kws={"label": "Share of importance"}, dendrogram_ratio=(0.12, 0.12),
-                           cbar_pos=(0.02, 0.85, 0.03, 0.12))
+                           cbar_kws={"label": "Share"}, dendrogram_ratio=(0.15, 0.15),
+                           cbar_pos=(0.03, 0.78, 0.02, 0.14))
         g.ax_heatmap.set_xlabel("Histone mark")
         g.ax_heatmap.set_ylabel("Cell type")
         g.ax_heatmap.tick_params(axis="y", labelrotation=0)
-        g.figure.suptitle(title, fontweight="bold", y=1.02)
+        g.figure.suptitle(title, fontweight="bold", fontsize=10, y=1.04)
         try:
             _save(g.figure, path)
         finally:
