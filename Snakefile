@@ -20,6 +20,7 @@ localrules:
     summary_figures,
     published_figure,
     overview,
+    explanation_summary,
 
 
 include: "rules/fetch.smk"
@@ -40,6 +41,7 @@ else:
 
 include: "rules/models.smk"
 include: "rules/featuremaps.smk"
+include: "rules/explain.smk"
 include: "rules/summary.smk"
 include: "rules/export.smk"
 

@@ -23,6 +23,8 @@ class DeepChromeCNN(nn.Module):
         # A buffer, not a parameter: saved weights then say which input shape they expect.
         self.register_buffer("input_shape", torch.tensor([n_marks, n_bins]))
         self.conv = nn.Conv1d(n_marks, n_filters, kernel)
+        # One activation module per use (no parameters): DeepLIFT-style attribution (captum) hooks modules.
+        self.relu = nn.ReLU()
         self.pool = nn.MaxPool1d(pool)
         self.dropout = nn.Dropout(dropout)
         layers: list[nn.Module] = []
@@ -33,7 +35,11 @@ class DeepChromeCNN(nn.Module):
         layers.append(nn.Linear(width, 2))
         self.mlp = nn.Sequential(*layers)
 
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` ``[batch, marks, bins]`` -> unnormalised scores ``[batch, 2]`` (OFF, ON), before the softmax."""
+        h = self.pool(self.relu(self.conv(x))).flatten(1)
+        return self.mlp(self.dropout(h))
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x`` ``[batch, marks, bins]`` -> log-probabilities ``[batch, 2]``."""
-        h = self.pool(torch.relu(self.conv(x))).flatten(1)
-        return torch.log_softmax(self.mlp(self.dropout(h)), dim=1)
+        return torch.log_softmax(self.logits(x), dim=1)

@@ -414,12 +414,15 @@ def all_outputs(_):
     figures = ["cnn_vs_baselines", "auc_by_model", "training_curves", "featuremaps"]
     if has_published_auc():
         figures.append("published")
-    per_cell_outputs = expand("results/{cell}/{model}/metrics.json", cell=cells(), model=MODELS) + expand(
-        "results/{cell}/cnn/featuremap.png", cell=cells()
+    per_cell_outputs = (
+        expand("results/{cell}/{model}/metrics.json", cell=cells(), model=MODELS)
+        + expand("results/{cell}/cnn/featuremap.png", cell=cells())
+        + expand("results/{cell}/cnn/{file}", cell=cells(), file=["attributions.npz", "explanation.png"])
     )
     if subset_run():  # the summary stays that of the last run on all cells
         return per_cell_outputs
     summary = ["results/summary/auc.tsv", "results/summary/overview.rst", "results/summary/auc_table.html"]
+    summary += ["results/summary/explanation.tsv", "results/summary/figures/importance.png"]
     return per_cell_outputs + summary + [f"results/summary/figures/{f}.png" for f in figures]
 
 

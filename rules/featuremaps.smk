@@ -1,11 +1,15 @@
 rule featuremaps:
-    """Feature pattern maps: the input the CNN scores most confidently as ON and as OFF."""
+    """Class maps of one cell's CNN (paper Fig. 4-5): the input the model finds most typical of ON and of
+    OFF genes, optimised from featuremaps.starts random starts together; the reported map is their mean
+    (method mean) or start 0 (method paper), the between-start spread and split-half stability are kept."""
     input:
         model="results/{cell}/cnn/model.pt",
         features="results/{cell}/features.npz",
     output:
         on="results/{cell}/cnn/featuremap_on.npy",
         off="results/{cell}/cnn/featuremap_off.npy",
+        starts="results/{cell}/cnn/featuremap_starts.npz",
+        stability="results/{cell}/cnn/featuremap_stability.json",
         figure=report(
             "results/{cell}/cnn/featuremap.png",
             caption="../report/featuremap.rst",
@@ -16,10 +20,7 @@ rule featuremaps:
     params:
         preset=config["cnn"]["preset"],
         overrides=config["cnn"]["params"],
-        steps=config["featuremaps"]["steps"],
-        lr=config["featuremaps"]["lr"],
-        l2=config["featuremaps"]["l2"],
-        seed=config["featuremaps"]["seed"],
+        options=config["featuremaps"],
     log:
         "logs/featuremaps/{cell}.log",
     benchmark:

@@ -1,21 +1,17 @@
-"""ON and OFF feature pattern maps of one cell's CNN (rule featuremaps)."""
+"""ON and OFF feature pattern maps of one cell's CNN over K random starts, their stability and figure (rule featuremaps)."""
 from deepchrome.dataset import load_features
-from deepchrome.featuremaps import class_map
+from deepchrome.explain import cell_class_maps, load_members
 from deepchrome.figures import plot_featuremap
-from deepchrome.io import write_npy
 from deepchrome.logs import run_step
-from deepchrome.train import load_model, resolve_params
+from deepchrome.train import resolve_params
 
 
 def main():
     i, o, p = snakemake.input, snakemake.output, snakemake.params
     X, _, marks = load_features(i.features)
-    model = load_model(i.model, resolve_params(p.preset, p.overrides))
-    maps = {target: class_map(model, target, X.shape[1], X.shape[2], steps=p.steps, lr=p.lr, l2=p.l2, seed=p.seed)
-            for target in (1, 0)}
-    write_npy(maps[1], o.on)
-    write_npy(maps[0], o.off)
-    plot_featuremap(maps[1], maps[0], marks, o.figure, title=f"{snakemake.wildcards.cell}: feature pattern maps")
-
+    members = load_members(i.model, resolve_params(p.preset, p.overrides))
+    maps = cell_class_maps(members, X.shape[1], X.shape[2], p.options, o.on, o.off, o.starts, o.stability)
+    how = f"mean of {p.options['starts']} starts" if p.options["method"] == "mean" else "one start, as published"
+    plot_featuremap(maps["on"], maps["off"], marks, o.figure, title=f"{snakemake.wildcards.cell}: feature pattern maps ({how})")
 
 run_step(snakemake, main)

@@ -54,6 +54,14 @@ def test_outputs_keep_the_files_split(real_run):
     assert (res / "summary" / "figures" / "published.png").exists()
 
 
+def test_real_attributions(real_run):
+    """Real E123 (K562): H3K4me3 is the mark the CNN relies on most for expressed genes; IG is complete."""
+    stats = json.loads((real_run / "results" / "E123" / "cnn" / "attribution_stats.json").read_text())
+    print("E123 attributions:", json.dumps(stats["completeness"]), stats["importance_on"])
+    assert max(stats["importance_on"], key=stats["importance_on"].get) == "H3K4me3", stats["importance_on"]
+    assert stats["completeness"]["share_under_tolerance"] >= 0.99, stats["completeness"]
+
+
 def test_real_accuracy(real_run):
     """CNN (default preset) mean test AUC over 5 seeds >= 0.93; random forest and SVM >= 0.92."""
     res = real_run / "results" / "E123"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from typing import Mapping, Sequence
 
+import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 import seaborn as sns
@@ -36,22 +37,28 @@ def _draw_map(ax, arr: np.ndarray, marks: Sequence[str], show_marks: bool = True
     return im
 
 
-def _draw_mark_bars(ax, arr: np.ndarray, marks: Sequence[str]) -> None:
-    means = arr.mean(axis=1)
-    ax.barh(range(len(marks)), means, color=mark_colors(marks), height=0.7, edgecolor="#333333", linewidth=0.4)
-    for i, v in enumerate(means):
-        ax.text(min(v, 1.0) + 0.03, i, f"{v:.2f}", va="center", ha="left", fontsize=7)
-    ax.set_xlim(0, 1.25)
-    ax.set_xticks([0, 0.5, 1])
+def _draw_mark_bars(ax, values, marks: Sequence[str], xlabel: str = "Mean over bins", top: float | None = None,
+                    fmt: str = "{:.2f}") -> None:
+    """Horizontal per-mark bars on an axis from 0 that fits the values (or ``top``), each labelled."""
+    values = np.asarray(values, dtype=float)
+    top = top if top is not None else float(np.nanmax(values)) if np.isfinite(values).any() else 0.0
+    top = top if top > 0 else 1.0
+    ax.barh(range(len(marks)), np.nan_to_num(values), color=mark_colors(marks), height=0.7, edgecolor="#333333",
+            linewidth=0.4)
+    for i, v in enumerate(values):
+        ax.text((v if np.isfinite(v) else 0) + 0.03 * top, i, fmt.format(v), va="center", ha="left", fontsize=7)
+    ax.set_xlim(0, top * 1.45)
+    ax.xaxis.set_major_locator(mticker.MaxNLocator(3))
     ax.set_ylim(len(marks) - 0.5, -0.5)
     ax.set_yticks(range(len(marks)))
     ax.tick_params(axis="y", labelleft=False, length=0)
     ax.grid(axis="y", visible=False)
-    ax.set_xlabel("Mean over bins")
+    ax.set_xlabel(xlabel)
 
 
 def plot_featuremap(on, off, marks: Sequence[str], path: str | os.PathLike, title: str) -> None:
-    """ON and OFF class maps of one cell (marks x bins heat maps, shared 0-1 scale) with per-mark mean bars."""
+    """ON and OFF class maps of one cell (marks x bins heat maps, shared 0-1 scale) with per-mark mean bars
+    (on one axis fitted to both maps' means)."""
     marks = [str(m) for m in marks]
     on = _check_map(on, marks, "ON map")
     off = _check_map(off, marks, "OFF map")
@@ -67,7 +74,7 @@ def plot_featuremap(on, off, marks: Sequence[str], path: str | os.PathLike, titl
             im = _draw_map(ax, arr, marks)
             ax.set_title(name, fontweight="bold")
             bar = fig.add_subplot(gs[0, col + 1], sharey=ax)
-            _draw_mark_bars(bar, arr, marks)
+            _draw_mark_bars(bar, arr.mean(axis=1), marks, top=max(on.mean(axis=1).max(), off.mean(axis=1).max()))
             bar.set_title("Per-mark mean", fontsize=9)
         cax = fig.add_subplot(gs[0, 5])
         cb = fig.colorbar(im, cax=cax)

@@ -1,0 +1,16 @@
+"""One cell's explanation figure: class-mean attributions, per-mark importance, class maps (rule explanation_figure)."""
+import numpy as np
+
+from deepchrome.attribution import load_summary
+from deepchrome.figures import plot_cell_explanation
+from deepchrome.logs import run_step
+
+
+def main():
+    i, p = snakemake.input, snakemake.params
+    summary = load_summary(i.summary)
+    plot_cell_explanation(summary, {"on": np.load(i.on), "off": np.load(i.off)}, summary["marks"], snakemake.output[0],
+                          title=f"{p.label}: what drives the CNN's P(ON) ({p.method})", bin_order=p.bin_order)
+
+
+run_step(snakemake, main)
