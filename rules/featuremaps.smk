@@ -13,7 +13,7 @@ rule featuremaps:
         ),
     params:
         preset=config["cnn"]["preset"],
-        overrides=config["cnn"]["params"],
+        overrides=cnn_overrides(),
         steps=config["featuremaps"]["steps"],
         lr=config["featuremaps"]["lr"],
         l2=config["featuremaps"]["l2"],

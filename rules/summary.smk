@@ -1,10 +1,18 @@
 rule auc_table:
+    """Per cell and model: test AUC/AUPR with bootstrap intervals and DeLong's p against the CNN; across cells:
+    each model's mean AUC with its interval and the Wilcoxon test against the CNN."""
     input:
         metrics=per_cell("results/{cell}/{model}/metrics.json", model=MODELS),
+        predictions=per_cell("results/{cell}/{model}/predictions.tsv", model=MODELS),
     output:
-        report(
+        auc=report(
             "results/summary/auc.tsv",
             caption="../report/auc_table.rst",
+            category="Summary",
+        ),
+        models=report(
+            "results/summary/models.tsv",
+            caption="../report/models_table.rst",
             category="Summary",
         ),
     params:
@@ -24,6 +32,7 @@ rule auc_table:
 rule summary_figures:
     input:
         table="results/summary/auc.tsv",
+        models="results/summary/models.tsv",
         histories=per_cell("results/{cell}/cnn/history.tsv"),
         on=per_cell("results/{cell}/cnn/featuremap_on.npy"),
         off=per_cell("results/{cell}/cnn/featuremap_off.npy"),
@@ -36,6 +45,11 @@ rule summary_figures:
         auc_by_model=report(
             "results/summary/figures/auc_by_model.png",
             caption="../report/auc_by_model.rst",
+            category="Summary",
+        ),
+        model_comparison=report(
+            "results/summary/figures/model_comparison.png",
+            caption="../report/model_comparison.rst",
             category="Summary",
         ),
         training_curves=report(

@@ -6,10 +6,11 @@ import matplotlib
 matplotlib.use("Agg")  # no screen: never pick an interactive backend
 
 from .featuremaps import plot_featuremap, plot_featuremaps_grid  # noqa: E402
-from .models import (plot_auc_by_model, plot_cnn_vs_baselines, plot_published,  # noqa: E402
-                     plot_training_curves)
+from .models import (plot_auc_by_model, plot_cnn_vs_baselines, plot_model_comparison,  # noqa: E402
+                     plot_published, plot_training_curves)
 from .style import MARK_COLORS, MODEL_COLORS, MODEL_LABELS, mark_colors, model_color, model_label  # noqa: E402
 
 __all__ = ["MARK_COLORS", "MODEL_COLORS", "MODEL_LABELS", "mark_colors", "model_color", "model_label",
            "plot_auc_by_model", "plot_cnn_vs_baselines", "plot_featuremap", "plot_featuremaps_grid",
+           "plot_model_comparison",
            "plot_published", "plot_training_curves"]
