@@ -133,7 +133,7 @@ def plot_auc_by_model(table: pd.DataFrame, path: str | os.PathLike) -> None:
             ax.set_xticklabels(cells)
             ax.set_xlim(-0.6, len(cells) - 0.4)
             ax.set_xlabel("Cell type")
-            ax.legend(title="Model (dot: test AUC; whiskers: 95% bootstrap interval)", ncol=min(len(models), 6),
+            ax.legend(title="Model (dot: test AUC; whiskers: 95% bootstrap interval)", ncol=min(len(models), 3),
                       loc="upper center", bbox_to_anchor=(0.5, -0.14), frameon=False, fontsize=8)
             ax.set_title(f"Test ROC AUC per model ({_n_cells(len(cells))})")
         else:
@@ -215,7 +215,7 @@ def plot_model_comparison(models: pd.DataFrame, path: str | os.PathLike) -> None
         ax_c.xaxis.set_major_locator(mticker.MaxNLocator(integer=True))
         ax_c.set_xlabel("Cells")
         ax_c.set_title(f"Per cell: DeLong's test at p < {ALPHA}")
-        ax_c.legend(loc="outside lower center", ncol=3, fontsize=8, frameon=False)
+        ax_c.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize=8, frameon=False)
         fig.suptitle("CNN against every model", fontweight="bold")
         _save(fig, path)
 
