@@ -41,7 +41,7 @@ GRIDS = {
     "logreg": {"C": [1e-4, 1e-3, 1e-2, 1e-1]},
 }
 FIXED = {  # settings that are not searched, recorded with the result
-    "gbm": {"learning_rate": 0.1, "max_iter": 500, "early_stopping": "valid log-loss, 10 rounds without a gain of 1e-4",
+    "gbm": {"learning_rate": 0.05, "max_iter": 500, "early_stopping": "valid log-loss, 10 rounds without a gain of 1e-4",
             "l2_regularization": 1.0},
     "svm": {"kernel": "rbf", "scaler": "standard"},
     "rf": {"n_estimators": 300},

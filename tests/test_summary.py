@@ -124,3 +124,32 @@ def test_delong_p_and_comparison_across_cells(tmp_path):
     assert gbm["wilcoxon_p"] == pytest.approx(0.125)  # four positive differences, exact two-sided p
     assert models_table.set_index("model").loc["promoter", "cnn_better"] == 4  # a much weaker score
     assert pd.isna(models_table.set_index("model").loc["cnn", "wilcoxon_p"])
+
+
+def test_demo_tables_carry_intervals_tests_and_protocol(demo_run):
+    import yaml
+
+    res = demo_run / "results"
+    auc = pd.read_csv(res / "summary" / "auc.tsv", sep="\t")
+    for col in ("test_auc_low", "test_auc_high", "test_aupr_low", "test_aupr_high", "p_vs_cnn"):
+        assert col in auc.columns, col
+    assert set(auc["model"]) == set(MODELS)
+    assert ((auc["test_auc_low"] < auc["test_auc"]) & (auc["test_auc"] < auc["test_auc_high"])).all()
+    assert auc.loc[auc["model"] == "cnn", "p_vs_cnn"].isna().all()
+    assert auc.loc[auc["model"] != "cnn", "p_vs_cnn"].between(0, 1).all()
+    models = pd.read_csv(res / "summary" / "models.tsv", sep="\t")
+    assert list(models["model"]) == list(MODELS) and (models["n_cells"] == auc["cell"].nunique()).all()
+    assert (models.iloc[1:][["cnn_better", "not_different", "cnn_worse"]].sum(axis=1) == models["n_cells"].iloc[1:]).all()
+    config = yaml.safe_load((demo_run / "config.yaml").read_text())
+    for cell in auc["cell"].unique():
+        cnn = json.loads((res / cell / "cnn" / "metrics.json").read_text())
+        assert [s["seed"] for s in cnn["seeds"]] == list(range(config["cnn"]["seed"],
+                                                                  config["cnn"]["seed"] + config["cnn"]["seeds"]))
+        assert {"best_epoch", "epochs_run", "valid_auc", "test_auc"} <= set(cnn["seeds"][0])
+        assert cnn["params"]["seeds"] == config["cnn"]["seeds"] and "selection" in cnn["protocol"]
+        history = pd.read_csv(res / cell / "cnn" / "history.tsv", sep="\t")
+        assert sorted(history["seed"].unique()) == [s["seed"] for s in cnn["seeds"]]
+        gbm = json.loads((res / cell / "gbm" / "metrics.json").read_text())
+        assert gbm["protocol"]["grid"]["max_leaf_nodes"] and len(gbm["test_auc_ci"]) == 2 and gbm["params"]["n_trees"]
+        assert json.loads((res / cell / "promoter" / "metrics.json").read_text())["params"]["trained"] is False
+    assert (res / "summary" / "figures" / "model_comparison.png").stat().st_size > 10000
