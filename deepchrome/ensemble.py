@@ -59,16 +59,18 @@ class SeedStack(nn.Module):
                                    for i in range(len(linears[0]))])
         self._template = first.state_dict()  # member key order and the input_shape buffer
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """``x`` ``[S, batch, marks, bins]`` -> log-probabilities ``[S, batch, 2]``."""
+    def forward(self, x: torch.Tensor, which: torch.Tensor | None = None) -> torch.Tensor:
+        """``x`` ``[S, batch, marks, bins]`` -> log-probabilities ``[S, batch, 2]``; with ``which`` (member
+        indices ``[S']``) only those members run, ``x`` ``[S', batch, marks, bins]`` (stopped seeds cost nothing)."""
         S, B = x.shape[:2]
+        pick = (lambda t: t) if which is None else (lambda t: t[which])
         h = x.permute(1, 0, 2, 3).reshape(B, S * self.n_marks, self.n_bins)
-        h = nn.functional.conv1d(h, self.conv_w.reshape(S * self.n_filters, self.n_marks, self.kernel),
-                                 self.conv_b.reshape(-1), groups=S)  # [B, S*F, L']
+        h = nn.functional.conv1d(h, pick(self.conv_w).reshape(S * self.n_filters, self.n_marks, self.kernel),
+                                 pick(self.conv_b).reshape(-1), groups=S)  # [B, S*F, L']
         h = nn.functional.max_pool1d(torch.relu(h), self.pool)  # [B, S*F, P]
         h = self.dropout(h.reshape(B, S, -1).transpose(0, 1))  # [S, B, F*P], each member's own flattening
         for i, (w, b) in enumerate(zip(self.w, self.b)):
-            h = torch.baddbmm(b.unsqueeze(1), h, w.transpose(1, 2))
+            h = torch.baddbmm(pick(b).unsqueeze(1), h, pick(w).transpose(1, 2))
             if i < len(self.w) - 1:
                 h = torch.relu(h)
         return torch.log_softmax(h, dim=2)

@@ -162,11 +162,13 @@ def mark_scaling(X: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 
 @torch.no_grad()
-def _stack_scores(net: SeedStack, X: torch.Tensor) -> torch.Tensor:
-    """P(ON) float64 ``[seeds, genes]`` of every member for inputs ``X`` ``[genes, marks, bins]`` (on the net's device)."""
+def _stack_scores(net: SeedStack, X: torch.Tensor, which: torch.Tensor) -> torch.Tensor:
+    """P(ON) float64 ``[len(which), genes]`` of members ``which`` for inputs ``X`` ``[genes, marks, bins]``
+    (on the net's device)."""
     net.eval()
-    out = [net(chunk.unsqueeze(0).expand(net.n_seeds, *chunk.shape))[..., 1].exp() for chunk in X.split(_EVAL_CHUNK)]
-    return torch.cat(out, dim=1).double() if out else torch.zeros(net.n_seeds, 0, dtype=torch.float64)
+    out = [net(chunk.unsqueeze(0).expand(len(which), *chunk.shape), which)[..., 1].exp()
+           for chunk in X.split(_EVAL_CHUNK)]
+    return torch.cat(out, dim=1).double() if out else torch.zeros(len(which), 0, dtype=torch.float64)
 
 
 def _aucs(y: np.ndarray, scores: torch.Tensor) -> np.ndarray:
@@ -217,26 +219,31 @@ def train_cnn(cell: CellData, params: dict, seeds: list[int], device: str = "aut
     train_idx = torch.from_numpy(train_rows)
 
     S, n = len(seeds), len(train_rows)
-    active = torch.ones(S, dtype=torch.bool, device=dev)
+    active = np.ones(S, dtype=bool)  # seeds still training; only they are computed
     best_auc, best_epoch, stale = np.full(S, -np.inf), np.zeros(S, dtype=int), np.zeros(S, dtype=int)
     best_state: list[dict | None] = [None] * S
     rows = []
     for epoch in range(1, params["epochs"] + 1):
         t0 = time.perf_counter()
         net.train()
-        order = torch.stack([train_idx[torch.randperm(n, generator=g)] for g in shuffles]).to(dev)  # [S, n]
-        total = torch.zeros(S, dtype=torch.float64, device=dev)  # summed on the device: no host sync per step
-        for idx in order.split(params["batch_size"], dim=1):  # idx [S, b]: each seed's own minibatch
+        run = np.flatnonzero(active)
+        which = torch.from_numpy(run).to(dev)
+        # Every seed draws its permutation each epoch, training or not, so a seed's order never depends on
+        # when the others stop.
+        order = torch.stack([train_idx[torch.randperm(n, generator=g)] for g in shuffles]).to(dev)[which]
+        total = torch.zeros(len(run), dtype=torch.float64, device=dev)  # summed on the device: no host sync
+        for idx in order.split(params["batch_size"], dim=1):  # idx [S', b]: each seed's own minibatch
             opt.zero_grad(set_to_none=True)
-            logp = net(X[idx])  # [S, b, 2]
-            per_seed = -logp.gather(2, y[idx].unsqueeze(2)).squeeze(2).mean(dim=1)  # [S]
-            torch.where(active, per_seed, torch.zeros_like(per_seed)).sum().backward()
+            logp = net(X[idx], which)  # [S', b, 2]
+            per_seed = -logp.gather(2, y[idx].unsqueeze(2)).squeeze(2).mean(dim=1)  # [S']
+            per_seed.sum().backward()  # members share no weights: each gets its own loss's gradient
             opt.step()
             total += per_seed.detach().double() * idx.shape[1]
-        losses = (total / n).cpu().numpy()
-        aucs = _aucs(y_valid, _stack_scores(net, X[torch.from_numpy(valid_rows).to(dev)]))
-        was_active = active.cpu().numpy().copy()
-        for s in np.flatnonzero(was_active):
+        losses, aucs = np.full(S, np.nan), np.full(S, np.nan)
+        losses[run] = (total / n).cpu().numpy()
+        aucs[run] = _aucs(y_valid, _stack_scores(net, X[torch.from_numpy(valid_rows).to(dev)], which))
+        was_active = active.copy()
+        for s in run:
             if not np.isfinite(losses[s]) or not np.isfinite(aucs[s]):
                 log.warning("seed %d, epoch %d: training loss is %s, the model diverged: stopping it",
                             seeds[s], epoch, losses[s])
