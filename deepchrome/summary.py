@@ -194,10 +194,10 @@ def write_summary(table: pd.DataFrame, path: str | os.PathLike) -> None:
     write_tsv(table, path)
 
 
-def markdown_tables(auc: pd.DataFrame, models: pd.DataFrame, digits: int = 3) -> str:
+def markdown_tables(auc: pd.DataFrame, models: pd.DataFrame | None, digits: int = 3) -> str:
     """The README's accuracy tables from ``auc.tsv`` and ``models.tsv``: test AUC [95% interval] per cell and
-    model, with DeLong's p against the CNN; and per model the mean over cells, its interval, the verdict counts
-    and the Wilcoxon p."""
+    model, with DeLong's p against the CNN; and (unless ``models`` is None) per model the mean over cells, its
+    interval, the verdict counts and the Wilcoxon p."""
     order = [m for m in MODELS if m in set(auc["model"])] + sorted(set(auc["model"]) - set(MODELS))
 
     def cell_text(r) -> str:
@@ -208,10 +208,12 @@ def markdown_tables(auc: pd.DataFrame, models: pd.DataFrame, digits: int = 3) ->
     for cell, rows in auc.groupby("cell", sort=False):
         by_model = {r.model: cell_text(r) for r in rows.itertuples()}
         lines.append(f"| {cell} | " + " | ".join(by_model.get(m, "") for m in order) + " |")
+    if models is None:
+        return "\n".join(lines) + "\n"
     lines += ["", "| model | cells | mean test AUC [95% CI] | CNN better / not different / worse (DeLong p < 0.05) "
               "| Wilcoxon p vs CNN |", "|---|---|---|---|---|"]
     for r in models.itertuples():
-        counts = "" if r.model == "cnn" else f"{r.cnn_better} / {r.not_different} / {r.cnn_worse}"
+        counts = "" if r.model == "cnn" else f"{r.cnn_better:.0f} / {r.not_different:.0f} / {r.cnn_worse:.0f}"
         wilcoxon = "" if pd.isna(r.wilcoxon_p) else f"{r.wilcoxon_p:.2g}"
         lines.append(f"| {r.model} | {r.n_cells} | {r.mean_test_auc:.{digits}f} [{r.mean_low:.{digits}f}, "
                      f"{r.mean_high:.{digits}f}] | {counts} | {wilcoxon} |".replace("[nan, nan]", "[-]"))
