@@ -8,7 +8,6 @@ Run: ``python benchmarks/bench_cnn_epoch.py [threads]``.
 from __future__ import annotations
 
 import sys
-import time
 
 import numpy as np
 import torch
@@ -32,7 +31,7 @@ def random_cell(n_train: int, n_valid: int, seed: int = 0) -> CellData:
 def epoch_seconds(cell: CellData, preset: str, overrides: dict, threads: int) -> float:
     """Seconds of one training epoch over the cell's train split (its valid split is 2 genes: ~free)."""
     one, three = (train_cnn(cell, resolve_params(preset, {**overrides, "epochs": e, "patience": None}),
-                            seed=0, device="cpu", threads=threads).seconds for e in (1, 3))
+                            seeds=[0], device="cpu", threads=threads).seconds for e in (1, 3))
     return (three - one) / 2
 
 

@@ -1,4 +1,4 @@
-"""Scores -> ROC AUC / average precision per split, and the per-gene predictions table."""
+"""Scores -> ROC AUC / average precision per split with bootstrap CIs on test, and the per-gene predictions table."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 from .dataset import SPLITS, CellData
 from .errors import DeepChromeError
+from .stats import N_BOOTSTRAP, bootstrap_ci
 
 
 def metrics(y: np.ndarray, score: np.ndarray) -> dict:
@@ -24,7 +25,9 @@ def metrics(y: np.ndarray, score: np.ndarray) -> dict:
 
 
 def model_metrics(cell: CellData, scores: np.ndarray, extra: dict) -> dict:
-    """Test/valid/train AUC, test AUPR and split sizes of ``scores`` (one per gene, cell row order), plus ``extra``."""
+    """Test/valid/train AUC, test AUPR with their 95% stratified-bootstrap intervals (``test_auc_ci``,
+    ``test_aupr_ci``: [low, high], seed 0) and split sizes of ``scores`` (one per gene, cell row order), plus
+    ``extra``."""
     scores = np.asarray(scores)
     if scores.shape != cell.y.shape:
         raise ValueError(f"{scores.shape[0]} scores for {cell.y.shape[0]} genes")
@@ -35,6 +38,9 @@ def model_metrics(cell: CellData, scores: np.ndarray, extra: dict) -> dict:
         out[f"{name}_auc"] = m["auc"]
         if name == "test":
             out["test_aupr"] = m["aupr"]
+            ci = bootstrap_ci(cell.y[mask], scores[mask])
+            out["test_auc_ci"], out["test_aupr_ci"] = ci["auc"], ci["aupr"]
+            out["bootstrap"] = {"resamples": N_BOOTSTRAP, "stratified": True, "level": 0.95, "seed": 0}
         out[f"n_{name}"] = int(mask.sum())
     return {**out, **extra}
 

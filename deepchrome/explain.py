@@ -21,14 +21,9 @@ from .dataset import load_cell
 from .errors import DeepChromeError
 from .io import atomic_path, write_json, write_npy, write_tsv
 from .model import DeepChromeCNN
-from .train import load_model, transform
+from .train import transform
 
 log = logging.getLogger("deepchrome.explain")
-
-
-def load_members(path, params: dict) -> list[DeepChromeCNN]:
-    """The reported CNN's member networks saved at ``path`` (eval mode, CPU)."""
-    return [load_model(path, params)]
 
 
 def cell_attributions(members: Sequence[DeepChromeCNN], features, labels, split, transform_kind: str, options: dict,

@@ -14,17 +14,12 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from .ensemble import EnsembleCNN
 from .model import DeepChromeCNN
 
 log = logging.getLogger("deepchrome.featuremaps")
 
 METHODS = ("mean", "paper")
-
-
-def ensemble_log_probability(members: Sequence[DeepChromeCNN], x: torch.Tensor) -> torch.Tensor:
-    """Log of the members' mean class probabilities, ``[batch, 2]``, for inputs ``[batch, marks, bins]``."""
-    logp = torch.stack([m(x) for m in members])  # [members, batch, 2]
-    return torch.logsumexp(logp, dim=0) - np.log(len(members))
 
 
 def class_maps(members: Sequence[DeepChromeCNN], target: int, n_marks: int, n_bins: int, starts: int = 20,
@@ -47,12 +42,13 @@ def class_maps(members: Sequence[DeepChromeCNN], target: int, n_marks: int, n_bi
         m.eval()
     for p, _ in frozen:
         p.requires_grad_(False)
+    ensemble = EnsembleCNN(list(members))  # log of the members' mean class probabilities
     try:
         opt = torch.optim.RMSprop([x], lr=lr)
         report_every = max(1, steps // 10)
         for step in range(1, steps + 1):
             opt.zero_grad()
-            nll = torch.nn.functional.nll_loss(ensemble_log_probability(members, x), label, reduction="sum")
+            nll = torch.nn.functional.nll_loss(ensemble(x), label, reduction="sum")
             loss = nll + l2 * x.pow(2).sum()  # a sum of per-start terms: each start sees its own gradient
             loss.backward()
             opt.step()

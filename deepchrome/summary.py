@@ -1,8 +1,10 @@
-"""Collect every model's metrics into one table: one row per (cell, model).
+"""Collect every model's metrics into one table, one row per (cell, model), and compare the models.
 
 The table has the columns ``cell``, ``name`` (when the cell sheet has one), ``model``, ``test_auc``,
-``test_aupr``, ``valid_auc``, ``n_train``, ``n_valid``, ``n_test``, ``seconds``, ``device`` and, when the cell
-sheet gives a ``published_auc`` for at least one cell, ``published_auc``. The published number is the
+``test_auc_low``, ``test_auc_high`` (95% stratified-bootstrap interval), ``test_aupr`` (and its interval),
+``p_vs_cnn`` (DeLong's paired test of the CNN against this model on the cell's test genes; empty for the CNN),
+``valid_auc``, ``n_train``, ``n_valid``, ``n_test``, ``seconds``, ``device`` and, when the cell sheet gives a
+``published_auc`` for at least one cell, ``published_auc``. The published number is the
 DeepChrome CNN's; it is repeated on every row of its cell so the table stays flat, and is meant to be compared
 with the ``cnn`` row. Rows follow the cell sheet's order, then :data:`MODELS`.
 """
@@ -18,12 +20,16 @@ import pandas as pd
 
 from .errors import DeepChromeError
 from .io import write_tsv
+from .stats import delong_test, mean_ci, wilcoxon_p
 
-MODELS = ("cnn", "svm", "rf", "logreg")
+MODELS = ("cnn", "gbm", "svm", "rf", "logreg", "promoter")
 """Model order in every table and figure."""
 
+ALPHA = 0.05  # significance level of the per-cell counts (CNN better / not different / worse)
 REQUIRED_KEYS = ("test_auc",)
-METRIC_KEYS = ("test_auc", "test_aupr", "valid_auc", "n_train", "n_valid", "n_test", "seconds", "device")
+METRIC_KEYS = ("test_auc", "test_auc_low", "test_auc_high", "test_aupr", "test_aupr_low", "test_aupr_high",
+               "valid_auc", "n_train", "n_valid", "n_test", "seconds", "device")
+_INTERVALS = {"test_auc_ci": ("test_auc_low", "test_auc_high"), "test_aupr_ci": ("test_aupr_low", "test_aupr_high")}
 
 
 def _read_metrics(path: Path) -> dict:
@@ -43,6 +49,13 @@ def _read_metrics(path: Path) -> dict:
     if missing:
         raise DeepChromeError(path, f"metrics file lacks {', '.join(missing)}",
                               "delete it and rerun the evaluation step")
+    for key, (low, high) in _INTERVALS.items():
+        interval = data.get(key)
+        if interval is not None:
+            if not (isinstance(interval, list) and len(interval) == 2):
+                raise DeepChromeError(path, f"{key} is {interval!r}, not [low, high]",
+                                      "delete it and rerun the evaluation step")
+            data[low], data[high] = interval
     row = {}
     for key in METRIC_KEYS:
         value = data.get(key)
@@ -114,6 +127,94 @@ def collect_metrics(metric_files: dict[tuple[str, str], str | os.PathLike],
     return order.drop(columns=["_c", "_m"]).reset_index(drop=True)
 
 
+def _test_scores(path: str | os.PathLike) -> pd.Series:
+    """Test-split scores of one predictions.tsv, indexed by gene_id (with the label as a second level)."""
+    pred = pd.read_csv(path, sep="\t", dtype={"gene_id": str})
+    missing = {"gene_id", "split", "label", "score"} - set(pred.columns)
+    if missing:
+        raise DeepChromeError(path, f"predictions file lacks {', '.join(sorted(missing))}",
+                              "delete it and rerun the model's step")
+    test = pred[pred["split"] == "test"]
+    return test.set_index(["gene_id", "label"])["score"].sort_index()
+
+
+def add_delong(table: pd.DataFrame, predictions: dict[tuple[str, str], str | os.PathLike]) -> pd.DataFrame:
+    """``table`` with ``p_vs_cnn``: per cell, DeLong's two-sided p of the CNN against each other model on the
+    same test genes (empty for the CNN and where a cell has no CNN). ``predictions``: ``{(cell, model): tsv}``."""
+    p = []
+    for cell, model in zip(table["cell"].astype(str), table["model"].astype(str)):
+        if model == "cnn" or (cell, "cnn") not in predictions:
+            p.append(math.nan)
+            continue
+        cnn, other = _test_scores(predictions[cell, "cnn"]), _test_scores(predictions[cell, model])
+        if not cnn.index.equals(other.index):
+            raise DeepChromeError(predictions[cell, model], "its test genes or labels differ from the CNN's",
+                                  "rerun both models on the same split")
+        p.append(delong_test(cnn.index.get_level_values("label").to_numpy(), cnn.to_numpy(), other.to_numpy())["p"])
+    out = table.copy()
+    out.insert(out.columns.get_loc("test_aupr_high") + 1, "p_vs_cnn", p)
+    return out
+
+
+def compare_models(table: pd.DataFrame) -> pd.DataFrame:
+    """Across cells, one row per model: ``n_cells``, mean test AUC with its 95% t-interval over cells
+    (``mean_test_auc``, ``mean_low``, ``mean_high``), the mean difference CNN minus model, the Wilcoxon signed-rank
+    p of the CNN against the model over cells (``wilcoxon_p``), and the count of cells where DeLong's test finds
+    the CNN better, not different or worse at p < :data:`ALPHA` (``cnn_better``, ``not_different``,
+    ``cnn_worse``). The CNN's own row carries only its mean."""
+    wide = table.pivot_table(index="cell", columns="model", values="test_auc", aggfunc="first")
+    pvals = table.pivot_table(index="cell", columns="model", values="p_vs_cnn", aggfunc="first")
+    rows = []
+    models = [m for m in MODELS if m in wide.columns] + sorted(set(wide.columns) - set(MODELS))
+    for model in models:
+        mean, low, high = mean_ci(wide[model])
+        row = {"model": model, "n_cells": int(wide[model].notna().sum()), "mean_test_auc": mean,
+               "mean_low": low, "mean_high": high}
+        if model != "cnn" and "cnn" in wide.columns:
+            pair = wide[["cnn", model]].dropna()
+            diff = pair["cnn"] - pair[model]
+            p = pvals[model].reindex(pair.index) if model in pvals.columns else pd.Series(math.nan, pair.index)
+            significant = p < ALPHA
+            row.update({"mean_diff_cnn": float(diff.mean()) if len(diff) else math.nan,
+                        "wilcoxon_p": wilcoxon_p(pair["cnn"], pair[model]),
+                        "cnn_better": int((significant & (diff > 0)).sum()),
+                        "not_different": int((~significant).sum()),
+                        "cnn_worse": int((significant & (diff < 0)).sum())})
+        rows.append(row)
+    columns = ["model", "n_cells", "mean_test_auc", "mean_low", "mean_high", "mean_diff_cnn", "wilcoxon_p",
+               "cnn_better", "not_different", "cnn_worse"]
+    out = pd.DataFrame(rows).reindex(columns=columns)
+    for col in ("cnn_better", "not_different", "cnn_worse"):
+        out[col] = out[col].astype("Int64")
+    return out
+
+
 def write_summary(table: pd.DataFrame, path: str | os.PathLike) -> None:
     """Write the metrics table as a TSV (header, no index), atomically."""
     write_tsv(table, path)
+
+
+def markdown_tables(auc: pd.DataFrame, models: pd.DataFrame | None, digits: int = 3) -> str:
+    """The README's accuracy tables from ``auc.tsv`` and ``models.tsv``: test AUC [95% interval] per cell and
+    model, with DeLong's p against the CNN; and (unless ``models`` is None) per model the mean over cells, its
+    interval, the verdict counts and the Wilcoxon p."""
+    order = [m for m in MODELS if m in set(auc["model"])] + sorted(set(auc["model"]) - set(MODELS))
+
+    def cell_text(r) -> str:
+        text = f"{r.test_auc:.{digits}f} [{r.test_auc_low:.{digits}f}, {r.test_auc_high:.{digits}f}]"
+        return text if pd.isna(r.p_vs_cnn) else f"{text} p={r.p_vs_cnn:.2g}"
+
+    lines = ["| cell | " + " | ".join(order) + " |", "|---" * (len(order) + 1) + "|"]
+    for cell, rows in auc.groupby("cell", sort=False):
+        by_model = {r.model: cell_text(r) for r in rows.itertuples()}
+        lines.append(f"| {cell} | " + " | ".join(by_model.get(m, "") for m in order) + " |")
+    if models is None:
+        return "\n".join(lines) + "\n"
+    lines += ["", "| model | cells | mean test AUC [95% CI] | CNN better / not different / worse (DeLong p < 0.05) "
+              "| Wilcoxon p vs CNN |", "|---|---|---|---|---|"]
+    for r in models.itertuples():
+        counts = "" if r.model == "cnn" else f"{r.cnn_better:.0f} / {r.not_different:.0f} / {r.cnn_worse:.0f}"
+        wilcoxon = "" if pd.isna(r.wilcoxon_p) else f"{r.wilcoxon_p:.2g}"
+        lines.append(f"| {r.model} | {r.n_cells} | {r.mean_test_auc:.{digits}f} [{r.mean_low:.{digits}f}, "
+                     f"{r.mean_high:.{digits}f}] | {counts} | {wilcoxon} |".replace("[nan, nan]", "[-]"))
+    return "\n".join(lines) + "\n"

@@ -1,4 +1,4 @@
-"""Training the DeepChrome CNN on one cell: presets, input transform, device choice, seeded loop.
+"""Training the DeepChrome CNN on one cell: presets, input transform, device choice, the seeded loop of an ensemble.
 
 Every function here works on a cell's ``X`` float32 ``[genes, marks, bins]``; scores are P(ON),
 float64 ``[genes]`` in [0, 1].
@@ -15,12 +15,10 @@ import numpy as np
 import pandas as pd
 import torch
 from sklearn.metrics import roc_auc_score
-from torch.nn import functional as F
 
 from .dataset import CellData
+from .ensemble import SeedStack, build_member, fold_input_scaling, member_scores
 from .errors import DeepChromeError
-from .io import atomic_path
-from .model import DeepChromeCNN
 
 log = logging.getLogger("deepchrome.train")
 
@@ -30,12 +28,16 @@ _ARCHITECTURE = {"n_filters": 50, "kernel": 10, "pool": 5, "hidden": (625, 125),
 PRESETS: dict[str, dict] = {
     # Singh et al. 2016: raw counts, plain SGD on one gene per step, 99 epochs, best epoch by valid AUC.
     "paper": {**_ARCHITECTURE, "optimizer": "sgd", "lr": 1e-3, "weight_decay": 0.0, "batch_size": 1,
-              "epochs": 99, "patience": None, "transform": "none"},
-    # Tuned on the real E123 data (see the report): log1p input, Adam on minibatches, early stopping.
+              "epochs": 99, "patience": None, "transform": "none", "scale": "none", "seeds": 1},
+    # Choices that hold on small real cells in general (README, "Models"): log1p input, Adam on minibatches,
+    # early stopping per seed on its own valid AUC, and the mean of 5 independently seeded networks (the
+    # averaging is what a 600-gene cell needs most). "scale": "mark" (standardise each mark on the train genes)
+    # is available; it did not help on validation.
     "default": {**_ARCHITECTURE, "optimizer": "adam", "lr": 3e-4, "weight_decay": 1e-4, "batch_size": 32,
-                "epochs": 100, "patience": 15, "transform": "log1p"},
+                "epochs": 100, "patience": 15, "transform": "log1p", "scale": "none", "seeds": 5},
 }
 _EVAL_CHUNK = 4096  # genes per forward pass when scoring: bounds memory, not results
+SCALES = ("none", "mark")
 
 
 def resolve_params(preset: str, overrides: dict | None = None) -> dict:
@@ -53,7 +55,16 @@ def resolve_params(preset: str, overrides: dict | None = None) -> dict:
         raise DeepChromeError(None, f"unknown optimizer {params['optimizer']!r}", f"use one of {', '.join(OPTIMIZERS)}")
     if params["transform"] not in TRANSFORMS:
         raise DeepChromeError(None, f"unknown transform {params['transform']!r}", f"use one of {', '.join(TRANSFORMS)}")
+    if params["scale"] not in SCALES:
+        raise DeepChromeError(None, f"unknown scale {params['scale']!r}", f"use one of {', '.join(SCALES)}")
+    if not isinstance(params["seeds"], int) or params["seeds"] < 1:
+        raise DeepChromeError(None, f"seeds is {params['seeds']!r}", "give a whole number of seeds >= 1")
     return params
+
+
+def seed_list(params: dict, first: int) -> list[int]:
+    """The ensemble's seeds: ``first``, ``first + 1``, ... (``params['seeds']`` of them)."""
+    return list(range(first, first + params["seeds"]))
 
 
 def transform(X: np.ndarray, kind: str) -> np.ndarray:
@@ -102,23 +113,28 @@ def select_device(requested: str = "auto") -> tuple[torch.device, str | None]:
     raise DeepChromeError(None, f"unknown device {requested!r}", "use auto, cpu, cuda or cuda:N")
 
 
-def build_model(params: dict, n_marks: int, n_bins: int) -> DeepChromeCNN:
-    """A freshly initialised network for ``[marks, bins]`` inputs with the architecture in ``params``."""
-    return DeepChromeCNN(n_marks, n_bins, **{k: params[k] for k in _ARCHITECTURE})
-
-
 @dataclass
 class CNNResult:
-    """A trained CNN: the best epoch's weights and how it got there."""
+    """A trained ensemble: each seed's best-epoch weights and how it got there.
 
-    state_dict: dict  # CPU tensors of the best epoch
-    history: pd.DataFrame  # epoch (1-based), loss (mean train NLL), valid_auc
-    best_epoch: int
-    valid_auc: float  # of the best epoch
+    ``states`` hold plain :class:`~deepchrome.model.DeepChromeCNN` weights that take ``transform(X)``
+    (any per-mark scaling used in training is folded into the first layer).
+    """
+
+    seeds: list[int]
+    states: dict[int, dict]  # seed -> CPU state_dict of its best epoch
+    history: pd.DataFrame  # epoch (1-based), loss (mean train NLL), valid_auc, seed: one row per seed and epoch run
+    best_epoch: dict[int, int]  # seed -> epoch with its best valid AUC
+    valid_auc: dict[int, float]  # seed -> that AUC
+    member_scores: np.ndarray  # float64 [seeds, genes]: P(ON) of every gene by each seed's best weights
     device: str
     warning: str | None  # e.g. the GPU fallback
     seconds: float  # wall time of the whole call
-    scores: np.ndarray  # float64 [genes]: P(ON) of every gene of the cell, best weights, cell row order
+
+    @property
+    def scores(self) -> np.ndarray:
+        """The ensemble's P(ON), float64 ``[genes]``: the mean over seeds."""
+        return self.member_scores.mean(axis=0)
 
 
 def require_both_classes(cell: CellData, split: str) -> None:
@@ -129,104 +145,158 @@ def require_both_classes(cell: CellData, split: str) -> None:
                               "use a split whose train and valid parts each hold expressed and unexpressed genes")
 
 
-def _seed(seed: int, device: torch.device) -> None:
-    """Seed torch and ask for deterministic kernels, so CPU runs repeat exactly (GPU runs as far as possible)."""
+def _deterministic(device: torch.device) -> None:
+    """Ask for deterministic kernels, so CPU runs repeat exactly (GPU runs as far as possible)."""
     if device.type == "cuda":
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # cuBLAS determinism needs it
-    torch.manual_seed(seed)
     torch.use_deterministic_algorithms(True, warn_only=True)
     torch.backends.cudnn.benchmark = False
 
 
+def mark_scaling(X: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-mark mean and standard deviation (float64 ``[marks]``) of ``X`` ``[genes, marks, bins]`` over the
+    genes ``rows`` and all bins; a constant mark gets standard deviation 1."""
+    part = X[rows].astype(np.float64)
+    mean, std = part.mean(axis=(0, 2)), part.std(axis=(0, 2))
+    return mean, np.where(std > 0, std, 1.0)
+
+
 @torch.no_grad()
-def _scores(model: DeepChromeCNN, X: torch.Tensor) -> np.ndarray:
-    """P(ON) float64 ``[genes]`` of transformed inputs ``X`` ``[genes, marks, bins]`` (already on the model's device)."""
-    model.eval()
-    out = [model(chunk)[:, 1].exp() for chunk in X.split(_EVAL_CHUNK)]
-    return torch.cat(out).double().cpu().numpy() if out else np.zeros(0)
+def _stack_scores(net: SeedStack, X: torch.Tensor, which: torch.Tensor) -> torch.Tensor:
+    """P(ON) float64 ``[len(which), genes]`` of members ``which`` for inputs ``X`` ``[genes, marks, bins]``
+    (on the net's device)."""
+    net.eval()
+    out = [net(chunk.unsqueeze(0).expand(len(which), *chunk.shape), which)[..., 1].exp()
+           for chunk in X.split(_EVAL_CHUNK)]
+    return torch.cat(out, dim=1).double() if out else torch.zeros(len(which), 0, dtype=torch.float64)
 
 
-def train_cnn(cell: CellData, params: dict, seed: int, device: str = "auto", threads: int | None = None) -> CNNResult:
-    """Train on the cell's train split, pick the epoch with the best valid AUC, score every gene with it.
+def _aucs(y: np.ndarray, scores: torch.Tensor) -> np.ndarray:
+    """ROC AUC of each row of ``scores`` ``[seeds, genes]`` (NaN where a row is not finite)."""
+    s = scores.cpu().numpy()
+    return np.array([roc_auc_score(y, row) if np.isfinite(row).all() else np.nan for row in s])
 
+
+def train_cnn(cell: CellData, params: dict, seeds: list[int], device: str = "auto",
+              threads: int | None = None) -> CNNResult:
+    """Train one CNN per seed on the cell's train split, all in one stacked network; keep each seed's epoch
+    with its best valid AUC; score every gene with each.
+
+    Each seed is an independent network: its own initialisation (``torch.manual_seed(seed)`` then the
+    layers' default init, as a single run would), its own shuffling (a generator seeded with ``seed``) and its
+    own early stopping (``patience`` epochs without a better valid AUC of its own; ``None``: never). Training
+    ends when every seed has stopped or after ``epochs``. A seed whose loss turns non-finite stops there.
     Sets process-wide torch state: the seed, deterministic algorithms and (if given) the CPU thread count.
-    Early stopping ends training after ``patience`` epochs without a better valid AUC (``None``: never).
     """
     start = time.perf_counter()
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise DeepChromeError(None, f"CNN seeds {seeds} must be one or more distinct integers",
+                              "give cnn.seeds >= 1 (seeds are cnn.seed, cnn.seed + 1, ...)")
     dev, warning = select_device(device)
     if threads:
         torch.set_num_threads(threads)
-    _seed(seed, dev)
+    _deterministic(dev)
     require_both_classes(cell, "train")
     require_both_classes(cell, "valid")
     train_rows = np.flatnonzero(cell.split == "train")
     valid_rows = np.flatnonzero(cell.split == "valid")
 
-    X = torch.from_numpy(transform(cell.X, params["transform"])).to(dev)
+    Xt = transform(cell.X, params["transform"])
+    mean, std = (mark_scaling(Xt, train_rows) if params["scale"] == "mark"
+                 else (np.zeros(Xt.shape[1]), np.ones(Xt.shape[1])))
+    X = torch.from_numpy(((Xt - mean[None, :, None]) / std[None, :, None]).astype(np.float32)).to(dev)
     y = torch.as_tensor(cell.y, dtype=torch.long, device=dev)
-    X_valid, y_valid = X[valid_rows], cell.y[valid_rows]
-    train_idx = torch.from_numpy(train_rows).to(dev)
-    model = build_model(params, X.shape[1], X.shape[2]).to(dev)
+    y_valid = cell.y[valid_rows]
+    members = []
+    for seed in seeds:
+        torch.manual_seed(seed)
+        members.append(build_member(params, X.shape[1], X.shape[2]))
+    net = SeedStack(members).to(dev)
+    torch.manual_seed(seeds[0])  # dropout masks
     opt_class = torch.optim.SGD if params["optimizer"] == "sgd" else torch.optim.Adam
-    opt = opt_class(model.parameters(), lr=params["lr"], weight_decay=params["weight_decay"])
-    shuffle = torch.Generator().manual_seed(seed)
+    opt = opt_class(net.parameters(), lr=params["lr"], weight_decay=params["weight_decay"])
+    shuffles = [torch.Generator().manual_seed(seed) for seed in seeds]
+    train_idx = torch.from_numpy(train_rows)
 
-    rows, best_state, best_epoch, best_auc, stale = [], None, 0, -np.inf, 0
+    S, n = len(seeds), len(train_rows)
+    active = np.ones(S, dtype=bool)  # seeds still training; only they are computed
+    best_auc, best_epoch, stale = np.full(S, -np.inf), np.zeros(S, dtype=int), np.zeros(S, dtype=int)
+    best_state: list[dict | None] = [None] * S
+    rows = []
     for epoch in range(1, params["epochs"] + 1):
         t0 = time.perf_counter()
-        model.train()
-        total = torch.zeros((), device=dev)  # summed on the device: no host sync per step
-        # Indexing the resident tensor directly: a DataLoader costs more than a batch-1 step itself.
-        for idx in train_idx[torch.randperm(len(train_idx), generator=shuffle).to(dev)].split(params["batch_size"]):
+        net.train()
+        run = np.flatnonzero(active)
+        which = torch.from_numpy(run).to(dev)
+        # Every seed draws its permutation each epoch, training or not, so a seed's order never depends on
+        # when the others stop.
+        order = torch.stack([train_idx[torch.randperm(n, generator=g)] for g in shuffles]).to(dev)[which]
+        total = torch.zeros(len(run), dtype=torch.float64, device=dev)  # summed on the device: no host sync
+        for idx in order.split(params["batch_size"], dim=1):  # idx [S', b]: each seed's own minibatch
             opt.zero_grad(set_to_none=True)
-            loss = F.nll_loss(model(X[idx]), y[idx])
-            loss.backward()
+            logp = net(X[idx], which)  # [S', b, 2]
+            per_seed = -logp.gather(2, y[idx].unsqueeze(2)).squeeze(2).mean(dim=1)  # [S']
+            per_seed.sum().backward()  # members share no weights: each gets its own loss's gradient
             opt.step()
-            total += loss.detach() * len(idx)
-        mean_loss = total.item() / len(train_idx)
-        if not np.isfinite(mean_loss):
-            log.warning("epoch %d: training loss is %s, the model diverged: stopping", epoch, mean_loss)
-            break
-        auc = float(roc_auc_score(y_valid, _scores(model, X_valid)))
-        rows.append((epoch, mean_loss, auc))
-        log.info("epoch %d/%d loss %.4f valid AUC %.4f (%.1f s)", epoch, params["epochs"], mean_loss, auc,
+            total += per_seed.detach().double() * idx.shape[1]
+        losses, aucs = np.full(S, np.nan), np.full(S, np.nan)
+        losses[run] = (total / n).cpu().numpy()
+        aucs[run] = _aucs(y_valid, _stack_scores(net, X[torch.from_numpy(valid_rows).to(dev)], which))
+        was_active = active.copy()
+        for s in run:
+            if not np.isfinite(losses[s]) or not np.isfinite(aucs[s]):
+                log.warning("seed %d, epoch %d: training loss is %s, the model diverged: stopping it",
+                            seeds[s], epoch, losses[s])
+                active[s] = False
+                continue
+            rows.append((epoch, float(losses[s]), float(aucs[s]), seeds[s]))
+            if aucs[s] > best_auc[s]:
+                best_auc[s], best_epoch[s], stale[s] = aucs[s], epoch, 0
+                best_state[s] = net.member_state(s)
+            else:
+                stale[s] += 1
+                if params["patience"] is not None and stale[s] >= params["patience"]:
+                    log.info("seed %d: no better valid AUC for %d epochs: stopping after epoch %d",
+                             seeds[s], stale[s], epoch)
+                    active[s] = False
+        log.info("epoch %d/%d, %d seed(s) training: loss %s valid AUC %s (%.1f s)", epoch, params["epochs"],
+                 int(was_active.sum()), np.round(losses[was_active], 4), np.round(aucs[was_active], 4),
                  time.perf_counter() - t0)
-        if auc > best_auc:
-            best_auc, best_epoch, stale = auc, epoch, 0
-            best_state = {k: v.detach().clone().cpu() for k, v in model.state_dict().items()}
-        else:
-            stale += 1
-            if params["patience"] is not None and stale >= params["patience"]:
-                log.info("no better valid AUC for %d epochs: stopping after epoch %d", stale, epoch)
-                break
-    if best_state is None:
-        raise DeepChromeError(None, "the CNN diverged in its first epoch (training loss is not finite)",
-                              "lower lr or use transform 'log1p'")
-    model.load_state_dict(best_state)
-    log.info("best epoch %d, valid AUC %.4f", best_epoch, best_auc)
+        if not active.any():
+            break
+    for s, state in enumerate(best_state):
+        if state is None:
+            raise DeepChromeError(None, f"the CNN of seed {seeds[s]} diverged in its first epoch "
+                                  "(training loss is not finite)", "lower lr or use transform 'log1p'")
+    states = {seed: fold_input_scaling(state, mean, std) for seed, state in zip(seeds, best_state)}
+    final = [build_member(params, X.shape[1], X.shape[2]) for _ in seeds]
+    for member, seed in zip(final, seeds):
+        member.load_state_dict(states[seed])
+    scores = member_scores(final, Xt, dev)
+    log.info("best epochs %s, valid AUCs %s", best_epoch.tolist(), np.round(best_auc, 4).tolist())
     name = str(dev) if dev.type == "cpu" else f"{dev} ({torch.cuda.get_device_name(dev)})"
-    return CNNResult(state_dict=best_state, history=pd.DataFrame(rows, columns=["epoch", "loss", "valid_auc"]),
-                     best_epoch=best_epoch, valid_auc=best_auc, device=name, warning=warning,
-                     seconds=time.perf_counter() - start, scores=_scores(model, X))
+    return CNNResult(seeds=list(seeds), states=states,
+                     history=pd.DataFrame(rows, columns=["epoch", "loss", "valid_auc", "seed"]),
+                     best_epoch=dict(zip(seeds, best_epoch.tolist())),
+                     valid_auc=dict(zip(seeds, best_auc.tolist())), member_scores=scores, device=name,
+                     warning=warning, seconds=time.perf_counter() - start)
 
 
-def save_model(state_dict: dict, path: str | os.PathLike) -> None:
-    """Write a state_dict (the weights file of one cell), atomically."""
-    with atomic_path(path) as tmp:
-        torch.save(state_dict, tmp)
+def cnn_metrics(cell: CellData, result: CNNResult, preset: str, params: dict) -> dict:
+    """What metrics.json records of an ensemble beyond the reported model's AUCs: its protocol (preset,
+    parameters, selection) and one entry per seed (best epoch, epochs run, valid and test AUC of that seed)."""
+    from .evaluate import metrics
 
-
-def load_model(path: str | os.PathLike, params: dict) -> DeepChromeCNN:
-    """The network saved at ``path`` (architecture from ``params``, input shape from the file), on the CPU, eval mode."""
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    n_marks, n_bins = (int(v) for v in state["input_shape"])
-    model = build_model(params, n_marks, n_bins)
-    model.load_state_dict(state)
-    return model.eval()
-
-
-def predict(model: DeepChromeCNN, X: np.ndarray, params: dict, device: str | torch.device = "auto") -> np.ndarray:
-    """P(ON) float64 ``[genes]`` for raw features ``X`` ``[genes, marks, bins]`` (``params['transform']`` applied here)."""
-    dev = select_device(device)[0] if isinstance(device, str) else device
-    model.to(dev)
-    return _scores(model, torch.from_numpy(transform(X, params["transform"])).to(dev))
+    valid, test = cell.split == "valid", cell.split == "test"
+    epochs_run = result.history.groupby("seed")["epoch"].max()
+    seeds = [{"seed": s, "best_epoch": result.best_epoch[s], "epochs_run": int(epochs_run[s]),
+              "valid_auc": metrics(cell.y[valid], scores[valid])["auc"],
+              "test_auc": metrics(cell.y[test], scores[test])["auc"]}
+             for s, scores in zip(result.seeds, result.member_scores)]
+    stopping = ("best epoch by its valid AUC of all epochs" if params["patience"] is None else
+                f"early stopping after {params['patience']} epochs without a better valid AUC; best epoch kept")
+    return {"seconds": result.seconds, "device": result.device, "device_warning": result.warning,
+            "preset": preset, "params": params, "seeds": seeds,
+            "protocol": {"model": f"mean P(ON) of {len(result.seeds)} independently seeded CNN(s)",
+                         "selection": f"each seed: {stopping}, on the valid split only",
+                         "test_genes_used_for": "the reported metrics only"}}

@@ -91,7 +91,8 @@ os.environ.setdefault("DEEPCHROME_SOURCE", workflow.basedir)
 
 # Two modes: raw files (signal or reads, annotation, expression) or the published processed features.
 MARKS = list(config["marks"])
-MODELS = ["cnn"] + list(config["baselines"]["models"])
+# The untrained promoter score needs H3K4me3; without it that row is left out.
+MODELS = ["cnn"] + [m for m in config["baselines"]["models"] if m != "promoter" or "H3K4me3" in MARKS]
 DOWNLOADS = {}  # local path under resources/downloads -> URL
 DEMO_DIR = "resources/demo"
 CELL_PATTERN = "[A-Za-z0-9][A-Za-z0-9_.-]*"
@@ -298,7 +299,7 @@ wildcard_constraints:
     cell="|".join(map(re.escape, CELLS)) if not PROCESSED or PROCESSED_IS_DIR else CELL_PATTERN,
     mark="|".join(map(re.escape, MARKS)),
     model="|".join(map(re.escape, MODELS)),
-    baseline="svm|rf|logreg",
+    baseline="gbm|svm|rf|logreg|promoter",
 
 
 # ---- input functions ----------------------------------------------------------------------------
@@ -398,7 +399,13 @@ def has_published_auc():
 
 def cnn_transform():
     """The CNN preset's input transform, shared with the baselines so all models see the same values."""
-    return resolve_params(config["cnn"]["preset"], config["cnn"]["params"])["transform"]
+    return resolve_params(config["cnn"]["preset"], cnn_overrides())["transform"]
+
+
+def cnn_overrides():
+    """The config's overrides of the CNN preset, with cnn.seeds (when set) as the ensemble's size."""
+    seeds = config["cnn"].get("seeds")
+    return {**config["cnn"]["params"], **({} if seeds is None else {"seeds": seeds})}
 
 
 def per_cell(pattern, **wildcards):
@@ -411,7 +418,7 @@ def per_cell(pattern, **wildcards):
 
 
 def all_outputs(_):
-    figures = ["cnn_vs_baselines", "auc_by_model", "training_curves", "featuremaps"]
+    figures = ["cnn_vs_baselines", "auc_by_model", "model_comparison", "training_curves", "featuremaps"]
     if has_published_auc():
         figures.append("published")
     per_cell_outputs = (
@@ -421,7 +428,8 @@ def all_outputs(_):
     )
     if subset_run():  # the summary stays that of the last run on all cells
         return per_cell_outputs
-    summary = ["results/summary/auc.tsv", "results/summary/overview.rst", "results/summary/auc_table.html"]
+    summary = ["results/summary/auc.tsv", "results/summary/models.tsv", "results/summary/overview.rst"]
+    summary += ["results/summary/auc_table.html"]
     summary += ["results/summary/explanation.tsv", "results/summary/figures/importance.png"]
     return per_cell_outputs + summary + [f"results/summary/figures/{f}.png" for f in figures]
 

@@ -19,7 +19,7 @@ rule attributions:
         stats="results/{cell}/cnn/attribution_stats.json",
     params:
         preset=config["cnn"]["preset"],
-        overrides=config["cnn"]["params"],
+        overrides=cnn_overrides(),
         options=config["attribution"],
     log:
         "logs/attributions/{cell}.log",
@@ -120,7 +120,7 @@ rule explain_gene:
         names=lambda _: sheet_names(cell_table()),
         marks=MARKS,
         preset=config["cnn"]["preset"],
-        overrides=config["cnn"]["params"],
+        overrides=cnn_overrides(),
         options=config["attribution"],
         bin_order=bin_order(),
     log:

@@ -19,7 +19,7 @@ rule featuremaps:
         ),
     params:
         preset=config["cnn"]["preset"],
-        overrides=config["cnn"]["params"],
+        overrides=cnn_overrides(),
         options=config["featuremaps"],
     log:
         "logs/featuremaps/{cell}.log",

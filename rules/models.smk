@@ -1,5 +1,5 @@
 rule train_cnn:
-    """Train the DeepChrome CNN of one cell; keep the epoch with the best validation AUC."""
+    """The CNN ensemble of one cell: every seed's network trained together in one job (one stacked network)."""
     input:
         features="results/{cell}/features.npz",
         labels="results/{cell}/labels.tsv",
@@ -11,7 +11,7 @@ rule train_cnn:
         predictions="results/{cell}/cnn/predictions.tsv",
     params:
         preset=config["cnn"]["preset"],
-        overrides=config["cnn"]["params"],
+        overrides=cnn_overrides(),
         device=config["cnn"]["device"],
         seed=config["cnn"]["seed"],
     log:
@@ -29,7 +29,7 @@ rule train_cnn:
 
 
 rule baseline:
-    """Train and evaluate one baseline (SVM, random forest or logistic regression) on one cell."""
+    """One baseline of one cell (gbm, svm, rf, logreg: tuned on the valid split) or the untrained promoter score."""
     input:
         features="results/{cell}/features.npz",
         labels="results/{cell}/labels.tsv",

@@ -1,14 +1,22 @@
 rule auc_table:
-    """Collect every cell's and model's test metrics into results/summary/auc.tsv."""
+    """Per cell and model: test AUC/AUPR with bootstrap intervals and DeLong's p against the CNN; across cells:
+    each model's mean AUC with its interval and the Wilcoxon test against the CNN."""
     input:
         metrics=summary_inputs("results/{cell}/{model}/metrics.json", model=MODELS),
+        predictions=summary_inputs("results/{cell}/{model}/predictions.tsv", model=MODELS),
     output:
-        report(
+        auc=report(
             "results/summary/auc.tsv",
             caption="../report/auc_table.rst",
             category="1. Accuracy",
             subcategory="All cells",
             labels={"figure": "the same table as a TSV file (download)"},
+        ),
+        models=report(
+            "results/summary/models.tsv",
+            caption="../report/models_table.rst",
+            category="1. Accuracy",
+            subcategory="All cells",
         ),
     params:
         cells=cell_sheet_rows,
@@ -28,6 +36,7 @@ rule summary_figures:
     """Summary figures: CNN vs baselines, AUC per model, training curves, feature maps."""
     input:
         table="results/summary/auc.tsv",
+        models="results/summary/models.tsv",
         histories=summary_inputs("results/{cell}/cnn/history.tsv"),
         on=summary_inputs("results/{cell}/cnn/featuremap_on.npy"),
         off=summary_inputs("results/{cell}/cnn/featuremap_off.npy"),
@@ -45,6 +54,12 @@ rule summary_figures:
             category="1. Accuracy",
             subcategory="All cells",
             labels={"figure": "test AUC per model"},
+        ),
+        model_comparison=report(
+            "results/summary/figures/model_comparison.png",
+            caption="../report/model_comparison.rst",
+            category="1. Accuracy",
+            subcategory="All cells",
         ),
         training_curves=report(
             "results/summary/figures/training_curves.png",
@@ -114,7 +129,7 @@ rule overview:
     params:
         marks=MARKS,
         preset=config["cnn"]["preset"],
-        overrides=config["cnn"]["params"],
+        overrides=cnn_overrides(),
         input=config.get("input", "processed"),
         split=config["split"]["method"] if not PROCESSED else "the processed files' own",
         config_files=[str(f) for f in workflow.configfiles],

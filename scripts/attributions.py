@@ -1,7 +1,8 @@
 """Attributions of the CNN's P(ON) for every test gene of one cell, and their class summaries (rule attributions)."""
 import torch
 
-from deepchrome.explain import cell_attributions, load_members
+from deepchrome.ensemble import load_members
+from deepchrome.explain import cell_attributions
 from deepchrome.logs import run_step
 from deepchrome.train import resolve_params
 

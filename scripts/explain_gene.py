@@ -1,5 +1,6 @@
 """One gene in every cell: its features, attributions and P(ON) against its label, one figure (rule explain_gene)."""
-from deepchrome.explain import gene_panels, load_members
+from deepchrome.ensemble import load_members
+from deepchrome.explain import gene_panels
 from deepchrome.figures import plot_gene_explanation
 from deepchrome.logs import run_step
 from deepchrome.train import resolve_params

@@ -11,6 +11,7 @@ def main():
     table = pd.read_csv(i.table, sep="\t")
     figures.plot_cnn_vs_baselines(table, o.cnn_vs_baselines)
     figures.plot_auc_by_model(table, o.auc_by_model)
+    figures.plot_model_comparison(pd.read_csv(i.models, sep="\t"), o.model_comparison)
     figures.plot_training_curves({c: pd.read_csv(f, sep="\t") for c, f in zip(cells, i.histories)}, o.training_curves)
     maps = {c: (np.load(on), np.load(off)) for c, on, off in zip(cells, i.on, i.off)}
     figures.plot_featuremaps_grid(maps, snakemake.params.marks, o.featuremaps)

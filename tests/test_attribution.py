@@ -9,7 +9,8 @@ from deepchrome.attribution import (MeanProbabilityOn, attribute, explain_test_g
                                     integrated_gradients, summarise)
 from deepchrome.errors import DeepChromeError
 from deepchrome.model import DeepChromeCNN
-from deepchrome.train import build_model, load_model, resolve_params, save_model, train_cnn, transform
+from deepchrome.ensemble import build_member, load_members, save_members
+from deepchrome.train import resolve_params, train_cnn, transform
 from conftest import FAST, synthetic_cell
 
 PARAMS = resolve_params("default", FAST)
@@ -23,11 +24,11 @@ def cell():
 @pytest.fixture(scope="module")
 def members(cell):
     """Two networks trained with different seeds (an ensemble of two)."""
+    res = train_cnn(cell, PARAMS, seeds=[0, 1], device="cpu", threads=1)
     nets = []
     for seed in (0, 1):
-        res = train_cnn(cell, PARAMS, seed=seed, device="cpu", threads=1)
-        net = build_model(PARAMS, 5, 100)
-        net.load_state_dict(res.state_dict)
+        net = build_member(PARAMS, 5, 100)
+        net.load_state_dict(res.states[seed])
         nets.append(net.eval())
     return nets
 
@@ -38,8 +39,8 @@ def test_model_keeps_its_parameters_and_saved_weights_load(tmp_path):
     # The activation modules hold no state: the saved weights are the same keys as before.
     assert set(net.state_dict()) == {"input_shape", "conv.weight", "conv.bias", "mlp.0.weight", "mlp.0.bias",
                                      "mlp.2.weight", "mlp.2.bias", "mlp.4.weight", "mlp.4.bias"}
-    save_model(net.state_dict(), tmp_path / "m.pt")
-    back = load_model(tmp_path / "m.pt", resolve_params("default"))
+    save_members({0: net.state_dict()}, tmp_path / "m.pt")
+    (back,) = load_members(tmp_path / "m.pt", resolve_params("default"))
     x = torch.rand(4, 5, 100)
     assert torch.equal(back(x), net.eval()(x))
     assert torch.allclose(MeanProbabilityOn([net])(x), net(x)[:, 1].exp(), atol=1e-6)

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from deepchrome.baselines import BASELINES, fit_baseline
+from deepchrome.baselines import BASELINES, TRAINED, fit_baseline, promoter_score
+from deepchrome.dataset import CellData
 from deepchrome.errors import DeepChromeError
 from conftest import synthetic_cell
 
@@ -12,7 +13,7 @@ def cell():
     return synthetic_cell(seed=3)
 
 
-@pytest.mark.parametrize("name", BASELINES)
+@pytest.mark.parametrize("name", TRAINED)
 def test_baseline_fits_and_tunes_on_valid(cell, name):
     res = fit_baseline(name, cell, "log1p", seed=0)
     test = cell.split == "test"
@@ -21,6 +22,21 @@ def test_baseline_fits_and_tunes_on_valid(cell, name):
     valid = cell.split == "valid"
     assert res.valid_auc == pytest.approx(roc_auc_score(cell.y[valid], res.scores[valid]))
     assert res.params and res.seconds > 0
+    assert len(res.grid_valid_auc) > 1 and max(g["valid_auc"] for g in res.grid_valid_auc) == res.valid_auc
+    if name == "gbm":
+        assert 1 <= res.params["n_trees"] < 500  # early stopping on the valid genes' loss ended it
+
+
+def test_promoter_is_h3k4me3_summed_over_the_central_2kb(cell):
+    res = fit_baseline("promoter", cell, "log1p", seed=0)
+    expected = cell.X[:, 0, 40:60].sum(axis=1)  # mark 0 is H3K4me3; bins 41-60 are [TSS-1000, TSS+1000)
+    np.testing.assert_allclose(res.scores, expected, rtol=1e-6)
+    shuffled = CellData(cell.X[:, ::-1], cell.y, cell.gene_id, cell.split, cell.marks[::-1])
+    np.testing.assert_allclose(promoter_score(shuffled), expected, rtol=1e-6)
+    no_k4 = CellData(cell.X[:, 1:], cell.y, cell.gene_id, cell.split, cell.marks[1:])
+    with pytest.raises(DeepChromeError, match="H3K4me3"):
+        promoter_score(no_k4)
+    assert "promoter" in BASELINES
 
 
 def test_baseline_is_seeded(cell):

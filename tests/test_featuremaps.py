@@ -3,7 +3,8 @@ import pytest
 
 from deepchrome.featuremaps import class_maps, reported_map, stability
 from deepchrome.model import DeepChromeCNN
-from deepchrome.train import build_model, resolve_params, train_cnn
+from deepchrome.ensemble import build_member
+from deepchrome.train import resolve_params, train_cnn
 from conftest import FAST, synthetic_cell
 
 
@@ -11,9 +12,9 @@ from conftest import FAST, synthetic_cell
 def model():
     cell = synthetic_cell(seed=2)
     params = resolve_params("default", FAST)
-    res = train_cnn(cell, params, seed=0, device="cpu", threads=1)
-    net = build_model(params, 5, 100)
-    net.load_state_dict(res.state_dict)
+    res = train_cnn(cell, params, seeds=[0], device="cpu", threads=1)
+    net = build_member(params, 5, 100)
+    net.load_state_dict(res.states[0])
     return net
 
 

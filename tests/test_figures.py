@@ -11,7 +11,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from deepchrome import figures  # noqa: E402
-from deepchrome.summary import MODELS  # noqa: E402
+from deepchrome.summary import MODELS, compare_models  # noqa: E402
 
 MARKS = ["H3K4me3", "H3K4me1", "H3K36me3", "H3K9me3", "H3K27me3"]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -28,17 +28,22 @@ def _table(n, published=True, seed=0):
         base = rng.uniform(0.7, 0.9)
         pub = round(rng.uniform(0.69, 0.92), 2) if published else math.nan
         for model in MODELS:
+            auc = base + rng.normal(0, 0.02)
             rows.append({"cell": cell, "name": f"name of {cell}", "model": model,
-                         "test_auc": base + rng.normal(0, 0.02), "test_aupr": 0.7, "valid_auc": 0.8,
+                         "test_auc": auc, "test_auc_low": auc - 0.02, "test_auc_high": min(1.0, auc + 0.02),
+                         "p_vs_cnn": math.nan if model == "cnn" else rng.uniform(0, 0.2),
+                         "test_aupr": 0.7, "valid_auc": 0.8,
                          "n_test": 200, "seconds": 1.0, "device": "cpu", "published_auc": pub})
     return pd.DataFrame(rows)
 
 
-def _histories(n, seed=0):
+def _histories(n, seed=0, seeds=3):
     rng = np.random.default_rng(seed)
-    epochs = np.arange(1, 21)
-    return {cell: pd.DataFrame({"epoch": epochs, "loss": 0.7 * np.exp(-epochs / 8) + rng.normal(0, 0.01, 20),
-                                "valid_auc": 0.85 - 0.2 * np.exp(-epochs / 4) + rng.normal(0, 0.01, 20)})
+    epochs = np.tile(np.arange(1, 21), seeds)
+    k = len(epochs)
+    return {cell: pd.DataFrame({"epoch": epochs, "loss": 0.7 * np.exp(-epochs / 8) + rng.normal(0, 0.01, k),
+                                "valid_auc": 0.85 - 0.2 * np.exp(-epochs / 4) + rng.normal(0, 0.01, k),
+                                "seed": np.repeat(np.arange(seeds), 20)})
             for cell in _cells(n)}
 
 
@@ -66,11 +71,23 @@ def test_comparison_figures(tmp_path, n):
         out = tmp_path / f"{name}.png"
         func(table, out)
         _assert_png(out)
+    out = tmp_path / "model_comparison.png"
+    figures.plot_model_comparison(compare_models(table), out)
+    _assert_png(out)
 
 
-def test_auc_by_model_box_branch(tmp_path):
+def test_figures_without_intervals(tmp_path):
+    """An auc.tsv of an older run (no interval or p columns) still draws."""
+    table = _table(3).drop(columns=["test_auc_low", "test_auc_high", "p_vs_cnn"])
+    for name, func in (("cnn_vs_baselines", figures.plot_cnn_vs_baselines),
+                       ("auc_by_model", figures.plot_auc_by_model)):
+        func(table, tmp_path / f"{name}.png")
+        _assert_png(tmp_path / f"{name}.png")
+
+
+def test_auc_by_model_many_cells_branch(tmp_path):
     out = tmp_path / "auc_by_model.png"
-    figures.plot_auc_by_model(_table(6), out)
+    figures.plot_auc_by_model(_table(20), out)
     _assert_png(out)
 
 

@@ -12,8 +12,7 @@ import yaml
 
 from conftest import ROOT, SHARED, shared_file
 from deepchrome.dataset import find_published_cells, load_cell, load_published_cell
-from deepchrome.evaluate import metrics
-from deepchrome.train import resolve_params, train_cnn
+from deepchrome.summary import MODELS
 from conftest import snakemake
 
 
@@ -63,17 +62,16 @@ def test_real_attributions(real_run):
 
 
 def test_real_accuracy(real_run):
-    """CNN (default preset) mean test AUC over 5 seeds >= 0.93; random forest and SVM >= 0.92."""
+    """The reported CNN (default preset: the mean of 5 seeds) reaches test AUC >= 0.94 and no other model beats it;
+    every trained model clears the untrained promoter score's floor of 0.92."""
     res = real_run / "results" / "E123"
-    auc = {m: json.loads((res / m / "metrics.json").read_text())["test_auc"] for m in ("cnn", "svm", "rf", "logreg")}
-    assert auc["svm"] >= 0.92 and auc["rf"] >= 0.92, auc
-    cell = load_cell(res / "features.npz", res / "labels.tsv", res / "split.tsv")
-    params = resolve_params("default", {})
-    test = cell.split == "test"
-    seeds = [auc["cnn"]] + [metrics(cell.y[test], train_cnn(cell, params, seed=s, device="cpu", threads=1).scores[test])["auc"]
-                            for s in range(1, 5)]
-    print("CNN test AUC per seed:", [round(a, 4) for a in seeds], "mean", round(float(np.mean(seeds)), 4))
-    assert np.mean(seeds) >= 0.93, seeds
+    metrics = {m: json.loads((res / m / "metrics.json").read_text()) for m in MODELS}
+    auc = {m: v["test_auc"] for m, v in metrics.items()}
+    per_seed = [s["test_auc"] for s in metrics["cnn"]["seeds"]]
+    print("test AUC:", {m: round(a, 4) for m, a in auc.items()}, "CNN per seed:", [round(a, 4) for a in per_seed])
+    assert len(per_seed) == 5
+    assert auc["cnn"] >= 0.94 and auc["cnn"] >= max(a for m, a in auc.items() if m != "cnn"), auc
+    assert min(auc.values()) >= 0.92, auc
 
 
 def test_export_round_trip(real_run):

@@ -8,9 +8,10 @@ import re
 
 from conftest import FAST, synthetic_cell
 from deepchrome import fetch as fetch_module
-from deepchrome.featuremaps import class_map
+from deepchrome.featuremaps import class_maps
 from deepchrome.fetch import fetch
-from deepchrome.train import build_model, resolve_params, train_cnn
+from deepchrome.ensemble import build_member
+from deepchrome.train import resolve_params, train_cnn
 
 
 def test_download_logs_bytes_rate_and_percent(file_server, tmp_path, caplog, monkeypatch):
@@ -28,15 +29,15 @@ def test_download_logs_bytes_rate_and_percent(file_server, tmp_path, caplog, mon
 def test_training_logs_every_epoch(caplog):
     params = resolve_params("default", FAST)
     with caplog.at_level(logging.INFO, logger="deepchrome.train"):
-        train_cnn(synthetic_cell(120), params, seed=0, threads=1)
+        train_cnn(synthetic_cell(120), params, seeds=[0, 1], threads=1)
     epochs = [r.getMessage() for r in caplog.records if r.getMessage().startswith("epoch ")]
-    assert [e.split()[1] for e in epochs] == [f"{i}/6" for i in range(1, 7)], epochs
+    assert [e.split()[1].rstrip(",") for e in epochs] == [f"{i}/6" for i in range(1, 7)], epochs
     assert all("valid AUC" in e for e in epochs)
 
 
 def test_featuremaps_log_their_steps(caplog):
-    model = build_model(resolve_params("default"), 5, 100)
+    model = build_member(resolve_params("default"), 5, 100)
     with caplog.at_level(logging.INFO, logger="deepchrome.featuremaps"):
-        class_map(model, 1, 5, 100, steps=20)
+        class_maps([model], 1, 5, 100, starts=2, steps=20)
     steps = [r.getMessage() for r in caplog.records if r.getMessage().startswith("ON map: step")]
     assert [s.split()[3] for s in steps] == [f"{i}/20," for i in range(2, 21, 2)], steps

@@ -3,11 +3,13 @@
 import json
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from deepchrome.errors import DeepChromeError
-from deepchrome.summary import MODELS, collect_metrics, write_summary
+from deepchrome.stats import delong_test
+from deepchrome.summary import MODELS, add_delong, collect_metrics, compare_models, write_summary
 
 
 def _write_metrics(root, cells, models=MODELS, auc=0.8):
@@ -16,7 +18,9 @@ def _write_metrics(root, cells, models=MODELS, auc=0.8):
         for j, model in enumerate(models):
             path = root / "results" / cell / model / "metrics.json"
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps({"test_auc": auc + 0.01 * i - 0.005 * j, "test_aupr": 0.7,
+            value = auc + 0.01 * i - 0.005 * j
+            path.write_text(json.dumps({"test_auc": value, "test_aupr": 0.7, "test_auc_ci": [value - 0.02, value + 0.02],
+                                        "test_aupr_ci": [0.65, 0.75],
                                         "valid_auc": 0.81, "n_train": 400, "n_valid": 200, "n_test": 200,
                                         "seconds": 1.5, "device": "cpu", "extra": "ignored"}))
             files[(cell, model)] = path
@@ -26,14 +30,17 @@ def _write_metrics(root, cells, models=MODELS, auc=0.8):
 def test_collect_metrics_orders_by_sheet_then_model(tmp_path):
     sheet = pd.DataFrame({"cell": ["E123", "E003"], "name": ["K562", "H1"]})
     files = _write_metrics(tmp_path, ["E003", "E123"], models=["logreg", "rf", "cnn", "svm"])
+    assert [m for m in MODELS if m in ("logreg", "rf", "cnn", "svm")] == ["cnn", "svm", "rf", "logreg"]
     table = collect_metrics(files, sheet)
     assert list(table["cell"]) == ["E123"] * 4 + ["E003"] * 4
-    assert list(table["model"]) == list(MODELS) * 2
-    for col in ("cell", "name", "model", "test_auc", "test_aupr", "valid_auc", "n_test", "seconds", "device"):
+    assert list(table["model"]) == ["cnn", "svm", "rf", "logreg"] * 2  # MODELS order
+    for col in ("cell", "name", "model", "test_auc", "test_auc_low", "test_auc_high", "test_aupr", "test_aupr_low",
+                "test_aupr_high", "valid_auc", "n_test", "seconds", "device"):
         assert col in table.columns
     assert "published_auc" not in table.columns
     assert table.loc[0, "name"] == "K562"
     assert table["n_test"].tolist() == [200] * 8
+    assert (table["test_auc_high"] - table["test_auc_low"]).round(6).eq(0.04).all()
     e003_cnn = table["cell"].eq("E003") & table["model"].eq("cnn")
     assert table.loc[e003_cnn, "test_auc"].item() == pytest.approx(0.79)  # cnn was the third model written
 
@@ -78,5 +85,71 @@ def test_write_summary_round_trips(tmp_path):
     write_summary(table, out)
     back = pd.read_csv(out, sep="\t")
     assert list(back.columns) == list(table.columns)
-    assert len(back) == 4
+    assert len(back) == len(MODELS)
     assert not list(out.parent.glob(".auc.tsv*"))  # no temporary file left behind
+
+
+def _write_predictions(root, cells, models, seed=0):
+    rng = np.random.default_rng(seed)
+    files, scores = {}, {}
+    for cell in cells:
+        y = rng.integers(0, 2, 300)
+        split = np.repeat(["train", "test"], [100, 200])
+        for k, model in enumerate(models):
+            s = y * (1.0 - 0.3 * k) + rng.normal(size=300)
+            path = root / "results" / cell / model / "predictions.tsv"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            pd.DataFrame({"gene_id": [f"g{i:03d}" for i in range(300)], "split": split, "label": y,
+                          "score": s}).sample(frac=1, random_state=k).to_csv(path, sep="\t", index=False)
+            files[cell, model], scores[cell, model] = path, (y[100:], s[100:])
+    return files, scores
+
+
+def test_delong_p_and_comparison_across_cells(tmp_path):
+    cells, models = ["A", "B", "C", "D"], ["cnn", "gbm", "promoter"]
+    table = collect_metrics(_write_metrics(tmp_path, cells, models=models), pd.DataFrame({"cell": cells}))
+    preds, scores = _write_predictions(tmp_path, cells, models)
+    table = add_delong(table, preds)
+    assert table.columns.get_loc("p_vs_cnn") == table.columns.get_loc("test_aupr_high") + 1
+    assert table.loc[table["model"] == "cnn", "p_vs_cnn"].isna().all()
+    row = table[(table["cell"] == "B") & (table["model"] == "promoter")].iloc[0]
+    y, cnn = scores["B", "cnn"]
+    assert row["p_vs_cnn"] == pytest.approx(delong_test(y, cnn, scores["B", "promoter"][1])["p"])  # rows realigned
+    models_table = compare_models(table)
+    assert list(models_table["model"]) == models
+    gbm = models_table.set_index("model").loc["gbm"]
+    assert gbm["n_cells"] == 4 and gbm["mean_low"] < gbm["mean_test_auc"] < gbm["mean_high"]
+    assert gbm["cnn_better"] + gbm["not_different"] + gbm["cnn_worse"] == 4
+    assert gbm["mean_diff_cnn"] == pytest.approx(0.005)  # _write_metrics: each later model 0.005 lower
+    assert gbm["wilcoxon_p"] == pytest.approx(0.125)  # four positive differences, exact two-sided p
+    assert models_table.set_index("model").loc["promoter", "cnn_better"] == 4  # a much weaker score
+    assert pd.isna(models_table.set_index("model").loc["cnn", "wilcoxon_p"])
+
+
+def test_demo_tables_carry_intervals_tests_and_protocol(demo_run):
+    import yaml
+
+    res = demo_run / "results"
+    auc = pd.read_csv(res / "summary" / "auc.tsv", sep="\t")
+    for col in ("test_auc_low", "test_auc_high", "test_aupr_low", "test_aupr_high", "p_vs_cnn"):
+        assert col in auc.columns, col
+    assert set(auc["model"]) == set(MODELS)
+    assert ((auc["test_auc_low"] < auc["test_auc"]) & (auc["test_auc"] < auc["test_auc_high"])).all()
+    assert auc.loc[auc["model"] == "cnn", "p_vs_cnn"].isna().all()
+    assert auc.loc[auc["model"] != "cnn", "p_vs_cnn"].between(0, 1).all()
+    models = pd.read_csv(res / "summary" / "models.tsv", sep="\t")
+    assert list(models["model"]) == list(MODELS) and (models["n_cells"] == auc["cell"].nunique()).all()
+    assert (models.iloc[1:][["cnn_better", "not_different", "cnn_worse"]].sum(axis=1) == models["n_cells"].iloc[1:]).all()
+    config = yaml.safe_load((demo_run / "config.yaml").read_text())
+    for cell in auc["cell"].unique():
+        cnn = json.loads((res / cell / "cnn" / "metrics.json").read_text())
+        assert [s["seed"] for s in cnn["seeds"]] == list(range(config["cnn"]["seed"],
+                                                                  config["cnn"]["seed"] + config["cnn"]["seeds"]))
+        assert {"best_epoch", "epochs_run", "valid_auc", "test_auc"} <= set(cnn["seeds"][0])
+        assert cnn["params"]["seeds"] == config["cnn"]["seeds"] and "selection" in cnn["protocol"]
+        history = pd.read_csv(res / cell / "cnn" / "history.tsv", sep="\t")
+        assert sorted(history["seed"].unique()) == [s["seed"] for s in cnn["seeds"]]
+        gbm = json.loads((res / cell / "gbm" / "metrics.json").read_text())
+        assert gbm["protocol"]["grid"]["max_leaf_nodes"] and len(gbm["test_auc_ci"]) == 2 and gbm["params"]["n_trees"]
+        assert json.loads((res / cell / "promoter" / "metrics.json").read_text())["params"]["trained"] is False
+    assert (res / "summary" / "figures" / "model_comparison.png").stat().st_size > 10000

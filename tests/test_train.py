@@ -8,8 +8,8 @@ from conftest import FAST, synthetic_cell
 
 from deepchrome.dataset import CellData
 from deepchrome.errors import DeepChromeError
-from deepchrome.train import (PRESETS, load_model, predict, resolve_params, save_model, select_device,
-                              train_cnn, transform)
+from deepchrome.ensemble import load_members, predict, save_members
+from deepchrome.train import PRESETS, resolve_params, seed_list, select_device, train_cnn, transform
 
 
 
@@ -21,14 +21,18 @@ def cell():
 @pytest.fixture(scope="module")
 def trained(cell):
     params = resolve_params("default", FAST)
-    return params, train_cnn(cell, params, seed=1, device="cpu", threads=1)
+    return params, train_cnn(cell, params, seeds=[1, 2], device="cpu", threads=1)
 
 
 def test_presets():
     paper = resolve_params("paper", None)
     assert (paper["optimizer"], paper["lr"], paper["batch_size"], paper["epochs"], paper["transform"]) == \
         ("sgd", 1e-3, 1, 99, "none")
-    assert paper["patience"] is None
+    assert paper["patience"] is None and paper["seeds"] == 1 and paper["scale"] == "none"
+    default = resolve_params("default", None)
+    assert default["seeds"] == 5 and seed_list(default, 3) == [3, 4, 5, 6, 7]
+    with pytest.raises(DeepChromeError, match="seeds"):
+        resolve_params("default", {"seeds": 0})
     assert resolve_params("default", {"lr": 0.5})["lr"] == 0.5
     assert PRESETS["default"]["lr"] != 0.5  # presets are not mutated
     with pytest.raises(DeepChromeError, match="allowed keys"):
@@ -45,40 +49,45 @@ def test_transform():
         transform(X, "zscore")
 
 
-def test_learns_and_restores_best_epoch(cell, trained, tmp_path):
+def test_learns_and_restores_each_seeds_best_epoch(cell, trained, tmp_path):
     params, res = trained
-    assert list(res.history.columns) == ["epoch", "loss", "valid_auc"]
-    assert len(res.history) == FAST["epochs"]
-    assert res.history.valid_auc.max() > 0.95
-    assert res.valid_auc == res.history.valid_auc.max()
-    assert res.history.valid_auc.iloc[res.best_epoch - 1] == res.valid_auc
+    assert list(res.history.columns) == ["epoch", "loss", "valid_auc", "seed"]
+    assert len(res.history) == 2 * FAST["epochs"]
+    for seed in (1, 2):
+        h = res.history[res.history.seed == seed].reset_index(drop=True)
+        assert h.valid_auc.max() > 0.95
+        assert res.valid_auc[seed] == h.valid_auc.max()
+        assert h.valid_auc.iloc[res.best_epoch[seed] - 1] == res.valid_auc[seed]
+    assert res.member_scores.shape == (2, len(cell.y))
     assert res.scores.shape == (len(cell.y),) and 0 <= res.scores.min() and res.scores.max() <= 1
-    save_model(res.state_dict, tmp_path / "m.pt")
-    model = load_model(tmp_path / "m.pt", params)
-    np.testing.assert_allclose(predict(model, cell.X, params, "cpu"), res.scores, rtol=1e-6, atol=1e-7)
+    save_members(res.states, tmp_path / "m.pt")
+    members = load_members(tmp_path / "m.pt", params)
+    np.testing.assert_allclose(predict(members, cell.X, params, "cpu"), res.scores, rtol=1e-6, atol=1e-7)
 
 
 def test_repeats_exactly_on_cpu(cell, trained):
     params, res = trained
-    again = train_cnn(cell, params, seed=1, device="cpu", threads=1)
+    again = train_cnn(cell, params, seeds=[1, 2], device="cpu", threads=1)
     assert again.history.equals(res.history)
     assert np.array_equal(again.scores, res.scores)
 
 
 def test_paper_preset_runs(cell):
-    res = train_cnn(cell, resolve_params("paper", {"epochs": 1}), seed=0, device="cpu")
-    assert res.best_epoch == 1 and np.isfinite(res.scores).all()
+    params = resolve_params("paper", {"epochs": 1})
+    res = train_cnn(cell, params, seeds=seed_list(params, 0), device="cpu")
+    assert res.best_epoch == {0: 1} and np.isfinite(res.scores).all()
 
 
-def test_early_stopping(cell):
-    res = train_cnn(cell, resolve_params("default", {"epochs": 50, "patience": 1, "lr": 0.0}), seed=0, device="cpu")
-    assert len(res.history) == 2  # lr 0 never improves on epoch 1
+def test_early_stopping_per_seed(cell):
+    res = train_cnn(cell, resolve_params("default", {"epochs": 50, "patience": 1, "lr": 0.0}), seeds=[0, 1],
+                    device="cpu")
+    assert res.history.groupby("seed").size().tolist() == [2, 2]  # lr 0 never improves on epoch 1
 
 
 def test_one_class_valid_is_an_error(cell):
     one = CellData(cell.X, np.where(cell.split == "valid", 1, cell.y), cell.gene_id, cell.split, cell.marks)
     with pytest.raises(DeepChromeError, match="valid"):
-        train_cnn(one, resolve_params("default", FAST), seed=0, device="cpu")
+        train_cnn(one, resolve_params("default", FAST), seeds=[0], device="cpu")
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without a GPU")

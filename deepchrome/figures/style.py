@@ -30,9 +30,11 @@ LABEL_MAX_CELLS = 15  # label points with cell ids up to this many cells
 FULL_MAPS_MAX_CELLS = 10  # above this, the grid shows per-mark means instead of full maps
 
 # Okabe & Ito (2008) colour-blind-safe palette.
-MODEL_COLORS = {"cnn": "#D55E00", "svm": "#0072B2", "rf": "#009E73", "logreg": "#CC79A7"}
-MODEL_LABELS = {"cnn": "CNN", "svm": "SVM", "rf": "Random forest", "logreg": "Logistic regression"}
-_EXTRA_MODEL_COLORS = ["#56B4E9", "#E69F00", "#000000", "#F0E442"]
+MODEL_COLORS = {"cnn": "#D55E00", "gbm": "#E69F00", "svm": "#0072B2", "rf": "#009E73", "logreg": "#CC79A7",
+                "promoter": "#777777"}
+MODEL_LABELS = {"cnn": "CNN", "gbm": "Gradient boosting", "svm": "SVM", "rf": "Random forest",
+                "logreg": "Logistic regression", "promoter": "H3K4me3 promoter (untrained)"}
+_EXTRA_MODEL_COLORS = ["#56B4E9", "#000000", "#F0E442"]
 
 # Paul Tol's "bright" scheme (colour-blind safe); active marks warm, repressive marks cool.
 MARK_COLORS = {"H3K4me3": "#EE6677", "H3K4me1": "#CCBB44", "H3K36me3": "#228833",

@@ -1,0 +1,159 @@
+"""Several seeds of the CNN as one: trained together as a stacked network, saved together, averaged.
+
+The workflow's ``cnn`` is an ensemble: one :class:`~deepchrome.model.DeepChromeCNN` per seed, each with its
+own initialisation, shuffling and best epoch; the reported score is the mean P(ON) over the members.
+
+* :class:`SeedStack` holds the members' weights stacked along a leading ``[seeds]`` axis and runs all of
+  them in one forward pass (a grouped convolution and batched matrix products), so training five seeds
+  costs about what one did. Member ``s`` sees only its own inputs and weights: its gradients, and so its
+  Adam/SGD updates, are exactly those of training it alone.
+* ``model.pt`` is a dict ``seed -> state_dict`` of plain :class:`DeepChromeCNN` members
+  (:func:`save_members`, :func:`load_members`), written byte-identically for identical runs.
+* :class:`EnsembleCNN` is the mean-probability ensemble as one module (log of the mean P per class), for
+  anything that differentiates through the reported model (feature maps, attributions).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+
+import numpy as np
+import torch
+from torch import nn
+
+from .io import atomic_path
+from .model import DeepChromeCNN
+
+_EVAL_CHUNK = 4096  # genes per forward pass when scoring: bounds memory, not results
+
+
+def build_member(params: dict, n_marks: int, n_bins: int) -> DeepChromeCNN:
+    """A freshly initialised network for ``[marks, bins]`` inputs with the architecture in ``params``."""
+    return DeepChromeCNN(n_marks, n_bins, n_filters=params["n_filters"], kernel=params["kernel"],
+                         pool=params["pool"], hidden=tuple(params["hidden"]), dropout=params["dropout"])
+
+
+class SeedStack(nn.Module):
+    """``S`` DeepChrome CNNs with weights stacked on a leading seed axis, run in one pass.
+
+    Built from initialised members (so each keeps the initialisation of its own seed). Input
+    ``[S, batch, marks, bins]`` (member ``s`` gets ``x[s]``); output log-probabilities ``[S, batch, 2]``.
+    """
+
+    def __init__(self, members: list[DeepChromeCNN]):
+        super().__init__()
+        first = members[0]
+        self.n_seeds = len(members)
+        self.n_marks, self.n_bins = (int(v) for v in first.input_shape)
+        self.kernel, self.n_filters = first.conv.kernel_size[0], first.conv.out_channels
+        self.pool = first.pool.kernel_size
+        self.dropout = nn.Dropout(first.dropout.p)
+        self.conv_w = nn.Parameter(torch.stack([m.conv.weight.detach() for m in members]))  # [S, F, M, K]
+        self.conv_b = nn.Parameter(torch.stack([m.conv.bias.detach() for m in members]))  # [S, F]
+        linears = [[layer for layer in m.mlp if isinstance(layer, nn.Linear)] for m in members]
+        self.w = nn.ParameterList([nn.Parameter(torch.stack([ls[i].weight.detach() for ls in linears]))  # [S, out, in]
+                                   for i in range(len(linears[0]))])
+        self.b = nn.ParameterList([nn.Parameter(torch.stack([ls[i].bias.detach() for ls in linears]))  # [S, out]
+                                   for i in range(len(linears[0]))])
+        self._template = first.state_dict()  # member key order and the input_shape buffer
+
+    def forward(self, x: torch.Tensor, which: torch.Tensor | None = None) -> torch.Tensor:
+        """``x`` ``[S, batch, marks, bins]`` -> log-probabilities ``[S, batch, 2]``; with ``which`` (member
+        indices ``[S']``) only those members run, ``x`` ``[S', batch, marks, bins]`` (stopped seeds cost nothing)."""
+        S, B = x.shape[:2]
+        pick = (lambda t: t) if which is None else (lambda t: t[which])
+        h = x.permute(1, 0, 2, 3).reshape(B, S * self.n_marks, self.n_bins)
+        h = nn.functional.conv1d(h, pick(self.conv_w).reshape(S * self.n_filters, self.n_marks, self.kernel),
+                                 pick(self.conv_b).reshape(-1), groups=S)  # [B, S*F, L']
+        h = nn.functional.max_pool1d(torch.relu(h), self.pool)  # [B, S*F, P]
+        h = self.dropout(h.reshape(B, S, -1).transpose(0, 1))  # [S, B, F*P], each member's own flattening
+        for i, (w, b) in enumerate(zip(self.w, self.b)):
+            h = torch.baddbmm(pick(b).unsqueeze(1), h, pick(w).transpose(1, 2))
+            if i < len(self.w) - 1:
+                h = torch.relu(h)
+        return torch.log_softmax(h, dim=2)
+
+    @torch.no_grad()
+    def member_state(self, s: int) -> dict[str, torch.Tensor]:
+        """Member ``s`` as a :class:`DeepChromeCNN` state_dict (CPU copies)."""
+        values = [self.conv_w[s], self.conv_b[s]]
+        for w, b in zip(self.w, self.b):
+            values += [w[s], b[s]]
+        names = [k for k in self._template if k != "input_shape"]
+        state = {k: v.detach().cpu().clone() for k, v in zip(names, values)}
+        return {"input_shape": self._template["input_shape"].clone(), **state}
+
+
+def fold_input_scaling(state: dict[str, torch.Tensor], mean: np.ndarray, std: np.ndarray) -> dict[str, torch.Tensor]:
+    """A member trained on ``(x - mean[m]) / std[m]`` per mark, rewritten to take ``x`` itself (exactly).
+
+    The convolution is linear in its input: ``W' = W / std[m]``, ``b' = b - sum_{m,k} W[f, m, k] mean[m] / std[m]``.
+    ``mean``, ``std``: float ``[marks]``.
+    """
+    w = state["conv.weight"].double()  # [F, M, K]
+    scale = torch.as_tensor(1.0 / np.asarray(std, dtype=np.float64)).view(1, -1, 1)
+    shift = torch.as_tensor(np.asarray(mean, dtype=np.float64)).view(1, -1, 1)
+    out = dict(state)
+    out["conv.weight"] = (w * scale).float()
+    out["conv.bias"] = (state["conv.bias"].double() - (w * scale * shift).sum(dim=(1, 2))).float()
+    return out
+
+
+def save_members(states: dict[int, dict[str, torch.Tensor]], path: str | os.PathLike) -> None:
+    """Write ``{seed: state_dict}`` atomically; identical weights give identical bytes.
+
+    ``torch.save`` to a file stores that (temporary, random) file name inside the zip, so the bytes are
+    made in memory and then written.
+    """
+    buffer = io.BytesIO()
+    torch.save({int(s): states[s] for s in sorted(states)}, buffer)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(buffer.getvalue())
+
+
+def load_members(path: str | os.PathLike, params: dict) -> list[DeepChromeCNN]:
+    """The ensemble's members saved at ``path`` (seed order; architecture from ``params``, input shape from
+    the file), on the CPU, in eval mode."""
+    states = torch.load(path, map_location="cpu", weights_only=True)
+    members = []
+    for seed in sorted(states):
+        n_marks, n_bins = (int(v) for v in states[seed]["input_shape"])
+        member = build_member(params, n_marks, n_bins)
+        member.load_state_dict(states[seed])
+        members.append(member.eval())
+    return members
+
+
+class EnsembleCNN(nn.Module):
+    """The members as one model: ``[batch, marks, bins]`` -> log of the mean P per class ``[batch, 2]``."""
+
+    def __init__(self, members: list[DeepChromeCNN]):
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        logp = torch.stack([m(x) for m in self.members])  # [S, batch, 2]
+        return torch.logsumexp(logp, dim=0) - math.log(len(self.members))
+
+
+@torch.no_grad()
+def member_scores(members: list[DeepChromeCNN], X: np.ndarray, device: str | torch.device = "cpu") -> np.ndarray:
+    """P(ON) of each member, float64 ``[members, genes]``, for model inputs ``X`` ``[genes, marks, bins]``
+    (already transformed as in training: see :func:`deepchrome.train.transform`)."""
+    x = torch.as_tensor(np.asarray(X, dtype=np.float32))
+    out = []
+    for m in members:
+        m.to(device).eval()
+        out.append(torch.cat([m(c.to(device))[:, 1].exp().double().cpu() for c in x.split(_EVAL_CHUNK)])
+                   if len(x) else torch.zeros(0, dtype=torch.float64))
+    return torch.stack(out).numpy()
+
+
+def predict(members: list[DeepChromeCNN], X: np.ndarray, params: dict, device: str | torch.device = "cpu") -> np.ndarray:
+    """The ensemble's P(ON), the mean over members, float64 ``[genes]``, for raw features ``X``
+    ``[genes, marks, bins]`` (``params['transform']`` applied here)."""
+    from .train import transform
+
+    return member_scores(members, transform(X, params["transform"]), device).mean(axis=0)
