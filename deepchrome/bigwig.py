@@ -118,10 +118,14 @@ def bigwig_features(path: str | os.PathLike, windows: pd.DataFrame, n_bins: int 
         order = np.lexsort((start, chrom))
         fchroms = [mapping.get(c) for c in chrom[order].tolist()]
         values = bw.values
-        for i, fc, st in zip(order.tolist(), fchroms, start[order].tolist()):
-            if fc is not None:
-                values(fc, st, st + span, bins=n_bins, summary="mean", exact=True, uncovered=0.0,
-                       oob=0.0, fillna=0.0, arr=out[i])
+        try:
+            for i, fc, st in zip(order.tolist(), fchroms, start[order].tolist()):
+                if fc is not None:
+                    values(fc, st, st + span, bins=n_bins, summary="mean", exact=True, uncovered=0.0,
+                           oob=0.0, fillna=0.0, arr=out[i])
+        except pybigtools.BBIReadError as err:  # a data block or the index lies past the end of the file
+            raise DeepChromeError(path, f"pybigtools could not read its data ({err}); the file is truncated or "
+                                  "damaged", "download the file again; " + _FIX) from None
         if has_nan:
             groups = pd.Series(np.arange(len(chrom))).groupby(chrom, sort=False).indices
             n_nan = sum(_nan_bases(bw, mapping[c], start[rows], span) for c, rows in groups.items() if c in mapping)

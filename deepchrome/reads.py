@@ -448,8 +448,8 @@ def read_features(path: str | os.PathLike, windows: pd.DataFrame, n_bins: int = 
 
     ``path``: tagAlign or BED (plain or gzip; columns chrom, start, end, ...) or BAM (converted by
     ``bedtools bamtobed``; pysam when bedtools is missing). The file is streamed in blocks of
-    about 32 MB of text (memory does not grow with the number of reads); gzip is decompressed by
-    a ``gzip -dc`` (or ``pigz``) subprocess on another core. The file need not be sorted.
+    about 8 MB of text (memory does not grow with the number of reads); gzip is inflated with ISA-L
+    on a second thread. The file need not be sorted; an empty file is an error.
     """
     check_exists(path)
     chrom, start = prepare_windows(windows, n_bins, bin_size)
@@ -464,6 +464,10 @@ def read_features(path: str | os.PathLike, windows: pd.DataFrame, n_bins: int = 
         step += 1
         if step % 8 == 0:
             log.info("%s: %.1f M lines read, %.2f M reads near windows", name, parser.lines / 1e6, counter.n_used / 1e6)
+    if parser.lines == 0:  # not a genome mismatch: there is nothing to match
+        raise DeepChromeError(path, "the file holds no reads (it is empty)",
+                              "make or download the reads file again: an empty file usually means that the "
+                              "alignment or download step failed")
     file_chroms = [c for c in counter.code_of if c and not any(ch.isspace() for ch in c)]
     matched = {counter.names[c] for c in counter.code_of.values() if c >= 0}
     if not matched:

@@ -19,6 +19,7 @@ from conftest import own_config, snakemake
 WINDOWS = "results/genes/windows.tsv"
 EXPRESSION = "results/genes/expression.tsv"
 LABELS = "results/cellA/labels.tsv"
+FEATURES = "results/cellA/features.npz"
 
 
 # ---- ways to break an input (each returns the Snakemake arguments of the run) ----------------------
@@ -89,6 +90,25 @@ def missing_signal(work, data):
     return ["--configfile", str(own_config(work, data, files={("cellA", "H3K4me3"): work / "no.bigwig"}))]
 
 
+def mark_file(name, content, column="signal"):
+    """cellA's H3K4me3 file replaced by ``content(data)`` (bytes); ``column`` reads: tagAlign input."""
+    def make(work, data):
+        args = ["--configfile", str(own_config(work, data, input=column))]
+        samples = pd.read_csv(work / "samples.tsv", sep="\t")
+        if column == "reads":
+            samples["reads"] = samples["signal"].str.replace(".bigwig", ".tagAlign.gz")
+        path = work / name
+        path.write_bytes(content(data))
+        samples.loc[(samples["cell"] == "cellA") & (samples["mark"] == "H3K4me3"), column] = str(path)
+        samples.to_csv(work / "samples.tsv", sep="\t", index=False)
+        return args
+    return make
+
+
+def half(name):
+    return lambda data: (data / name).read_bytes()[: (data / name).stat().st_size // 2]
+
+
 def first_row(text, line=1):
     """The sheet's data line ``line`` repeated once more."""
     lines = text.splitlines()
@@ -154,6 +174,15 @@ BAD_INPUTS = [
      ["{work}/rpkm.tsv", "no column 'cellC'"]),
     ("expression with a header only", rpkm(lambda t: "gene_id\tcellA\tcellB\tcellC\n"), EXPRESSION,
      ["{work}/rpkm.tsv", "no rows"]),
+    ("empty tagAlign (finding 11)", mark_file("empty.tagAlign", lambda data: b"", "reads"), FEATURES,
+     ["{work}/empty.tagAlign", "no reads", "again"]),
+    ("truncated tagAlign.gz download", mark_file("cut.tagAlign.gz", half("cellA-H3K4me3.tagAlign.gz"), "reads"),
+     FEATURES, ["{work}/cut.tagAlign.gz", "truncated", "again"]),
+    ("tagAlign with a malformed line", mark_file("bad.tagAlign", lambda data: b"chr1\tabc\t100\tN\t0\t+\n", "reads"),
+     FEATURES, ["{work}/bad.tagAlign", "line 1"]),
+    ("signal file that is not a bigWig", mark_file("text.bigwig", lambda data: b"chr1\t0\t100\t1.0\n"), FEATURES,
+     ["{work}/text.bigwig"]),
+    ("bigWig cut in half", mark_file("cut.bigwig", half("cellA-H3K4me3.bigwig")), FEATURES, ["{work}/cut.bigwig"]),
     ("expression column of zeros (finding 7)", rpkm(set_values("cellA", slice(None), "0")), LABELS,
      ["{work}/rpkm.tsv", "column 'cellA'", "one class", "is empty"]),
 ]

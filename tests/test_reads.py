@@ -244,3 +244,13 @@ def test_reads_in_strand_order_follow_the_deeptools_windows(tmp_path):
     order = [int(g[4:]) for g in windows["gene_id"]]
     np.testing.assert_array_equal(got, want[order])
     assert want.sum() > 0
+
+
+def test_an_empty_reads_file_says_it_is_empty(tmp_path):
+    """Finding 11 of the reliability issue: the message blamed the genome assembly."""
+    windows = pd.DataFrame({"gene_id": ["g1"], "chrom": ["chr1"], "start": [1000], "end": [11000], "strand": ["+"]})
+    for name, data in (("empty.tagAlign", b""), ("empty.tagAlign.gz", gzip.compress(b""))):
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(DeepChromeError, match="holds no reads") as err:
+            read_features(tmp_path / name, windows, n_bins=100, bin_size=100)
+        assert "assembly" not in str(err.value)
