@@ -117,6 +117,7 @@ rule overview:
     input:
         template=f"{workflow.basedir}/report/workflow.rst",
         table="results/summary/auc.tsv",
+        models="results/summary/models.tsv",
     output:
         page="results/summary/overview.rst",
         table=report(
