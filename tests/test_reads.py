@@ -53,17 +53,22 @@ def bins_bed(windows, path):
     pd.DataFrame(rows).to_csv(path, sep="\t", header=False, index=False)
 
 
-def bedtools_counts(windows, reads_path, tmp_path) -> np.ndarray:
-    """``bedtools intersect -a bins.bed -b reads -c`` as a [genes, bins] array."""
-    bins_bed(windows, tmp_path / "bins.bed")
-    out = subprocess.run([BEDTOOLS, "intersect", "-a", str(tmp_path / "bins.bed"), "-b", str(reads_path), "-c"],
+def count_bins(bins_path, reads_path, n_genes: int) -> np.ndarray:
+    """``bedtools intersect -a bins -b reads -c`` over bins named ``{gene}_{bin}``, as a [genes, bins] array."""
+    out = subprocess.run([BEDTOOLS, "intersect", "-a", str(bins_path), "-b", str(reads_path), "-c"],
                          check=True, capture_output=True, text=True).stdout
-    counts = np.zeros((len(windows), N_BINS))
+    counts = np.zeros((n_genes, N_BINS))
     for line in out.splitlines():
         f = line.split("\t")
         i, b = map(int, f[3].split("_"))
         counts[i, b] = int(f[4])
     return counts
+
+
+def bedtools_counts(windows, reads_path, tmp_path) -> np.ndarray:
+    """``bedtools intersect -a bins.bed -b reads -c`` as a [genes, bins] array."""
+    bins_bed(windows, tmp_path / "bins.bed")
+    return count_bins(tmp_path / "bins.bed", reads_path, len(windows))
 
 
 def write_tagalign(reads: pd.DataFrame, path, gz: bool):
@@ -234,13 +239,7 @@ def test_reads_in_strand_order_follow_the_deeptools_windows(tmp_path):
             lo = s - 1 - flank + k * BIN if st == "+" else e + flank - (k + 1) * BIN
             rows.append(f"{c}\t{lo}\t{lo + BIN}\t{i}_{k}\n")
     (tmp_path / "bins.bed").write_text("".join(rows))
-    out = subprocess.run([BEDTOOLS, "intersect", "-a", str(tmp_path / "bins.bed"), "-b", str(bed), "-c"],
-                         check=True, capture_output=True, text=True).stdout
-    want = np.zeros((len(genes), N_BINS))
-    for line in out.splitlines():
-        f = line.split("\t")
-        i, k = map(int, f[3].split("_"))
-        want[i, k] = int(f[4])
+    want = count_bins(tmp_path / "bins.bed", bed, len(genes))
     order = [int(g[4:]) for g in windows["gene_id"]]
     np.testing.assert_array_equal(got, want[order])
     assert want.sum() > 0
