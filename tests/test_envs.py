@@ -24,7 +24,7 @@ CONDA_NAME = {"torch": "pytorch", "pybigwig": "pybigwig", "pyyaml": "pyyaml", "s
 IMPORTS = {"numpy": "numpy", "pandas": "pandas", "torch": "pytorch", "pyBigWig": "pybigwig",
            "pybedtools": "pybedtools", "sklearn": "scikit-learn", "matplotlib": "matplotlib",
            "seaborn": "seaborn", "yaml": "pyyaml", "jsonschema": "jsonschema",
-           "pybigtools": "pybigtools", "isal": "isal", "captum": "captum", "scipy": "scipy",
+           "pybigtools": "pybigtools", "isal": "isal", "pyarrow": "pyarrow", "captum": "captum", "scipy": "scipy",
            "threadpoolctl": "threadpoolctl"}
 OPTIONAL_IMPORTS = {"pysam"}  # BAM reading falls back to it only where bedtools is missing
 PIN = re.compile(r"^(?P<name>[A-Za-z0-9_.-]+)=(?P<version>[0-9][0-9A-Za-z.]*)(?:=(?P<build>\S+))?$")

@@ -133,6 +133,52 @@ def test_reads_many_blocks_headers_crlf_and_ensembl_names(tmp_path, monkeypatch)
     np.testing.assert_array_equal(got[valid], ref[valid])
 
 
+@needs_bedtools
+@pytest.mark.parametrize("gz", [False, True], ids=["plain", "gzip"])
+def test_irregular_lines_count_like_bedtools_on_the_clean_file(tmp_path, monkeypatch, gz):
+    """Tiny blocks (cuts mid-line), blank lines, header lines anywhere (one with the file's column count),
+    lines with other column counts, a CRLF line and no final newline: the reads count as bedtools counts
+    the clean file. Reads of 1-2 mask blocks (1,024 bp) around windows test the early drop of far reads."""
+    monkeypatch.setattr(reads_mod, "_BLOCK_BYTES", 2048)
+    reads = make_reads(seed=3)
+    w = WINDOWS.iloc[0]
+    long = [(a, a + n) for n in (1023, 1024, 1025, 2047, 2048, 2049, 5000) for a in
+            (w.start - n - 1, w.start - n, w.start - n + 1, w.end - 1, w.end, w.start + 1)]
+    reads = pd.concat([reads, pd.DataFrame([("chr1", max(a, 0), b) for a, b in long], columns=reads.columns)])
+    bed = tmp_path / "clean.bed"
+    reads.to_csv(bed, sep="\t", header=False, index=False)
+    ref = bedtools_counts(WINDOWS, bed, tmp_path)
+    rng = np.random.default_rng(4)
+    noise = ["", "#chrom\tstart\tend\tname\tscore\tstrand", "track name=reads", "browser position chr1:1-100", "   "]
+    lines = []
+    for k, (c, s, e) in enumerate(reads.itertuples(index=False)):
+        if rng.random() < 0.01:
+            lines.append(noise[rng.integers(len(noise))])
+        lines.append(f"{c}\t{s}\t{e}" if k % 701 == 3 else f"{c}\t{s}\t{e}\tN\t1000\t{'+-'[k % 2]}" + "\tx" * (k % 503 == 5))
+    lines[len(lines) // 2] += "\r"
+    text = ("\n".join(lines)).encode()  # no final newline
+    path = tmp_path / ("noisy.bed.gz" if gz else "noisy.bed")
+    path.write_bytes(gzip.compress(text) + b"\0" * 64 if gz else text)  # zero padding after the gzip member
+    got = read_features(path, WINDOWS, N_BINS, BIN)
+    valid = valid_bins(WINDOWS)
+    np.testing.assert_array_equal(got[valid], ref[valid])
+
+
+@pytest.mark.parametrize("bad,why", [("chr1\t-5\t10", "start/end are not non-negative"), ("chr1\t\t46", "start/end are not"),
+                                     ("chr1\t5", "fewer than 3"), ("chr1\t50\t10", "end is before start"),
+                                     ("chr1\t1e5\t100036", "start/end are not")])
+def test_a_malformed_line_deep_in_the_file_is_named(tmp_path, monkeypatch, bad, why):
+    """Line numbers count every line (blank and header lines too) across many blocks."""
+    monkeypatch.setattr(reads_mod, "_BLOCK_BYTES", 4096)
+    lines = [f"chr1\t{10 * k}\t{10 * k + 36}\tN\t1000\t+" for k in range(3000)]
+    lines[99], lines[199] = "", "track name=reads"
+    lines[2499] = bad
+    path = tmp_path / "bad.tagAlign.gz"
+    path.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
+    with pytest.raises(DeepChromeError, match=rf"bad.tagAlign.gz.*line 2500 is malformed \({why}"):
+        read_features(path, WINDOWS, N_BINS, BIN)
+
+
 def test_reads_counting_by_hand(tmp_path):
     """Half-open overlap: a read ending at a bin start does not count; one base in does."""
     windows = make_windows([("chr1", 1_000, "+"), ("chr1", 1_025, "-")])  # overlapping genes
@@ -248,7 +294,8 @@ def test_reads_in_strand_order_follow_the_deeptools_windows(tmp_path):
 def test_an_empty_reads_file_says_it_is_empty(tmp_path):
     """Finding 11 of the reliability issue: the message blamed the genome assembly."""
     windows = pd.DataFrame({"gene_id": ["g1"], "chrom": ["chr1"], "start": [1000], "end": [11000], "strand": ["+"]})
-    for name, data in (("empty.tagAlign", b""), ("empty.tagAlign.gz", gzip.compress(b""))):
+    for name, data in (("empty.tagAlign", b""), ("empty.tagAlign.gz", gzip.compress(b"")), ("blank.bed", b"\n\r\n"),
+                       ("header.bed", b"track name=x\n#chrom\tstart\tend\n")):
         (tmp_path / name).write_bytes(data)
         with pytest.raises(DeepChromeError, match="holds no reads") as err:
             read_features(tmp_path / name, windows, n_bins=100, bin_size=100)
