@@ -75,18 +75,22 @@ def write_tagalign(path: Path, sizes, n_reads: int, seed: int, shuffled: bool = 
     for i, c in enumerate(names):
         heads[i, :len(c) + 1] = np.frombuffer(c.encode() + b"\t", dtype=np.uint8)
     tail = np.frombuffer(b"\tN\t1000\t", dtype=np.uint8)
-    if shuffled:
-        chunks = [rng.choice(len(names), m, p=length / length.sum()) for m in np.diff(np.r_[0:n_reads:2_000_000, n_reads])]
-    else:
-        per = np.round(n_reads * length / length.sum()).astype(int)
-        chunks = [np.full(min(2_000_000, n - a), i) for i, n in enumerate(per) for a in range(0, n, 2_000_000)]
+
+    def chunks():  # (chromosome index [m], start [m]) in pieces of <= 2 M reads
+        if shuffled:
+            for m in np.diff(np.r_[0:n_reads:2_000_000, n_reads]):
+                chrom = rng.choice(len(names), m, p=length / length.sum())
+                yield chrom, rng.integers(0, length[chrom] - READ_LEN)
+            return
+        for i, n in enumerate(length):
+            starts = np.sort(rng.integers(0, n - READ_LEN, int(round(n_reads * n / length.sum()))))
+            for a in range(0, len(starts), 2_000_000):
+                yield np.full(len(starts[a:a + 2_000_000]), i), starts[a:a + 2_000_000]
+
     with open(path, "wb") as fh:
         gz = subprocess.Popen(["gzip", "-1", "-c"], stdin=subprocess.PIPE, stdout=fh)
-        for chrom in chunks:
+        for chrom, s in chunks():
             m = len(chrom)
-            s = rng.integers(0, length[chrom] - READ_LEN)
-            if not shuffled:
-                s = np.sort(s)
             strand = np.where(rng.random((m, 1)) < 0.5, ord("+"), ord("-")).astype(np.uint8)
             rows = np.concatenate([heads[chrom], decimal(s), np.full((m, 1), 9, np.uint8), decimal(s + READ_LEN),
                                    np.broadcast_to(tail, (m, len(tail))), strand, np.full((m, 1), 10, np.uint8)],
