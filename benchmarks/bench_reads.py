@@ -121,7 +121,8 @@ if pid == 0:
     os.execvp(sys.argv[2], sys.argv[2:])
 _, status, ru = os.wait4(pid, 0)
 with open(sys.argv[1], "w") as fh:
-    fh.write(f"{time.perf_counter() - t} {ru.ru_utime + ru.ru_stime} {ru.ru_maxrss / 1024} {os.waitstatus_to_exitcode(status)}")
+    fh.write(f"{time.perf_counter() - t} {ru.ru_utime + ru.ru_stime} {ru.ru_maxrss / 1024} "
+             f"{os.waitstatus_to_exitcode(status)}")
 """
 
 
@@ -285,8 +286,8 @@ def main() -> None:
         t = time.perf_counter()
         write_tagalign(reads, sizes, args.reads, args.seed)
         write_tagalign(shuffled, sizes, args.reads // 10, args.seed + 2, shuffled=True)
-        print(f"generated {args.reads:,} sorted reads ({reads.stat().st_size / 1e6:.0f} MB gz) and {args.reads // 10:,} "
-              f"in random order in {time.perf_counter() - t:.1f} s")
+        print(f"generated {args.reads:,} sorted reads ({reads.stat().st_size / 1e6:.0f} MB gz) and "
+              f"{args.reads // 10:,} in random order in {time.perf_counter() - t:.1f} s")
         windows = paper_windows(sizes, args.seed + 1)
         windows.to_csv(out / "windows.tsv", sep="\t", index=False)
         valid = (windows["start"].to_numpy()[:, None] + np.arange(100) * 100) >= 0
@@ -309,7 +310,8 @@ def main() -> None:
         print(f"| {n} | bedtools intersect -c -sorted | {b_wall:.2f} | 1.00 | {b_cpu:.2f} | 1.00 | {b_rss:.0f} |")
         print(f"| {nu} | deepchrome read_features, the call | {fu['wall']:.2f} | {fu['wall'] / u_wall:.2f} | "
               f"{fu['cpu']:.2f} | {fu['cpu'] / u_cpu:.2f} | {fu['rss']:.0f} (whole process) |")
-        print(f"| {nu} | bedtools intersect -c (not -sorted) | {u_wall:.2f} | 1.00 | {u_cpu:.2f} | 1.00 | {u_rss:.0f} |")
+        print(f"| {nu} | bedtools intersect -c (not -sorted) | {u_wall:.2f} | 1.00 | {u_cpu:.2f} | 1.00 | "
+              f"{u_rss:.0f} |")
         print(f"counts equal to bedtools: sorted {np.array_equal(got[valid], ref[valid])}, "
               f"random order {np.array_equal(got_u[valid], ref_u[valid])}")
         print(floor)

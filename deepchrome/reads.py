@@ -343,7 +343,8 @@ class _Parser:
                 elif int(end) < int(start):
                     why = "end is before start"
                 else:
-                    rows.append((index.setdefault(fields[0].decode(errors="replace"), len(index)), int(start), int(end)))
+                    name = fields[0].decode(errors="replace")
+                    rows.append((index.setdefault(name, len(index)), int(start), int(end)))
                     continue
             raise DeepChromeError(
                 self.path, f"line {self.lines + i + 1} is malformed ({why}): {line[:120].decode(errors='replace')!r}",
