@@ -20,7 +20,8 @@ TRANSFORM_SETTING = "cnn.params.transform"
 
 
 def mark_features(path: str | os.PathLike, windows: pd.DataFrame, n_bins: int = 100, bin_size: int = 100,
-                  bin_order: str = "genome", bigwig_nan: str = "error", transform: str = "none") -> np.ndarray:
+                  bin_order: str = "genome", bigwig_nan: str = "error", transform: str = "none",
+                  threads: int = 1) -> np.ndarray:
     """Features of one mark from a bigWig (mean signal per bin) or reads file (reads per bin).
 
     The file type is decided by content (bigWig magic number, BAM header) and name: ``.bw`` /
@@ -28,14 +29,15 @@ def mark_features(path: str | os.PathLike, windows: pd.DataFrame, n_bins: int = 
     ``bin_order``: see :func:`deepchrome.windows.orient`. ``bigwig_nan``: ``"error"`` or
     ``"zero"`` (NaN values in a bigWig count as 0). ``transform``: the model's input transform;
     ``"log1p"`` needs non-negative features, so negative ones (a log2 fold-change track) are an
-    error here rather than at training. Returns float32 ``[genes, n_bins]``, rows as ``windows``.
+    error here rather than at training. ``threads``: 2 or more let a reads file's gzip be inflated on a
+    second thread. Returns float32 ``[genes, n_bins]``, rows as ``windows``.
     """
     p = check_exists(path)
     lower = p.name.lower()
     if is_bigwig(p) or lower.endswith(BIGWIG_SUFFIXES):  # a .bw that is not a bigWig: the reader says why
         values = bigwig_features(p, windows, n_bins, bin_size, nan_as_zero=bigwig_nan == "zero")
     elif lower.endswith(READS_SUFFIXES) or is_bam(p):
-        values = read_features(p, windows, n_bins, bin_size)
+        values = read_features(p, windows, n_bins, bin_size, threads=threads)
     else:
         raise DeepChromeError(
             path,

@@ -7,8 +7,8 @@ matched between windows and file (``chr1`` <-> ``1``, ``chrM`` <-> ``MT``); wind
 chromosomes the file lacks get zeros.
 
 Text is parsed by pyarrow's CSV reader in blocks of about 8 MB (lines with headers, blank lines
-or malformed fields are read line by line in Python; see _Parser) while ISA-L inflates gzip on a
-second thread; the file is never held in memory and need not be sorted.
+or malformed fields are read line by line in Python; see _Parser) after ISA-L inflates gzip (on a
+second thread when given two); the file is never held in memory and need not be sorted.
 
 Integrity: gzip streams are read to their end-of-stream marker (a truncated file is an error);
 a BAM file must end with the BGZF end-of-file block, and ``bedtools bamtobed`` must report no
@@ -182,13 +182,13 @@ def _whole_lines(fh) -> Iterator[bytes]:
         yield data
 
 
-def _text_blocks(path) -> Iterator[bytes]:
+def _text_blocks(path, threads: int = 1) -> Iterator[bytes]:
     """The reads file as text, in blocks of whole lines (see _whole_lines).
 
-    gzip is inflated with ISA-L (``isal``, 2-3x zlib's speed) by ``igzip_threaded`` in a background
-    thread that releases the GIL, so inflating overlaps with parsing on a second core; BAM goes
-    through ``bedtools bamtobed`` (or pysam when bedtools is absent) once its end-of-file block is
-    checked.
+    gzip is inflated with ISA-L (``isal``, 2-3x zlib's speed): on the calling thread, or with
+    ``threads`` >= 2 by ``igzip_threaded`` on a background thread that releases the GIL, so that
+    inflating overlaps with parsing on a second core. BAM goes through ``bedtools bamtobed`` (or
+    pysam when bedtools is absent) once its end-of-file block is checked.
     """
     if is_bam(path):
         _check_bam_eof(path)
@@ -203,7 +203,7 @@ def _text_blocks(path) -> Iterator[bytes]:
             yield from _whole_lines(fh)
         return
     try:
-        with igzip_threaded.open(path, "rb", threads=1) as fh:
+        with igzip_threaded.open(path, "rb", threads=int(threads > 1)) as fh:  # 0: igzip.open, same thread
             yield from _whole_lines(fh)
     except EOFError:
         raise DeepChromeError(path, "the gzip stream ends before its end-of-stream marker (truncated file)",
@@ -365,7 +365,7 @@ def _checked(names: list[str], idx: np.ndarray, start: np.ndarray, end: np.ndarr
 
 
 def read_features(path: str | os.PathLike, windows: pd.DataFrame, n_bins: int = 100,
-                  bin_size: int = 100) -> np.ndarray:
+                  bin_size: int = 100, threads: int = 1) -> np.ndarray:
     """Reads overlapping each bin: float32 ``[genes, n_bins]``, genome order, rows as ``windows``.
 
     A read counts in a bin when they share >= 1 bp (half-open coordinates), exactly as
@@ -374,8 +374,9 @@ def read_features(path: str | os.PathLike, windows: pd.DataFrame, n_bins: int = 
 
     ``path``: tagAlign or BED (plain or gzip; columns chrom, start, end, ...) or BAM (converted by
     ``bedtools bamtobed``; pysam when bedtools is missing). The file is streamed in blocks of
-    about 8 MB of text (memory does not grow with the number of reads); gzip is inflated with ISA-L
-    on a second thread. The file need not be sorted; an empty file is an error.
+    about 8 MB of text (memory does not grow with the number of reads); gzip is inflated with ISA-L,
+    on a second thread when ``threads`` >= 2 (one thread: the same CPU seconds, less wall time on an
+    idle machine, more on a busy one). The file need not be sorted; an empty file is an error.
     """
     check_exists(path)
     chrom, start = prepare_windows(windows, n_bins, bin_size)
@@ -385,7 +386,7 @@ def read_features(path: str | os.PathLike, windows: pd.DataFrame, n_bins: int = 
     parser = _Parser(path, counter)
     name = Path(path).name
     step = 0
-    for block in _text_blocks(path):
+    for block in _text_blocks(path, threads):
         parser.feed(block)
         step += 1
         if step % 8 == 0:

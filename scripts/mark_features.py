@@ -11,7 +11,7 @@ def main():
     n_bins = int(windows["end"].iloc[0] - windows["start"].iloc[0]) // bin_size
     write_npy(mark_features(snakemake.input.data, windows, n_bins=n_bins, bin_size=bin_size,
                             bin_order=snakemake.params.bin_order, bigwig_nan=snakemake.params.bigwig_nan,
-                            transform=snakemake.params.transform), snakemake.output[0])
+                            transform=snakemake.params.transform, threads=snakemake.threads), snakemake.output[0])
 
 
 run_step(snakemake, main)

@@ -134,8 +134,8 @@ def test_reads_many_blocks_headers_crlf_and_ensembl_names(tmp_path, monkeypatch)
 
 
 @needs_bedtools
-@pytest.mark.parametrize("gz", [False, True], ids=["plain", "gzip"])
-def test_irregular_lines_count_like_bedtools_on_the_clean_file(tmp_path, monkeypatch, gz):
+@pytest.mark.parametrize("gz,threads", [(False, 1), (True, 1), (True, 2)], ids=["plain", "gzip", "gzip-2-threads"])
+def test_irregular_lines_count_like_bedtools_on_the_clean_file(tmp_path, monkeypatch, gz, threads):
     """Tiny blocks (cuts mid-line), blank lines, header lines anywhere (one with the file's column count),
     lines with other column counts, a CRLF line and no final newline: the reads count as bedtools counts
     the clean file. Reads of 1-2 mask blocks (1,024 bp) around windows test the early drop of far reads."""
@@ -160,7 +160,7 @@ def test_irregular_lines_count_like_bedtools_on_the_clean_file(tmp_path, monkeyp
     text = ("\n".join(lines)).encode()  # no final newline
     path = tmp_path / ("noisy.bed.gz" if gz else "noisy.bed")
     path.write_bytes(gzip.compress(text) + b"\0" * 64 if gz else text)  # zero padding after the gzip member
-    got = read_features(path, WINDOWS, N_BINS, BIN)
+    got = read_features(path, WINDOWS, N_BINS, BIN, threads=threads)
     valid = valid_bins(WINDOWS)
     np.testing.assert_array_equal(got[valid], ref[valid])
 
@@ -217,8 +217,13 @@ def test_reads_errors(tmp_path):
     trunc = tmp_path / "trunc.tagAlign.gz"
     whole = gzip.compress(b"chr1\t10\t46\tN\t1000\t+\n" * 5000)
     trunc.write_bytes(whole[: len(whole) // 2])
-    with pytest.raises(DeepChromeError, match=r"trunc.tagAlign.gz.*end-of-stream marker(.|\n)*download the file again"):
-        read_features(trunc, WINDOWS, N_BINS, BIN)
+    for threads in (1, 2):  # inflated on this thread, or on a second one
+        with pytest.raises(DeepChromeError, match=r"trunc.tagAlign.gz.*end-of-stream marker(.|\n)*download the file"):
+            read_features(trunc, WINDOWS, N_BINS, BIN, threads=threads)
+    not_gzip = tmp_path / "bad.tagAlign.gz"
+    not_gzip.write_bytes(b"\x1f\x8b" + b"x" * 40)
+    with pytest.raises(DeepChromeError, match=r"bad.tagAlign.gz.*could not be read as gzip"):
+        read_features(not_gzip, WINDOWS, N_BINS, BIN)
     unknown = tmp_path / "reads.txt"
     unknown.write_text("chr1\t10\t46\n")
     with pytest.raises(DeepChromeError, match="reads.txt.*unknown file type"):
