@@ -385,12 +385,13 @@ def read_features(path: str | os.PathLike, windows: pd.DataFrame, n_bins: int = 
     counter = _ReadCounter(chrom, start, n_bins, bin_size)
     parser = _Parser(path, counter)
     name = Path(path).name
-    step = 0
-    for block in _text_blocks(path, threads):
-        parser.feed(block)
-        step += 1
-        if step % 8 == 0:
-            log.info("%s: %.1f M lines read, %.2f M reads near windows", name, parser.lines / 1e6, counter.n_used / 1e6)
+    # closing: an error in a block stops the inflating thread or bedtools at once, not at garbage collection
+    with contextlib.closing(_text_blocks(path, threads)) as blocks:
+        for step, block in enumerate(blocks, 1):
+            parser.feed(block)
+            if step % 8 == 0:
+                log.info("%s: %.1f M lines read, %.2f M reads near windows", name, parser.lines / 1e6,
+                         counter.n_used / 1e6)
     if parser.reads == 0:  # not a genome mismatch: there is nothing to match
         raise DeepChromeError(path, "the file holds no reads (it is empty or has header lines only)",
                               "make or download the reads file again: an empty file usually means that the "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import shutil
 import subprocess
+import threading
 
 import numpy as np
 import pandas as pd
@@ -176,8 +177,11 @@ def test_a_malformed_line_deep_in_the_file_is_named(tmp_path, monkeypatch, bad, 
     lines[2499] = bad
     path = tmp_path / "bad.tagAlign.gz"
     path.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
-    with pytest.raises(DeepChromeError, match=rf"bad.tagAlign.gz.*line 2500 is malformed \({why}"):
-        read_features(path, WINDOWS, N_BINS, BIN)
+    for threads in (1, 2):
+        running = threading.active_count()
+        with pytest.raises(DeepChromeError, match=rf"bad.tagAlign.gz.*line 2500 is malformed \({why}"):
+            read_features(path, WINDOWS, N_BINS, BIN, threads=threads)
+        assert threading.active_count() == running  # the inflating thread has stopped
 
 
 def test_reads_counting_by_hand(tmp_path):
