@@ -375,8 +375,9 @@ def read_features(path: str | os.PathLike, windows: pd.DataFrame, n_bins: int = 
     ``path``: tagAlign or BED (plain or gzip; columns chrom, start, end, ...) or BAM (converted by
     ``bedtools bamtobed``; pysam when bedtools is missing). The file is streamed in blocks of
     about 8 MB of text (memory does not grow with the number of reads); gzip is inflated with ISA-L,
-    on a second thread when ``threads`` >= 2 (one thread: the same CPU seconds, less wall time on an
-    idle machine, more on a busy one). The file need not be sorted; an empty file is an error.
+    on a second thread when ``threads`` >= 2 (about the same CPU seconds as one thread; less wall
+    time on an idle machine, more on a busy one, where the two-thread pipeline stalls). The file need
+    not be sorted; an empty file is an error.
     """
     check_exists(path)
     chrom, start = prepare_windows(windows, n_bins, bin_size)
