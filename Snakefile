@@ -1,4 +1,5 @@
 # DeepChrome rebuilt: histone marks around the TSS -> gene expression, one CNN per cell.
+from snakemake.logging import logger
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -20,7 +21,6 @@ localrules:
     summary_figures,
     published_figure,
     overview,
-    explanation_summary,
 
 
 include: "rules/fetch.smk"
@@ -40,8 +40,24 @@ else:
 
 
 include: "rules/models.smk"
-include: "rules/featuremaps.smk"
-include: "rules/explain.smk"
+
+
+# Feature maps and attributions explain the class network's P(ON); target: level leaves them out.
+if LEVEL:
+
+    include: "rules/levels.smk"
+
+    logger.info(
+        "target: level: feature maps, attributions and `snakemake explain` are not run (they explain the class "
+        "model's P(ON)); run with target: class for them"
+    )
+
+else:
+
+    include: "rules/featuremaps.smk"
+    include: "rules/explain.smk"
+
+
 include: "rules/summary.smk"
 include: "rules/export.smk"
 

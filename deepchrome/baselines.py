@@ -5,6 +5,10 @@ Each trained baseline is fitted on the train split once per grid point; the poin
 AUC wins and its (train-only) model scores every gene of the cell. ``gbm`` also stops adding trees when its
 loss on the valid split stops improving (the same valid genes, never an internal random split). ``promoter``
 is no model: H3K4me3 summed over the central 2 kb, the floor every trained model must clear.
+
+``target: level``: each baseline's regression form (:data:`LEVEL_NAMES`: gradient-boosted and random-forest
+regressors, ridge in place of logistic regression, SVR in place of the SVM) is fitted to log2(RPKM + 1) and the
+grid point with the best valid Pearson r wins; ``promoter`` stays the untrained score.
 """
 
 from __future__ import annotations
@@ -13,13 +17,15 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
-from sklearn.linear_model import LogisticRegression
+from scipy.stats import pearsonr
+from sklearn.ensemble import (HistGradientBoostingClassifier, HistGradientBoostingRegressor, RandomForestClassifier,
+                              RandomForestRegressor)
+from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import ParameterGrid
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.svm import SVC
+from sklearn.svm import SVC, SVR
 from threadpoolctl import threadpool_limits
 
 from . import BIN_SIZE
@@ -49,17 +55,35 @@ FIXED = {  # settings that are not searched, recorded with the result
 }
 _SVM_CACHE_MB = 1000  # kernel cache: 6,601 train genes fit ~1.5x faster than with sklearn's 200 MB
 
+# target: level. Each configured baseline (baselines.models) runs as its regression form, under its own name.
+LEVEL_NAMES = {"gbm": "gbm", "svm": "svr", "rf": "rf", "logreg": "ridge", "promoter": "promoter"}
+LEVEL_BASELINES = tuple(LEVEL_NAMES.values())
+LEVEL_GRIDS = {
+    "gbm": GRIDS["gbm"],
+    # Levels span ~0-10 (log2 scale) and |dual coefficients| <= C: C < 1 shrinks every prediction towards the mean.
+    "svr": {"C": [1.0, 10.0], "gamma_factor": GRIDS["svm"]["gamma_factor"]},
+    "rf": GRIDS["rf"],
+    "ridge": {"alpha": [1.0, 10.0, 100.0, 1000.0, 10000.0]},  # standardised inputs, 500 features
+}
+LEVEL_FIXED = {
+    "gbm": {**FIXED["gbm"], "loss": "squared_error",
+            "early_stopping": "valid squared error, 10 rounds without a gain of 1e-4"},
+    "svr": {**FIXED["svm"], "epsilon": 0.1},
+    "rf": FIXED["rf"],
+    "ridge": {"penalty": "l2", "scaler": "standard"},
+}
+
 
 @dataclass
 class BaselineResult:
     """A tuned baseline's scores (higher = ON; not probabilities for the SVM) and how it was chosen."""
 
-    scores: np.ndarray  # float64 [genes], cell row order
+    scores: np.ndarray  # float64 [genes], cell row order (target level: the predicted level)
     params: dict  # the chosen grid point (and, for gbm, the trees kept)
-    valid_auc: float
+    valid_auc: float  # target level: the valid Pearson r
     seconds: float
     grid: dict  # the searched grid, and the fixed settings
-    grid_valid_auc: list  # [{**point, "valid_auc": ...}] for every grid point, grid order
+    grid_valid_auc: list  # [{**point, "valid_auc": ...}] for every grid point, grid order (level: "valid_r")
 
 
 def _make(name: str, point: dict, n_features: int, seed: int, threads: int):
@@ -77,6 +101,28 @@ def _make(name: str, point: dict, n_features: int, seed: int, threads: int):
                                               learning_rate=FIXED["gbm"]["learning_rate"],
                                               random_state=seed, **point)
     return make_pipeline(StandardScaler(), LogisticRegression(C=point["C"], max_iter=2000))
+
+
+def _make_regressor(name: str, point: dict, n_features: int, seed: int, threads: int):
+    """The regression form of baseline ``name`` (a :data:`LEVEL_GRIDS` key) at grid ``point``."""
+    if name == "svr":
+        svr = SVR(kernel="rbf", C=point["C"], gamma=point["gamma_factor"] / n_features,
+                  epsilon=LEVEL_FIXED["svr"]["epsilon"], cache_size=_SVM_CACHE_MB)
+        return make_pipeline(StandardScaler(), svr)
+    if name == "rf":
+        return RandomForestRegressor(n_estimators=FIXED["rf"]["n_estimators"], random_state=seed, n_jobs=threads,
+                                     **point)
+    if name == "gbm":
+        return HistGradientBoostingRegressor(max_iter=FIXED["gbm"]["max_iter"], early_stopping=True,
+                                             n_iter_no_change=10, tol=1e-4, scoring="loss",
+                                             l2_regularization=FIXED["gbm"]["l2_regularization"],
+                                             learning_rate=FIXED["gbm"]["learning_rate"], random_state=seed, **point)
+    return make_pipeline(StandardScaler(), Ridge(alpha=point["alpha"]))
+
+
+def _pearson(measured: np.ndarray, predicted: np.ndarray) -> float:
+    """Pearson r; 0 for a constant prediction (no correlation), so the grid search can still compare it."""
+    return float(pearsonr(measured, predicted)[0]) if np.ptp(predicted) > 0 else 0.0
 
 
 def _score(model, X: np.ndarray) -> np.ndarray:
@@ -97,36 +143,52 @@ def promoter_score(cell: CellData) -> np.ndarray:
     return cell.X[:, cell.marks.index(PROMOTER_MARK), lo:hi].astype(np.float64).sum(axis=1)
 
 
-def fit_baseline(name: str, cell: CellData, transform_kind: str, seed: int, threads: int = 1) -> BaselineResult:
-    """Fit baseline ``name`` (see :data:`BASELINES`) on ``transform(X)`` flattened to ``[genes, marks*bins]``."""
-    if name not in BASELINES:
-        raise DeepChromeError(None, f"unknown baseline {name!r}", f"use one of {', '.join(BASELINES)}")
+def fit_baseline(name: str, cell: CellData, transform_kind: str, seed: int, threads: int = 1,
+                 target: str = "class") -> BaselineResult:
+    """Fit baseline ``name`` (see :data:`BASELINES`; ``target="level"``: :data:`LEVEL_BASELINES`, fitted to
+    ``cell.level`` and chosen by valid Pearson r) on ``transform(X)`` flattened to ``[genes, marks*bins]``."""
+    level = target == "level"
+    known = LEVEL_BASELINES if level else BASELINES
+    if name not in known:
+        raise DeepChromeError(None, f"unknown baseline {name!r}", f"use one of {', '.join(known)}")
     start = time.perf_counter()
     require_both_classes(cell, "train")
     require_both_classes(cell, "valid")
     train, valid = cell.split == "train", cell.split == "valid"
+    y = cell.levels() if level else cell.y
+    if level:
+        grids, fixed_settings, make, key = LEVEL_GRIDS, LEVEL_FIXED, _make_regressor, "valid_r"
+
+        def judge(model, rows):
+            return _pearson(y[rows], model.predict(X[rows]))
+    else:
+        grids, fixed_settings, make, key = GRIDS, FIXED, _make, "valid_auc"
+
+        def judge(model, rows):
+            return float(roc_auc_score(y[rows], _score(model, X[rows])))
     if name == "promoter":
         scores = promoter_score(cell)
-        auc = float(roc_auc_score(cell.y[valid], scores[valid]))
+        auc = _pearson(y[valid], scores[valid]) if level else float(roc_auc_score(y[valid], scores[valid]))
         fixed = {"mark": PROMOTER_MARK, "central_bp": PROMOTER_BP, "trained": False}
         return BaselineResult(scores=scores, params=fixed, valid_auc=auc, seconds=time.perf_counter() - start,
                               grid={"fixed": fixed}, grid_valid_auc=[])
     X = transform(cell.X, transform_kind).reshape(len(cell.X), -1)
     best, tried = None, []
-    for point in ParameterGrid(GRIDS[name]):
-        model = _make(name, point, X.shape[1], seed, threads)
+    for point in ParameterGrid(grids[name]):
+        model = make(name, point, X.shape[1], seed, threads)
         if name == "gbm":
             with threadpool_limits(threads):  # its OpenMP would otherwise take every core of the machine
-                model.fit(X[train], cell.y[train], X_val=X[valid], y_val=cell.y[valid])
+                model.fit(X[train], y[train], X_val=X[valid], y_val=y[valid])
         else:
-            model.fit(X[train], cell.y[train])
-        auc = float(roc_auc_score(cell.y[valid], _score(model, X[valid])))
-        tried.append({**point, "valid_auc": auc})
+            model.fit(X[train], y[train])
+        auc = judge(model, valid)
+        tried.append({**point, key: auc})
         if best is None or auc > best[0]:
             best = (auc, point, model)
     auc, point, model = best
     chosen = dict(point)
     if name == "gbm":
         chosen["n_trees"] = int(model.n_iter_)
-    return BaselineResult(scores=_score(model, X), params=chosen, valid_auc=auc, seconds=time.perf_counter() - start,
-                          grid={**GRIDS[name], "fixed": FIXED[name]}, grid_valid_auc=tried)
+    scores = model.predict(X).astype(np.float64) if level else _score(model, X)
+    return BaselineResult(scores=scores, params=chosen, valid_auc=auc, seconds=time.perf_counter() - start,
+                          grid={**grids[name], "fixed": fixed_settings[name]}, grid_valid_auc=tried)

@@ -1,8 +1,8 @@
 """The in-memory form of one cell and its files.
 
 A cell is ``X`` float32 ``[genes, marks, bins]``, ``gene_id`` (str ``[genes]``, unique), ``marks``
-(str ``[marks]``, config order), ``y`` int64 ``[genes]`` (0/1) and ``split`` (str ``[genes]``: train,
-valid or test).
+(str ``[marks]``, config order), ``y`` int64 ``[genes]`` (0/1), ``split`` (str ``[genes]``: train,
+valid or test) and, for ``target: level``, ``level`` float64 ``[genes]`` (log2(RPKM + 1)).
 """
 
 from __future__ import annotations
@@ -28,6 +28,14 @@ class CellData:
     gene_id: np.ndarray  # str [genes]
     split: np.ndarray  # str [genes]
     marks: list[str]
+    level: np.ndarray | None = None  # float64 [genes], log2(RPKM + 1); labels.tsv's level column when it has one
+
+    def levels(self) -> np.ndarray:
+        """``level`` float64 ``[genes]``, or an error saying how to get it (``target: level``)."""
+        if self.level is None:
+            raise DeepChromeError(None, "the cell's labels.tsv has no 'level' column (it was made for target: class)",
+                                  "run with target: level, which rebuilds the labels with log2(RPKM + 1) per gene")
+        return self.level
 
     def part(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """``(X, y)`` of the genes in split ``name``."""
@@ -55,7 +63,8 @@ def load_features(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, list
 
 
 def load_cell(features: str | os.PathLike, labels: str | os.PathLike, split: str | os.PathLike) -> CellData:
-    """Join a cell's features, labels.tsv and the split.tsv on gene_id (genes missing from any are left out)."""
+    """Join a cell's features, labels.tsv and the split.tsv on gene_id (genes missing from any are left out);
+    ``level`` is labels.tsv's ``level`` column where it has one (``target: level``), else None."""
     X, gene_id, marks = load_features(features)
     lab = pd.read_csv(labels, sep="\t", dtype={"gene_id": str}).set_index("gene_id")
     spl = pd.read_csv(split, sep="\t", dtype={"gene_id": str}).set_index("gene_id")
@@ -70,6 +79,7 @@ def load_cell(features: str | os.PathLike, labels: str | os.PathLike, split: str
         gene_id=ids,
         split=spl.loc[ids, "split"].to_numpy(dtype=str),
         marks=marks,
+        level=lab.loc[ids, "level"].to_numpy(dtype=np.float64) if "level" in lab.columns else None,
     )
 
 

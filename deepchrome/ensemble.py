@@ -11,6 +11,9 @@ own initialisation, shuffling and best epoch; the reported score is the mean P(O
   (:func:`save_members`, :func:`load_members`), written byte-identically for identical runs.
 * :class:`EnsembleCNN` is the mean-probability ensemble as one module (log of the mean P per class), for
   anything that differentiates through the reported model (feature maps, attributions).
+* ``target: level`` networks (``head="level"``) predict log2(RPKM + 1); the ensemble's level is the members'
+  mean. Their weights carry a ``level_output`` buffer: :func:`saved_target` tells from ``model.pt`` what a
+  saved ensemble predicts, and :func:`predict` returns that output (mean P(ON) or mean level) either way.
 """
 
 from __future__ import annotations
@@ -29,17 +32,19 @@ from .model import DeepChromeCNN
 _EVAL_CHUNK = 4096  # genes per forward pass when scoring: bounds memory, not results
 
 
-def build_member(params: dict, n_marks: int, n_bins: int) -> DeepChromeCNN:
-    """A freshly initialised network for ``[marks, bins]`` inputs with the architecture in ``params``."""
+def build_member(params: dict, n_marks: int, n_bins: int, head: str = "class") -> DeepChromeCNN:
+    """A freshly initialised network for ``[marks, bins]`` inputs with the architecture in ``params``
+    (``head``: ``class`` or ``level``, see :class:`DeepChromeCNN`)."""
     return DeepChromeCNN(n_marks, n_bins, n_filters=params["n_filters"], kernel=params["kernel"],
-                         pool=params["pool"], hidden=tuple(params["hidden"]), dropout=params["dropout"])
+                         pool=params["pool"], hidden=tuple(params["hidden"]), dropout=params["dropout"], head=head)
 
 
 class SeedStack(nn.Module):
     """``S`` DeepChrome CNNs with weights stacked on a leading seed axis, run in one pass.
 
     Built from initialised members (so each keeps the initialisation of its own seed). Input
-    ``[S, batch, marks, bins]`` (member ``s`` gets ``x[s]``); output log-probabilities ``[S, batch, 2]``.
+    ``[S, batch, marks, bins]`` (member ``s`` gets ``x[s]``); output log-probabilities ``[S, batch, 2]``
+    (members with the level head: levels ``[S, batch, 1]``).
     """
 
     def __init__(self, members: list[DeepChromeCNN]):
@@ -57,7 +62,8 @@ class SeedStack(nn.Module):
                                    for i in range(len(linears[0]))])
         self.b = nn.ParameterList([nn.Parameter(torch.stack([ls[i].bias.detach() for ls in linears]))  # [S, out]
                                    for i in range(len(linears[0]))])
-        self._template = first.state_dict()  # member key order and the input_shape buffer
+        self._template = first.state_dict()  # member key order and the input_shape (and level_output) buffers
+        self.head = first.head
 
     def forward(self, x: torch.Tensor, which: torch.Tensor | None = None) -> torch.Tensor:
         """``x`` ``[S, batch, marks, bins]`` -> log-probabilities ``[S, batch, 2]``; with ``which`` (member
@@ -73,7 +79,7 @@ class SeedStack(nn.Module):
             h = torch.baddbmm(pick(b).unsqueeze(1), h, pick(w).transpose(1, 2))
             if i < len(self.w) - 1:
                 h = torch.relu(h)
-        return torch.log_softmax(h, dim=2)
+        return torch.log_softmax(h, dim=2) if self.head == "class" else h
 
     @torch.no_grad()
     def member_state(self, s: int) -> dict[str, torch.Tensor]:
@@ -81,9 +87,11 @@ class SeedStack(nn.Module):
         values = [self.conv_w[s], self.conv_b[s]]
         for w, b in zip(self.w, self.b):
             values += [w[s], b[s]]
-        names = [k for k in self._template if k != "input_shape"]
+        buffers = ("input_shape", "level_output")
+        names = [k for k in self._template if k not in buffers]
         state = {k: v.detach().cpu().clone() for k, v in zip(names, values)}
-        return {"input_shape": self._template["input_shape"].clone(), **state}
+        extra = {k: self._template[k].clone() for k in buffers[1:] if k in self._template}
+        return {"input_shape": self._template["input_shape"].clone(), **state, **extra}
 
 
 def fold_input_scaling(state: dict[str, torch.Tensor], mean: np.ndarray, std: np.ndarray) -> dict[str, torch.Tensor]:
@@ -113,14 +121,25 @@ def save_members(states: dict[int, dict[str, torch.Tensor]], path: str | os.Path
         tmp.write_bytes(buffer.getvalue())
 
 
+def state_target(state: dict[str, torch.Tensor]) -> str:
+    """What a member's saved weights predict: ``level`` (they carry the ``level_output`` buffer) or ``class``."""
+    return "level" if "level_output" in state else "class"
+
+
+def saved_target(path: str | os.PathLike) -> str:
+    """What the ensemble saved at ``path`` (``model.pt``) predicts: ``class`` (P(ON)) or ``level`` (log2(RPKM + 1))."""
+    states = torch.load(path, map_location="cpu", weights_only=True)
+    return state_target(states[min(states)])
+
+
 def load_members(path: str | os.PathLike, params: dict) -> list[DeepChromeCNN]:
-    """The ensemble's members saved at ``path`` (seed order; architecture from ``params``, input shape from
-    the file), on the CPU, in eval mode."""
+    """The ensemble's members saved at ``path`` (seed order; architecture from ``params``, input shape and head
+    (:func:`state_target`) from the file), on the CPU, in eval mode."""
     states = torch.load(path, map_location="cpu", weights_only=True)
     members = []
     for seed in sorted(states):
         n_marks, n_bins = (int(v) for v in states[seed]["input_shape"])
-        member = build_member(params, n_marks, n_bins)
+        member = build_member(params, n_marks, n_bins, head=state_target(states[seed]))
         member.load_state_dict(states[seed])
         members.append(member.eval())
     return members
@@ -140,20 +159,22 @@ class EnsembleCNN(nn.Module):
 
 @torch.no_grad()
 def member_scores(members: list[DeepChromeCNN], X: np.ndarray, device: str | torch.device = "cpu") -> np.ndarray:
-    """P(ON) of each member, float64 ``[members, genes]``, for model inputs ``X`` ``[genes, marks, bins]``
-    (already transformed as in training: see :func:`deepchrome.train.transform`)."""
+    """P(ON) of each member (level-head members: its predicted level), float64 ``[members, genes]``, for model
+    inputs ``X`` ``[genes, marks, bins]`` (already transformed as in training: see :func:`deepchrome.train.transform`)."""
     x = torch.as_tensor(np.asarray(X, dtype=np.float32))
     out = []
     for m in members:
         m.to(device).eval()
-        out.append(torch.cat([m(c.to(device))[:, 1].exp().double().cpu() for c in x.split(_EVAL_CHUNK)])
+        output = (lambda z: z[:, 1].exp()) if m.head == "class" else (lambda z: z[:, 0])
+        out.append(torch.cat([output(m(c.to(device))).double().cpu() for c in x.split(_EVAL_CHUNK)])
                    if len(x) else torch.zeros(0, dtype=torch.float64))
     return torch.stack(out).numpy()
 
 
 def predict(members: list[DeepChromeCNN], X: np.ndarray, params: dict, device: str | torch.device = "cpu") -> np.ndarray:
-    """The ensemble's P(ON), the mean over members, float64 ``[genes]``, for raw features ``X``
-    ``[genes, marks, bins]`` (``params['transform']`` applied here)."""
+    """The ensemble's output, the mean over members, float64 ``[genes]``, for raw features ``X``
+    ``[genes, marks, bins]`` (``params['transform']`` applied here): P(ON) for a ``class`` ensemble, the
+    predicted log2(RPKM + 1) for a ``level`` one (which it is: ``members[0].head``, or :func:`saved_target`)."""
     from .train import transform
 
     return member_scores(members, transform(X, params["transform"]), device).mean(axis=0)

@@ -1,14 +1,21 @@
-"""Scores -> ROC AUC / average precision per split with bootstrap CIs on test, and the per-gene predictions table."""
+"""Scores -> ROC AUC / average precision per split with bootstrap CIs on test, and the per-gene predictions table;
+for ``target: level`` also Pearson r, Spearman rho, R^2 and MSE of the predicted against the measured level."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import average_precision_score, roc_auc_score
+from scipy import stats as sps
+from sklearn.metrics import average_precision_score, mean_squared_error, r2_score, roc_auc_score
 
 from .dataset import SPLITS, CellData
 from .errors import DeepChromeError
-from .stats import N_BOOTSTRAP, bootstrap_ci
+from .stats import N_BOOTSTRAP, bootstrap_ci, bootstrap_level_ci
+
+LEVEL_METRICS = ("r", "rho", "r2", "mse")  # Pearson r, Spearman rho, R^2, mean squared error
+UNSCALED = ("r2", "mse")  # meaningless for a score on another scale than the level (the untrained promoter score)
+UNSCALED_REASON = ("the untrained promoter score is summed H3K4me3 signal, not on the log2(RPKM + 1) scale: R^2 and "
+                   "MSE would measure the scale, not the prediction; r, rho and AUC do not depend on it")
 
 
 def metrics(y: np.ndarray, score: np.ndarray) -> dict:
@@ -46,6 +53,46 @@ def model_metrics(cell: CellData, scores: np.ndarray, extra: dict) -> dict:
 
 
 def predictions_table(cell: CellData, scores: np.ndarray) -> pd.DataFrame:
-    """One row per gene: gene_id, split, label (0/1) and score."""
-    return pd.DataFrame({"gene_id": cell.gene_id, "split": cell.split, "label": cell.y,
-                         "score": np.asarray(scores, dtype=np.float64)})
+    """One row per gene: gene_id, split, label (0/1) and score (``target: level``: the predicted level, and the
+    measured ``level``)."""
+    table = pd.DataFrame({"gene_id": cell.gene_id, "split": cell.split, "label": cell.y,
+                          "score": np.asarray(scores, dtype=np.float64)})
+    if cell.level is not None:
+        table["level"] = cell.level
+    return table
+
+
+def level_metrics(measured: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
+    """Pearson ``r``, Spearman ``rho``, ``r2`` (R^2, 1 - SSE / SST) and ``mse`` of ``predicted`` against
+    ``measured`` levels (float ``[genes]``)."""
+    measured, predicted = np.asarray(measured, dtype=np.float64), np.asarray(predicted, dtype=np.float64)
+    if not np.isfinite(predicted).all():
+        raise DeepChromeError(None, "predicted levels contain NaN or infinity (the model diverged)",
+                              "lower the learning rate or use the log1p transform")
+    constant = np.ptp(predicted) == 0
+    return {"r": np.nan if constant else float(sps.pearsonr(measured, predicted)[0]),
+            "rho": np.nan if constant else float(sps.spearmanr(measured, predicted)[0]),
+            "r2": float(r2_score(measured, predicted)), "mse": float(mean_squared_error(measured, predicted))}
+
+
+def level_model_metrics(cell: CellData, predicted: np.ndarray, extra: dict, scaled: bool = True) -> dict:
+    """Everything :func:`model_metrics` gives of ``predicted`` as a score (the AUC of the predicted level against
+    the median label, so both targets compare), plus per split ``{split}_r`` and, on the test genes, ``test_r``,
+    ``test_rho``, ``test_r2``, ``test_mse`` with 95% bootstrap intervals (``test_r_ci``, ...: [low, high], 2,000
+    resamples of the test genes, seed 0), and ``extra``. ``scaled=False`` (a score on another scale than the
+    level, the untrained promoter score): R^2 and MSE are null, with the reason under ``not_reported``."""
+    predicted = np.asarray(predicted, dtype=np.float64)
+    measured = cell.levels()
+    out = model_metrics(cell, predicted, {"target": "level"})
+    for name in SPLITS:
+        mask = cell.split == name
+        out[f"{name}_r"] = level_metrics(measured[mask], predicted[mask])["r"]
+    test = cell.split == "test"
+    point, ci = level_metrics(measured[test], predicted[test]), bootstrap_level_ci(measured[test], predicted[test])
+    for key in LEVEL_METRICS:
+        shown = scaled or key not in UNSCALED
+        out[f"test_{key}"], out[f"test_{key}_ci"] = (point[key], ci[key]) if shown else (None, None)
+    out["bootstrap_level"] = {"resamples": N_BOOTSTRAP, "stratified": False, "level": 0.95, "seed": 0}
+    if not scaled:
+        out["not_reported"] = {key: UNSCALED_REASON for key in UNSCALED}
+    return {**out, **extra}

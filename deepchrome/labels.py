@@ -1,8 +1,8 @@
-"""Expression table -> ON/OFF labels per cell.
+"""Expression table -> the targets per cell: ON/OFF labels and, for ``target: level``, expression levels.
 
 Label rule (DeepChrome): 1 when the gene's RPKM is strictly greater than the cell's median RPKM,
 else 0; the median is taken over the genes of the gene table that have an RPKM value (a gene
-listed twice counts twice).
+listed twice counts twice). Level (``target: level``): log2(RPKM + 1) of the same genes.
 """
 
 from __future__ import annotations
@@ -24,6 +24,12 @@ _LAYOUT = "give a tab-separated table: gene_id, then one RPKM column per cell"
 _DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+")
 _SHOWN = 5  # offending rows listed in a message
 CHECKED_MISSING = ("",)  # how a checked table written by the workflow (write_tsv) spells "no value"
+TARGETS = ("class", "level")  # what the models predict: the median label, or the expression level
+
+
+def expression_level(rpkm) -> np.ndarray:
+    """The level a ``target: level`` model predicts: log2(RPKM + 1), float64, same shape as ``rpkm`` (>= 0)."""
+    return np.log2(np.asarray(rpkm, dtype=np.float64) + 1.0)
 
 
 def _lines(rows: pd.Series, column: str) -> str:
@@ -98,8 +104,9 @@ def read_expression(path: str | os.PathLike, columns: list[str] | None = None,
 
 
 def cell_labels(genes: pd.DataFrame, expression: pd.DataFrame, cell: str, column: str | None = None,
-                source: str | os.PathLike | None = None) -> tuple[pd.DataFrame, dict]:
-    """Labels of one cell: a table (gene_id, rpkm, label) and a summary (median, counts).
+                source: str | os.PathLike | None = None, target: str = "class") -> tuple[pd.DataFrame, dict]:
+    """Labels of one cell: a table (gene_id, rpkm, label; with ``target`` ``level`` also ``level``, log2(RPKM + 1))
+    and a summary (median, counts).
 
     ``genes`` needs ``gene_id`` and ``ensembl``; ``expression`` is a checked table (``read_expression``);
     ``column`` is the cell's column in it (default: ``cell``). Genes absent from the table, or without a
@@ -126,6 +133,8 @@ def cell_labels(genes: pd.DataFrame, expression: pd.DataFrame, cell: str, column
                               "(set 'expression' in the cell sheet)")
     table = pd.DataFrame({"gene_id": genes["gene_id"][has].to_numpy(), "rpkm": rpkm[has].to_numpy(),
                           "label": label.to_numpy()})
+    if target == "level":
+        table["level"] = expression_level(table["rpkm"])
     info = {"cell": cell, "median_rpkm": median, "n_genes": int(len(genes)), "n_labelled": int(has.sum()),
             "n_dropped_no_value": int((~has).sum()), "n_on": n_on}
     log.info("%s: median RPKM %.4g over %d genes; %d ON, %d OFF; %d genes without a value dropped", cell, median,

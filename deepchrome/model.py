@@ -6,17 +6,27 @@ import torch
 from torch import nn
 
 
+HEADS = ("class", "level")  # the network's output: log P(OFF), log P(ON); or one expression level
+
+
 class DeepChromeCNN(nn.Module):
     """Conv1d -> ReLU -> MaxPool -> Dropout -> MLP -> log-softmax over {OFF, ON}.
 
     Input ``[batch, marks, bins]`` float32; output ``[batch, 2]`` log-probabilities. At the defaults
     (5 marks x 100 bins) the flattened map is 50 filters x 18 pooled positions = 900 values and the
     network has 644,177 parameters, as in the paper.
+
+    ``head="level"`` (``target: level``) ends in one linear output instead, the predicted log2(RPKM + 1),
+    ``[batch, 1]`` with no softmax (644,051 parameters); its weights carry a ``level_output`` buffer so a
+    loader knows what the saved network predicts. The class network is unchanged by the option.
     """
 
     def __init__(self, n_marks: int = 5, n_bins: int = 100, n_filters: int = 50, kernel: int = 10,
-                 pool: int = 5, hidden: tuple[int, ...] = (625, 125), dropout: float = 0.5):
+                 pool: int = 5, hidden: tuple[int, ...] = (625, 125), dropout: float = 0.5, head: str = "class"):
         super().__init__()
+        if head not in HEADS:
+            raise ValueError(f"unknown head {head!r}; use one of {', '.join(HEADS)}")
+        self.head = head
         n_pooled = (n_bins - kernel + 1) // pool  # "valid" convolution, then non-overlapping pooling
         if n_pooled < 1:
             raise ValueError(f"{n_bins} bins are too few for kernel {kernel} and pool {pool}")
@@ -32,14 +42,18 @@ class DeepChromeCNN(nn.Module):
         for h in hidden:
             layers += [nn.Linear(width, h), nn.ReLU()]
             width = h
-        layers.append(nn.Linear(width, 2))
+        layers.append(nn.Linear(width, 2 if head == "class" else 1))
         self.mlp = nn.Sequential(*layers)
+        if head == "level":
+            self.register_buffer("level_output", torch.tensor(1))
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
-        """``x`` ``[batch, marks, bins]`` -> unnormalised scores ``[batch, 2]`` (OFF, ON), before the softmax."""
+        """``x`` ``[batch, marks, bins]`` -> unnormalised scores ``[batch, 2]`` (OFF, ON), before the softmax
+        (the level head: ``[batch, 1]``, the level itself)."""
         h = self.pool(self.relu(self.conv(x))).flatten(1)
         return self.mlp(self.dropout(h))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """``x`` ``[batch, marks, bins]`` -> log-probabilities ``[batch, 2]``."""
-        return torch.log_softmax(self.logits(x), dim=1)
+        """``x`` ``[batch, marks, bins]`` -> log-probabilities ``[batch, 2]`` (the level head: levels ``[batch, 1]``)."""
+        z = self.logits(x)
+        return torch.log_softmax(z, dim=1) if self.head == "class" else z

@@ -19,7 +19,7 @@ from .summary import MODELS
 
 MODEL_NAMES = {"cnn": "DeepChrome CNN", "svm": "SVM (RBF kernel)", "rf": "random forest",
                "logreg": "logistic regression", "gbm": "gradient-boosted trees",
-               "promoter": "untrained H3K4me3 score"}
+               "promoter": "untrained H3K4me3 score", "svr": "SVR (RBF kernel)", "ridge": "ridge regression"}
 """Readable model names; a model not listed keeps its ID."""
 
 _LOW = re.compile(r"(^|_)(ci_)?(low|lower|lo)$")

@@ -160,6 +160,19 @@ def check_config(config: dict, schema: dict, overrides: dict, files: dict[str, d
     raise DeepChromeError(where, f"{dotted}: {error.message}", fix)
 
 
+def check_target(target: str, processed: bool, where: str) -> None:
+    """``target: level`` needs expression values: the published processed files carry 0/1 labels only.
+
+    ``where``: where ``target`` (or ``processed``) was set. Raises DeepChromeError with the fix.
+    """
+    if target == "level" and processed:
+        raise DeepChromeError(where, "target: level predicts log2(RPKM + 1), and the published processed files "
+                              "(processed:) hold 0/1 labels only, no expression values",
+                              "run the raw route instead: drop 'processed' and give the marks (sample_sheet), an "
+                              "annotation, chrom_sizes and an expression table (RPKM per gene and cell), as in "
+                              "config/config.yaml or config/remc.yaml; or keep target: class for the processed files")
+
+
 def property_schema_at(schema: dict, path: list) -> dict:
     """The schema of the key at ``path``."""
     for key in path:

@@ -122,3 +122,37 @@ def wilcoxon_p(a: np.ndarray, b: np.ndarray) -> float:
     if np.count_nonzero(d) == 0:
         return math.nan
     return float(sps.wilcoxon(d).pvalue)
+
+
+def _row_pearson(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pearson r of each row pair of ``a``, ``b`` ``[resamples, genes]`` (NaN where a row is constant)."""
+    a = a - a.mean(axis=1, keepdims=True)
+    b = b - b.mean(axis=1, keepdims=True)
+    denom = np.sqrt((a * a).sum(axis=1) * (b * b).sum(axis=1))
+    return np.divide((a * b).sum(axis=1), denom, out=np.full(len(a), np.nan), where=denom > 0)
+
+
+def bootstrap_level_ci(measured: np.ndarray, predicted: np.ndarray, n_resamples: int = N_BOOTSTRAP, seed: int = 0,
+                       level: float = LEVEL) -> dict[str, list[float]]:
+    """Percentile confidence intervals of the regression metrics of ``predicted`` against ``measured`` (float
+    ``[genes]``, e.g. log2(RPKM + 1)): ``{"r", "rho", "r2", "mse": [low, high]}`` (Pearson r, Spearman rho with
+    average ranks for ties, R^2 = 1 - SSE / SST and the mean squared error) by a plain bootstrap over genes
+    (each resample draws the genes with replacement). Seeded: the same inputs give the same interval."""
+    y = np.asarray(measured, dtype=np.float64)
+    p = np.asarray(predicted, dtype=np.float64)
+    if y.shape != p.shape or y.ndim != 1 or y.size < 3:
+        raise DeepChromeError(None, f"{y.size} measured and {p.size} predicted levels: a bootstrap needs >= 3 pairs",
+                              "evaluate on a larger test set")
+    rng = np.random.default_rng(seed)
+    out: dict[str, list[np.ndarray]] = {"r": [], "rho": [], "r2": [], "mse": []}
+    for start in range(0, n_resamples, _CHUNK):
+        idx = rng.integers(0, y.size, size=(min(_CHUNK, n_resamples - start), y.size))
+        a, b = y[idx], p[idx]
+        sse = ((a - b) ** 2).sum(axis=1)
+        sst = ((a - a.mean(axis=1, keepdims=True)) ** 2).sum(axis=1)
+        out["r"].append(_row_pearson(a, b))
+        out["rho"].append(_row_pearson(sps.rankdata(a, axis=1), sps.rankdata(b, axis=1)))
+        out["r2"].append(np.divide(sst - sse, sst, out=np.full(len(a), np.nan), where=sst > 0))
+        out["mse"].append(sse / y.size)
+    q = [(1 - level) / 2 * 100, (1 + level) / 2 * 100]
+    return {k: np.nanpercentile(np.concatenate(v), q).tolist() for k, v in out.items()}

@@ -22,8 +22,8 @@ from .errors import DeepChromeError
 from .io import write_tsv
 from .stats import delong_test, mean_ci, wilcoxon_p
 
-MODELS = ("cnn", "gbm", "svm", "rf", "logreg", "promoter")
-"""Model order in every table and figure."""
+MODELS = ("cnn", "gbm", "svm", "svr", "rf", "logreg", "ridge", "promoter")
+"""Model order in every table and figure (``svr`` and ``ridge`` are the regression forms of ``target: level``)."""
 
 ALPHA = 0.05  # significance level of the per-cell counts (CNN better / not different / worse)
 REQUIRED_KEYS = ("test_auc",)
@@ -217,4 +217,79 @@ def markdown_tables(auc: pd.DataFrame, models: pd.DataFrame | None, digits: int 
         wilcoxon = "" if pd.isna(r.wilcoxon_p) else f"{r.wilcoxon_p:.2g}"
         lines.append(f"| {r.model} | {r.n_cells} | {r.mean_test_auc:.{digits}f} [{r.mean_low:.{digits}f}, "
                      f"{r.mean_high:.{digits}f}] | {counts} | {wilcoxon} |".replace("[nan, nan]", "[-]"))
+    return "\n".join(lines) + "\n"
+
+
+# ---- target: level ---------------------------------------------------------------------------------
+
+LEVEL_COLUMNS = ("r", "rho", "r2", "mse", "auc")
+"""Test metrics of ``levels.tsv``, each with its 95% bootstrap interval (``_low``, ``_high``)."""
+
+
+def collect_levels(metric_files: dict[tuple[str, str], str | os.PathLike], cells: pd.DataFrame) -> pd.DataFrame:
+    """One row per ``(cell, model)`` of a ``target: level`` run: ``cell``, ``name`` (when the cell sheet has one),
+    ``model``, then for each of :data:`LEVEL_COLUMNS` ``test_{metric}`` with ``_low``/``_high``, ``valid_r`` and
+    ``n_test``; rows in cell-sheet then model order. R^2 and MSE of the untrained promoter score are empty
+    (its metrics.json says why). A file without ``test_r`` (made for target: class) is an error."""
+    rows = []
+    for (cell, model), path in metric_files.items():
+        data = json.loads(Path(path).read_text())
+        if "test_r" not in data:
+            raise DeepChromeError(path, "metrics file has no test_r (it was made for target: class)",
+                                  "rerun with target: level, which rebuilds the models' metrics")
+        row = {"cell": str(cell), "model": str(model)}
+        for metric in LEVEL_COLUMNS:
+            low, high = data.get(f"test_{metric}_ci") or (None, None)
+            row.update({f"test_{metric}": data.get(f"test_{metric}"), f"test_{metric}_low": low,
+                        f"test_{metric}_high": high})
+        row.update({"valid_r": data.get("valid_r"), "n_test": data.get("n_test")})
+        rows.append(row)
+    table = pd.DataFrame(rows).astype({c: float for c in rows[0] if c not in ("cell", "model", "n_test")})
+    sheet = cells.drop_duplicates("cell").set_index("cell")
+    if "name" in sheet.columns:
+        table.insert(1, "name", [str(sheet["name"].get(c, "")) if c in sheet.index else "" for c in table["cell"]])
+    cell_rank = {c: i for i, c in enumerate(sheet.index.astype(str))}
+    model_rank = {m: i for i, m in enumerate(MODELS)}
+    order = table.assign(_c=table["cell"].map(cell_rank).fillna(len(cell_rank)),
+                         _m=table["model"].map(model_rank).fillna(len(MODELS)))
+    return order.sort_values(["_c", "_m"], kind="stable").drop(columns=["_c", "_m"]).reset_index(drop=True)
+
+
+def compare_levels(table: pd.DataFrame) -> pd.DataFrame:
+    """Across cells, one row per model of ``levels.tsv``: ``n_cells``, mean test Pearson r with its 95% t-interval
+    over cells (``mean_test_r``, ``mean_low``, ``mean_high``), the mean ``test_rho``, ``test_r2``, ``test_mse`` and
+    ``test_auc``, the mean difference of r CNN minus model and the Wilcoxon signed-rank p of the CNN's r against
+    the model's over cells."""
+    rows = []
+    wide = table.pivot_table(index="cell", columns="model", values="test_r", aggfunc="first")
+    for model in [m for m in MODELS if m in wide.columns] + sorted(set(wide.columns) - set(MODELS)):
+        part = table[table["model"] == model]
+        mean, low, high = mean_ci(part["test_r"])
+        row = {"model": model, "n_cells": int(part["test_r"].notna().sum()), "mean_test_r": mean, "mean_low": low,
+               "mean_high": high, **{f"mean_test_{m}": float(part[f"test_{m}"].mean()) for m in LEVEL_COLUMNS[1:]}}
+        if model != "cnn" and "cnn" in wide.columns:
+            pair = wide[["cnn", model]].dropna()
+            row.update({"mean_diff_cnn": float((pair["cnn"] - pair[model]).mean()) if len(pair) else math.nan,
+                        "wilcoxon_p": wilcoxon_p(pair["cnn"], pair[model])})
+        rows.append(row)
+    columns = ["model", "n_cells", "mean_test_r", "mean_low", "mean_high",
+               *[f"mean_test_{m}" for m in LEVEL_COLUMNS[1:]], "mean_diff_cnn", "wilcoxon_p"]
+    return pd.DataFrame(rows).reindex(columns=columns)
+
+
+def markdown_levels(levels: pd.DataFrame, models: pd.DataFrame, digits: int = 3) -> str:
+    """The README's expression-level tables from ``levels.tsv`` and ``level_models.tsv``: per cell and model the
+    test Pearson r [95% interval], Spearman rho, R^2, MSE and AUC; then per model the mean r over cells [95%
+    t-interval] and the mean rho, R^2 and AUC. Empty values (the promoter score's R^2 and MSE) print as '-'."""
+    def num(v) -> str:
+        return "-" if pd.isna(v) else f"{v:.{digits}f}"
+
+    lines = ["| cell | model | r [95% CI] | rho | R^2 | MSE | AUC |", "|---|---|---|---|---|---|---|"]
+    for r in levels.itertuples():
+        lines.append(f"| {r.cell} | {r.model} | {num(r.test_r)} [{num(r.test_r_low)}, {num(r.test_r_high)}] | "
+                     f"{num(r.test_rho)} | {num(r.test_r2)} | {num(r.test_mse)} | {num(r.test_auc)} |")
+    lines += ["", "| model | cells | mean r [95% CI] | mean rho | mean R^2 | mean AUC |", "|---|---|---|---|---|---|"]
+    for r in models.itertuples():
+        lines.append(f"| {r.model} | {r.n_cells} | {num(r.mean_test_r)} [{num(r.mean_low)}, {num(r.mean_high)}] | "
+                     f"{num(r.mean_test_rho)} | {num(r.mean_test_r2)} | {num(r.mean_test_auc)} |")
     return "\n".join(lines) + "\n"

@@ -1,7 +1,8 @@
 """Training the DeepChrome CNN on one cell: presets, input transform, device choice, the seeded loop of an ensemble.
 
 Every function here works on a cell's ``X`` float32 ``[genes, marks, bins]``; scores are P(ON),
-float64 ``[genes]`` in [0, 1].
+float64 ``[genes]`` in [0, 1] (``target="level"``: the predicted log2(RPKM + 1), trained with MSE and
+stopped on the valid Pearson r instead of the valid AUC).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import torch
+from scipy.stats import pearsonr
 from sklearn.metrics import roc_auc_score
 
 from .dataset import CellData
@@ -123,10 +125,10 @@ class CNNResult:
 
     seeds: list[int]
     states: dict[int, dict]  # seed -> CPU state_dict of its best epoch
-    history: pd.DataFrame  # epoch (1-based), loss (mean train NLL), valid_auc, seed: one row per seed and epoch run
-    best_epoch: dict[int, int]  # seed -> epoch with its best valid AUC
-    valid_auc: dict[int, float]  # seed -> that AUC
-    member_scores: np.ndarray  # float64 [seeds, genes]: P(ON) of every gene by each seed's best weights
+    history: pd.DataFrame  # epoch (1-based), loss (mean train NLL; level: MSE), valid_auc (level: valid_r), seed
+    best_epoch: dict[int, int]  # seed -> epoch with its best valid AUC (level: valid Pearson r)
+    valid_auc: dict[int, float]  # seed -> that AUC (level: that r)
+    member_scores: np.ndarray  # float64 [seeds, genes]: P(ON) (level: the level) of every gene by each seed's best weights
     device: str
     warning: str | None  # e.g. the GPU fallback
     seconds: float  # wall time of the whole call
@@ -163,10 +165,11 @@ def mark_scaling(X: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 @torch.no_grad()
 def _stack_scores(net: SeedStack, X: torch.Tensor, which: torch.Tensor) -> torch.Tensor:
-    """P(ON) float64 ``[len(which), genes]`` of members ``which`` for inputs ``X`` ``[genes, marks, bins]``
-    (on the net's device)."""
+    """P(ON) (level head: the level) float64 ``[len(which), genes]`` of members ``which`` for inputs ``X``
+    ``[genes, marks, bins]`` (on the net's device)."""
     net.eval()
-    out = [net(chunk.unsqueeze(0).expand(len(which), *chunk.shape), which)[..., 1].exp()
+    column = (lambda z: z[..., 1].exp()) if net.head == "class" else (lambda z: z[..., 0])
+    out = [column(net(chunk.unsqueeze(0).expand(len(which), *chunk.shape), which))
            for chunk in X.split(_EVAL_CHUNK)]
     return torch.cat(out, dim=1).double() if out else torch.zeros(len(which), 0, dtype=torch.float64)
 
@@ -177,8 +180,16 @@ def _aucs(y: np.ndarray, scores: torch.Tensor) -> np.ndarray:
     return np.array([roc_auc_score(y, row) if np.isfinite(row).all() else np.nan for row in s])
 
 
+def _pearsons(level: np.ndarray, scores: torch.Tensor) -> np.ndarray:
+    """Pearson r of each row of ``scores`` ``[seeds, genes]`` with ``level`` (NaN where a row is not finite; 0 where
+    it is constant, as a network that predicts one value for every gene: no correlation)."""
+    s = scores.cpu().numpy()
+    return np.array([np.nan if not np.isfinite(row).all() else pearsonr(level, row)[0] if np.ptp(row) > 0 else 0.0
+                     for row in s])
+
+
 def train_cnn(cell: CellData, params: dict, seeds: list[int], device: str = "auto",
-              threads: int | None = None) -> CNNResult:
+              threads: int | None = None, target: str = "class") -> CNNResult:
     """Train one CNN per seed on the cell's train split, all in one stacked network; keep each seed's epoch
     with its best valid AUC; score every gene with each.
 
@@ -187,6 +198,8 @@ def train_cnn(cell: CellData, params: dict, seeds: list[int], device: str = "aut
     own early stopping (``patience`` epochs without a better valid AUC of its own; ``None``: never). Training
     ends when every seed has stopped or after ``epochs``. A seed whose loss turns non-finite stops there.
     Sets process-wide torch state: the seed, deterministic algorithms and (if given) the CPU thread count.
+    ``target="level"``: the level head (one linear output) fitted to ``cell.level`` by mean squared error, each
+    seed stopped and its epoch chosen on its valid Pearson r (recorded as ``valid_auc`` of the result).
     """
     start = time.perf_counter()
     if not seeds or len(set(seeds)) != len(seeds):
@@ -205,12 +218,15 @@ def train_cnn(cell: CellData, params: dict, seeds: list[int], device: str = "aut
     mean, std = (mark_scaling(Xt, train_rows) if params["scale"] == "mark"
                  else (np.zeros(Xt.shape[1]), np.ones(Xt.shape[1])))
     X = torch.from_numpy(((Xt - mean[None, :, None]) / std[None, :, None]).astype(np.float32)).to(dev)
-    y = torch.as_tensor(cell.y, dtype=torch.long, device=dev)
-    y_valid = cell.y[valid_rows]
+    level = target == "level"
+    y = (torch.as_tensor(cell.levels(), dtype=torch.float32, device=dev) if level
+         else torch.as_tensor(cell.y, dtype=torch.long, device=dev))
+    y_valid = cell.levels()[valid_rows] if level else cell.y[valid_rows]
+    valid_metric, metric_name = (_pearsons, "valid r") if level else (_aucs, "valid AUC")
     members = []
     for seed in seeds:
         torch.manual_seed(seed)
-        members.append(build_member(params, X.shape[1], X.shape[2]))
+        members.append(build_member(params, X.shape[1], X.shape[2], head=target))
     net = SeedStack(members).to(dev)
     torch.manual_seed(seeds[0])  # dropout masks
     opt_class = torch.optim.SGD if params["optimizer"] == "sgd" else torch.optim.Adam
@@ -234,14 +250,17 @@ def train_cnn(cell: CellData, params: dict, seeds: list[int], device: str = "aut
         total = torch.zeros(len(run), dtype=torch.float64, device=dev)  # summed on the device: no host sync
         for idx in order.split(params["batch_size"], dim=1):  # idx [S', b]: each seed's own minibatch
             opt.zero_grad(set_to_none=True)
-            logp = net(X[idx], which)  # [S', b, 2]
-            per_seed = -logp.gather(2, y[idx].unsqueeze(2)).squeeze(2).mean(dim=1)  # [S']
+            logp = net(X[idx], which)  # [S', b, 2] (level: [S', b, 1])
+            if level:
+                per_seed = (logp.squeeze(2) - y[idx]).pow(2).mean(dim=1)  # [S'] mean squared error
+            else:
+                per_seed = -logp.gather(2, y[idx].unsqueeze(2)).squeeze(2).mean(dim=1)  # [S']
             per_seed.sum().backward()  # members share no weights: each gets its own loss's gradient
             opt.step()
             total += per_seed.detach().double() * idx.shape[1]
         losses, aucs = np.full(S, np.nan), np.full(S, np.nan)
         losses[run] = (total / n).cpu().numpy()
-        aucs[run] = _aucs(y_valid, _stack_scores(net, X[torch.from_numpy(valid_rows).to(dev)], which))
+        aucs[run] = valid_metric(y_valid, _stack_scores(net, X[torch.from_numpy(valid_rows).to(dev)], which))
         was_active = active.copy()
         for s in run:
             if not np.isfinite(losses[s]) or not np.isfinite(aucs[s]):
@@ -256,11 +275,11 @@ def train_cnn(cell: CellData, params: dict, seeds: list[int], device: str = "aut
             else:
                 stale[s] += 1
                 if params["patience"] is not None and stale[s] >= params["patience"]:
-                    log.info("seed %d: no better valid AUC for %d epochs: stopping after epoch %d",
-                             seeds[s], stale[s], epoch)
+                    log.info("seed %d: no better %s for %d epochs: stopping after epoch %d",
+                             seeds[s], metric_name, stale[s], epoch)
                     active[s] = False
-        log.info("epoch %d/%d, %d seed(s) training: loss %s valid AUC %s (%.1f s)", epoch, params["epochs"],
-                 int(was_active.sum()), np.round(losses[was_active], 4), np.round(aucs[was_active], 4),
+        log.info("epoch %d/%d, %d seed(s) training: loss %s %s %s (%.1f s)", epoch, params["epochs"],
+                 int(was_active.sum()), np.round(losses[was_active], 4), metric_name, np.round(aucs[was_active], 4),
                  time.perf_counter() - t0)
         if not active.any():
             break
@@ -269,34 +288,40 @@ def train_cnn(cell: CellData, params: dict, seeds: list[int], device: str = "aut
             raise DeepChromeError(None, f"the CNN of seed {seeds[s]} diverged in its first epoch "
                                   "(training loss is not finite)", "lower lr or use transform 'log1p'")
     states = {seed: fold_input_scaling(state, mean, std) for seed, state in zip(seeds, best_state)}
-    final = [build_member(params, X.shape[1], X.shape[2]) for _ in seeds]
+    final = [build_member(params, X.shape[1], X.shape[2], head=target) for _ in seeds]
     for member, seed in zip(final, seeds):
         member.load_state_dict(states[seed])
     scores = member_scores(final, Xt, dev)
-    log.info("best epochs %s, valid AUCs %s", best_epoch.tolist(), np.round(best_auc, 4).tolist())
+    log.info("best epochs %s, %s %s", best_epoch.tolist(), metric_name, np.round(best_auc, 4).tolist())
     name = str(dev) if dev.type == "cpu" else f"{dev} ({torch.cuda.get_device_name(dev)})"
     return CNNResult(seeds=list(seeds), states=states,
-                     history=pd.DataFrame(rows, columns=["epoch", "loss", "valid_auc", "seed"]),
+                     history=pd.DataFrame(rows, columns=["epoch", "loss", "valid_r" if level else "valid_auc", "seed"]),
                      best_epoch=dict(zip(seeds, best_epoch.tolist())),
                      valid_auc=dict(zip(seeds, best_auc.tolist())), member_scores=scores, device=name,
                      warning=warning, seconds=time.perf_counter() - start)
 
 
-def cnn_metrics(cell: CellData, result: CNNResult, preset: str, params: dict) -> dict:
+def cnn_metrics(cell: CellData, result: CNNResult, preset: str, params: dict, target: str = "class") -> dict:
     """What metrics.json records of an ensemble beyond the reported model's AUCs: its protocol (preset,
-    parameters, selection) and one entry per seed (best epoch, epochs run, valid and test AUC of that seed)."""
+    parameters, selection) and one entry per seed (best epoch, epochs run, valid and test AUC of that seed;
+    ``target="level"``: valid and test Pearson r)."""
     from .evaluate import metrics
 
     valid, test = cell.split == "valid", cell.split == "test"
     epochs_run = result.history.groupby("seed")["epoch"].max()
+    if target == "level":
+        name, metric = "r", (lambda rows, scores: float(pearsonr(cell.levels()[rows], scores[rows])[0]))
+    else:
+        name, metric = "auc", (lambda rows, scores: metrics(cell.y[rows], scores[rows])["auc"])
     seeds = [{"seed": s, "best_epoch": result.best_epoch[s], "epochs_run": int(epochs_run[s]),
-              "valid_auc": metrics(cell.y[valid], scores[valid])["auc"],
-              "test_auc": metrics(cell.y[test], scores[test])["auc"]}
+              f"valid_{name}": metric(valid, scores), f"test_{name}": metric(test, scores)}
              for s, scores in zip(result.seeds, result.member_scores)]
-    stopping = ("best epoch by its valid AUC of all epochs" if params["patience"] is None else
-                f"early stopping after {params['patience']} epochs without a better valid AUC; best epoch kept")
+    what = "valid Pearson r" if target == "level" else "valid AUC"
+    stopping = (f"best epoch by its {what} of all epochs" if params["patience"] is None else
+                f"early stopping after {params['patience']} epochs without a better {what}; best epoch kept")
+    output = "predicted log2(RPKM + 1), trained by mean squared error," if target == "level" else "P(ON)"
     return {"seconds": result.seconds, "device": result.device, "device_warning": result.warning,
             "preset": preset, "params": params, "seeds": seeds,
-            "protocol": {"model": f"mean P(ON) of {len(result.seeds)} independently seeded CNN(s)",
+            "protocol": {"model": f"mean {output} of {len(result.seeds)} independently seeded CNN(s)",
                          "selection": f"each seed: {stopping}, on the valid split only",
                          "test_genes_used_for": "the reported metrics only"}}

@@ -9,10 +9,11 @@ import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
+from deepchrome.baselines import BASELINES, LEVEL_BASELINES, LEVEL_NAMES
 from deepchrome.dataset import find_published_cells
 from deepchrome.errors import DeepChromeError
 from deepchrome.fetch import download_path, is_url
-from deepchrome.settings import check_config, origin
+from deepchrome.settings import check_config, check_target, origin
 from deepchrome.train import resolve_params
 
 
@@ -72,6 +73,10 @@ def check_settings():
         params = resolve_params(config["cnn"]["preset"], config["cnn"]["params"])
     except DeepChromeError as err:
         raise config_error(set_by("cnn.preset", "cnn.params"), f"cnn.params: {err.problem}", err.fix)
+    try:
+        check_target(config["target"], PROCESSED, set_by("target", "processed"))
+    except DeepChromeError as err:
+        raise WorkflowError(str(err))
     n_bins = 2 * flank // bin_size
     if not PROCESSED and (n_bins - params["kernel"] + 1) // params["pool"] < 1:
         raise config_error(
@@ -93,6 +98,11 @@ os.environ.setdefault("DEEPCHROME_SOURCE", workflow.basedir)
 MARKS = list(config["marks"])
 # The untrained promoter score needs H3K4me3; without it that row is left out.
 MODELS = ["cnn"] + [m for m in config["baselines"]["models"] if m != "promoter" or "H3K4me3" in MARKS]
+# target: level predicts log2(RPKM + 1): every baseline runs as its regression form (logreg -> ridge, svm -> svr).
+TARGET = config["target"]
+LEVEL = TARGET == "level"
+if LEVEL:
+    MODELS = [LEVEL_NAMES.get(m, m) for m in MODELS]
 DOWNLOADS = {}  # local path under resources/downloads -> URL
 DEMO_DIR = "resources/demo"
 CELL_PATTERN = "[A-Za-z0-9][A-Za-z0-9_.-]*"
@@ -299,7 +309,7 @@ wildcard_constraints:
     cell="|".join(map(re.escape, CELLS)) if not PROCESSED or PROCESSED_IS_DIR else CELL_PATTERN,
     mark="|".join(map(re.escape, MARKS)),
     model="|".join(map(re.escape, MODELS)),
-    baseline="gbm|svm|rf|logreg|promoter",
+    baseline="|".join(LEVEL_BASELINES if LEVEL else BASELINES),
 
 
 # ---- input functions ----------------------------------------------------------------------------
@@ -421,17 +431,29 @@ def all_outputs(_):
     figures = ["cnn_vs_baselines", "auc_by_model", "model_comparison", "training_curves", "featuremaps"]
     if has_published_auc():
         figures.append("published")
-    per_cell_outputs = (
-        expand("results/{cell}/{model}/metrics.json", cell=cells(), model=MODELS)
-        + expand("results/{cell}/cnn/featuremap.png", cell=cells())
-        + expand("results/{cell}/cnn/{file}", cell=cells(), file=["attributions.npz", "explanation.png"])
-    )
+    per_cell_outputs = expand("results/{cell}/{model}/metrics.json", cell=cells(), model=MODELS)
+    if not LEVEL:  # target: level has no explanation (see Snakefile)
+        per_cell_outputs += expand("results/{cell}/cnn/featuremap.png", cell=cells()) + expand(
+            "results/{cell}/cnn/{file}", cell=cells(), file=["attributions.npz", "explanation.png"]
+        )
     if subset_run():  # the summary stays that of the last run on all cells
         return per_cell_outputs
     summary = ["results/summary/auc.tsv", "results/summary/models.tsv", "results/summary/overview.rst"]
     summary += ["results/summary/auc_table.html"]
+    if LEVEL:
+        return per_cell_outputs + summary + LEVEL_SUMMARY
     summary += ["results/summary/explanation.tsv", "results/summary/figures/importance.png"]
     return per_cell_outputs + summary + [f"results/summary/figures/{f}.png" for f in figures]
+
+
+# target: level's summary (rules/levels.smk): per-cell and per-model tables of r, rho, R^2 and MSE, and figures.
+LEVEL_SUMMARY = [
+    "results/summary/levels.tsv",
+    "results/summary/level_models.tsv",
+    "results/summary/figures/levels.png",
+    "results/summary/figures/r_by_model.png",
+    "results/summary/figures/level_training.png",
+]
 
 
 def overview_page():

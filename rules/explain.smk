@@ -4,6 +4,10 @@ from deepchrome.explain import gene_figures, query_genes, safe_name, sheet_names
 QUERIED_GENES = {safe_name(g): g for g in query_genes(config.get("genes"))}
 
 
+localrules:
+    explanation_summary,
+
+
 rule attributions:
     """Attributions of the CNN's P(ON) for every test gene of one cell (integrated gradients from the
     all-zero input, or GradientShap), their completeness, and the mean over correctly predicted ON and OFF

@@ -22,7 +22,7 @@ rule expression:
 
 
 rule labels:
-    """ON/OFF labels of one cell: RPKM above the cell's median."""
+    """ON/OFF labels of one cell: RPKM above the cell's median (target: level: and log2(RPKM + 1) per gene)."""
     input:
         expression="results/genes/expression.tsv",
         windows="results/genes/windows.tsv",
@@ -31,6 +31,7 @@ rule labels:
     params:
         column=cell_expression_column,
         source=EXPRESSION,
+        target=TARGET,
     log:
         "logs/labels/{cell}.log",
     benchmark:

@@ -14,6 +14,7 @@ rule train_cnn:
         overrides=cnn_overrides(),
         device=config["cnn"]["device"],
         seed=config["cnn"]["seed"],
+        target=TARGET,
     log:
         "logs/cnn/{cell}.log",
     benchmark:
@@ -40,6 +41,7 @@ rule baseline:
     params:
         transform=cnn_transform(),
         seed=config["baselines"]["seed"],
+        target=TARGET,
     log:
         "logs/{baseline}/{cell}.log",
     benchmark:

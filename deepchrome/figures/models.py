@@ -222,13 +222,16 @@ def plot_model_comparison(models: pd.DataFrame, path: str | os.PathLike) -> None
 
 # ---------------------------------------------------------------- training
 
-def plot_training_curves(histories: Mapping[str, pd.DataFrame], path: str | os.PathLike) -> None:
-    """Validation AUC (top) and training loss (bottom) per epoch, one line per cell and seed (a ``seed`` column
-    of the history), each seed's best epoch starred."""
+def plot_training_curves(histories: Mapping[str, pd.DataFrame], path: str | os.PathLike, metric: str = "valid_auc",
+                         metric_label: str = "Validation ROC AUC", metric_title: str = "validation AUC",
+                         loss_label: str = "Training loss\n(cross-entropy, nats)") -> None:
+    """Validation AUC (top; ``metric``: another column of the history, e.g. ``valid_r`` of ``target: level``,
+    named ``metric_label`` on the axis and ``metric_title`` in the title) and training loss (bottom, named ``loss_label``) per epoch, one line per cell and
+    seed (a ``seed`` column of the history), each seed's best epoch starred."""
     if not histories:
         raise ValueError("no training histories given")
     for cell, h in histories.items():
-        for col in ("epoch", "valid_auc"):
+        for col in ("epoch", metric):
             if col not in h.columns:
                 raise ValueError(f"history of {cell} lacks column {col!r}")
     has_loss = any("loss" in h.columns and h["loss"].notna().any() for h in histories.values())
@@ -250,12 +253,12 @@ def plot_training_curves(histories: Mapping[str, pd.DataFrame], path: str | os.P
             seeds = cell_h.groupby("seed") if "seed" in cell_h.columns else [(None, cell_h)]
             for k, (_, h) in enumerate(seeds):  # one line per seed of the cell's ensemble
                 h = h.sort_values("epoch")
-                line, = ax_auc.plot(h["epoch"], h["valid_auc"], color=color, lw=lw, alpha=alpha, label=str(cell))
+                line, = ax_auc.plot(h["epoch"], h[metric], color=color, lw=lw, alpha=alpha, label=str(cell))
                 if k == 0:
                     handles.append(line)
-                if h["valid_auc"].notna().any():
-                    best = h.loc[h["valid_auc"].idxmax()]
-                    ax_auc.plot(best["epoch"], best["valid_auc"], marker="*", ms=11 if not many else 7,
+                if h[metric].notna().any():
+                    best = h.loc[h[metric].idxmax()]
+                    ax_auc.plot(best["epoch"], best[metric], marker="*", ms=11 if not many else 7,
                                 color=color, mec="black", mew=0.6, zorder=5, ls="none")
                     if ax_loss is not None and "loss" in h.columns and pd.notna(best.get("loss")):
                         ax_loss.plot(best["epoch"], best["loss"], marker="*", ms=11 if not many else 7, color=color,
@@ -266,8 +269,8 @@ def plot_training_curves(histories: Mapping[str, pd.DataFrame], path: str | os.P
                       label="best validation epoch (one line and star per seed)")
         if many:
             allh = pd.concat([h.assign(_cell=c) for c, h in histories.items()])
-            med = allh.groupby("epoch")[[c for c in ("valid_auc", "loss") if c in allh.columns]].median()
-            ax_auc.plot(med.index, med["valid_auc"], color="black", lw=2.2, label="median across cells")
+            med = allh.groupby("epoch")[[c for c in (metric, "loss") if c in allh.columns]].median()
+            ax_auc.plot(med.index, med[metric], color="black", lw=2.2, label="median across cells")
             if ax_loss is not None and "loss" in med.columns:
                 ax_loss.plot(med.index, med["loss"], color="black", lw=2.2)
             legend_handles = [Line2D([], [], color=colors[n // 2], lw=1, label=f"one line per cell ({n})"),
@@ -276,11 +279,11 @@ def plot_training_curves(histories: Mapping[str, pd.DataFrame], path: str | os.P
         else:
             fig.legend(handles=handles + [star], title="Cell", loc="outside right upper", fontsize=8,
                        frameon=False)
-        ax_auc.set_ylabel("Validation ROC AUC")
-        ax_auc.set_title(f"CNN training: validation AUC{' and training loss' if has_loss else ''} per epoch "
+        ax_auc.set_ylabel(metric_label)
+        ax_auc.set_title(f"CNN training: {metric_title}{' and training loss' if has_loss else ''} per epoch "
                          f"({n} cell{'s' if n > 1 else ''})")
         if ax_loss is not None:
-            ax_loss.set_ylabel("Training loss\n(cross-entropy, nats)")
+            ax_loss.set_ylabel(loss_label)
         axes[-1].set_xlabel("Epoch")
         axes[-1].xaxis.set_major_locator(mticker.MaxNLocator(integer=True))
         _save(fig, path)

@@ -31,9 +31,10 @@ FULL_MAPS_MAX_CELLS = 10  # above this, the grid shows per-mark means instead of
 
 # Okabe & Ito (2008) colour-blind-safe palette.
 MODEL_COLORS = {"cnn": "#D55E00", "gbm": "#E69F00", "svm": "#0072B2", "rf": "#009E73", "logreg": "#CC79A7",
-                "promoter": "#777777"}
+                "promoter": "#777777", "svr": "#0072B2", "ridge": "#CC79A7"}  # a regression form: its class twin's
 MODEL_LABELS = {"cnn": "CNN", "gbm": "Gradient boosting", "svm": "SVM", "rf": "Random forest",
-                "logreg": "Logistic regression", "promoter": "H3K4me3 promoter (untrained)"}
+                "logreg": "Logistic regression", "promoter": "H3K4me3 promoter (untrained)", "svr": "SVR",
+                "ridge": "Ridge regression"}
 _EXTRA_MODEL_COLORS = ["#56B4E9", "#000000", "#F0E442"]
 
 # Paul Tol's "bright" scheme (colour-blind safe); active marks warm, repressive marks cool.

@@ -1,0 +1,228 @@
+"""target: level (log2(RPKM + 1) per gene): the level beside the label, the CNN's regression head, the baselines'
+regression forms, the metrics against scipy/sklearn, the processed-mode error, and the demo end to end."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import yaml
+from scipy import stats as sps
+from sklearn.metrics import mean_squared_error, r2_score
+
+from conftest import FAST, ROOT, snakemake, synthetic_cell
+from deepchrome.baselines import LEVEL_BASELINES, fit_baseline
+from deepchrome.ensemble import load_members, predict, save_members, saved_target
+from deepchrome.errors import DeepChromeError
+from deepchrome.evaluate import level_metrics, level_model_metrics
+from deepchrome.labels import cell_labels, expression_level
+from deepchrome.model import DeepChromeCNN
+from deepchrome.stats import bootstrap_level_ci
+from deepchrome.train import resolve_params, seed_list, train_cnn
+
+
+def level_cell(n_genes: int = 300, seed: int = 0):
+    """The synthetic cell with a level: log2(RPKM + 1) that rises with its promoter H3K4me3, plus noise."""
+    cell = synthetic_cell(n_genes, seed)
+    signal = np.log1p(cell.X[:, 0, 40:60].sum(axis=1)).astype(np.float64)
+    cell.level = np.clip(signal - 2.5 + np.random.default_rng(seed).normal(0, 0.3, n_genes), 0, None)
+    return cell
+
+
+# ---- targets -----------------------------------------------------------------------------------------
+
+def test_level_is_log2_rpkm_plus_one_beside_an_unchanged_label():
+    genes = pd.DataFrame({"gene_id": ["g1", "g2", "g3", "g4"], "ensembl": ["E1", "E2", "E3", "E4"]})
+    expression = pd.DataFrame({"c": [0.0, 1.0, 3.0, 7.0]}, index=pd.Index(["E1", "E2", "E3", "E4"]))
+    as_class, _ = cell_labels(genes, expression, "c")
+    as_level, _ = cell_labels(genes, expression, "c", target="level")
+    assert list(as_class.columns) == ["gene_id", "rpkm", "label"]
+    pd.testing.assert_frame_equal(as_level[list(as_class.columns)], as_class)
+    assert as_level["level"].tolist() == [0.0, 1.0, 2.0, 3.0]
+    assert expression_level([15.0]).tolist() == [4.0]
+
+
+# ---- metrics against scipy / sklearn -------------------------------------------------------------------
+
+def test_level_metrics_match_scipy_and_sklearn():
+    rng = np.random.default_rng(3)
+    measured = rng.gamma(2.0, 1.5, 60)
+    predicted = measured * 0.7 + rng.normal(0, 0.8, 60)
+    predicted[:5] = predicted[5]  # ties for Spearman
+    got = level_metrics(measured, predicted)
+    assert got["r"] == pytest.approx(sps.pearsonr(measured, predicted)[0], abs=1e-12)
+    assert got["rho"] == pytest.approx(sps.spearmanr(measured, predicted)[0], abs=1e-12)
+    assert got["r2"] == pytest.approx(r2_score(measured, predicted), abs=1e-12)
+    assert got["mse"] == pytest.approx(mean_squared_error(measured, predicted), abs=1e-12)
+
+
+def test_level_bootstrap_equals_a_plain_loop_and_is_seeded():
+    rng = np.random.default_rng(4)
+    measured = rng.gamma(2.0, 1.5, 40)
+    predicted = measured + rng.normal(0, 1.0, 40)
+    ci = bootstrap_level_ci(measured, predicted, n_resamples=300, seed=7)
+    assert ci == bootstrap_level_ci(measured, predicted, n_resamples=300, seed=7)
+    draws = np.random.default_rng(7).integers(0, 40, size=(300, 40))  # the same draws, one resample at a time
+    loop = {k: [] for k in ci}
+    for idx in draws:
+        m = level_metrics(measured[idx], predicted[idx])
+        for k in ci:
+            loop[k].append(m[k])
+    for k in ci:
+        assert ci[k] == pytest.approx(np.percentile(loop[k], [2.5, 97.5]).tolist(), abs=1e-9), k
+        assert ci[k][0] < level_metrics(measured, predicted)[k] < ci[k][1], k
+
+
+def test_level_model_metrics_leave_r2_and_mse_of_an_unscaled_score_empty():
+    cell = level_cell()
+    score = cell.X[:, 0, 40:60].sum(axis=1).astype(np.float64)  # the promoter score: another scale
+    out = level_model_metrics(cell, score, {}, scaled=False)
+    test = cell.split == "test"
+    assert out["test_r"] == pytest.approx(sps.pearsonr(cell.level[test], score[test])[0])
+    assert out["test_r2"] is None and out["test_mse"] is None and out["test_r2_ci"] is None
+    assert "R^2 and MSE" in out["not_reported"]["r2"]
+    assert 0.5 < out["test_auc"] <= 1 and out["target"] == "level"
+
+
+# ---- the CNN's level head ------------------------------------------------------------------------------
+
+def test_level_head_is_one_linear_output_and_the_class_network_is_unchanged():
+    torch.manual_seed(0)
+    level = DeepChromeCNN(head="level")
+    torch.manual_seed(0)
+    klass = DeepChromeCNN()
+    assert sum(p.numel() for p in klass.parameters()) == 644_177
+    assert sum(p.numel() for p in level.parameters()) == 644_177 - 126
+    assert "level_output" in level.state_dict() and "level_output" not in klass.state_dict()
+    x = torch.rand(4, 5, 100)
+    assert level(x).shape == (4, 1) and klass(x).shape == (4, 2)
+    assert torch.allclose(klass(x).exp().sum(dim=1), torch.ones(4))
+
+
+@pytest.fixture(scope="module")
+def level_ensemble():
+    cell = level_cell(400)
+    params = resolve_params("default", {**FAST, "epochs": 12, "seeds": 2})
+    return cell, params, train_cnn(cell, params, seed_list(params, 0), device="cpu", threads=1, target="level")
+
+
+def test_level_cnn_learns_the_level_and_stops_on_valid_r(level_ensemble, tmp_path):
+    cell, params, result = level_ensemble
+    assert list(result.history.columns) == ["epoch", "loss", "valid_r", "seed"]
+    test = cell.split == "test"
+    r = sps.pearsonr(cell.level[test], result.scores[test])[0]
+    assert r > 0.7, r
+    for seed, h in result.history.groupby("seed"):
+        assert result.best_epoch[seed] == int(h.loc[h["valid_r"].idxmax(), "epoch"])
+    save_members(result.states, tmp_path / "model.pt")
+    assert saved_target(tmp_path / "model.pt") == "level"
+    members = load_members(tmp_path / "model.pt", params)
+    np.testing.assert_allclose(predict(members, cell.X, params), result.scores, rtol=1e-6, atol=1e-6)
+
+
+def test_saved_class_model_says_class_and_predicts_p_on(tmp_path):
+    cell = synthetic_cell(200)
+    params = resolve_params("default", {**FAST, "epochs": 2, "seeds": 1})
+    result = train_cnn(cell, params, seed_list(params, 0), device="cpu", threads=1)
+    save_members(result.states, tmp_path / "model.pt")
+    assert saved_target(tmp_path / "model.pt") == "class"
+    p_on = predict(load_members(tmp_path / "model.pt", params), cell.X, params)
+    assert ((p_on >= 0) & (p_on <= 1)).all()
+
+
+# ---- baselines' regression forms -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", [m for m in LEVEL_BASELINES if m not in ("rf", "svr")])
+def test_regression_baselines_are_chosen_on_valid_r(name):
+    cell = level_cell()
+    result = fit_baseline(name, cell, "log1p", seed=0, target="level")
+    valid = cell.split == "valid"
+    assert result.valid_auc == pytest.approx(sps.pearsonr(cell.level[valid], result.scores[valid])[0])
+    if result.grid_valid_auc:
+        assert result.valid_auc == max(p["valid_r"] for p in result.grid_valid_auc)
+    assert result.valid_auc > 0.6
+
+
+def test_level_without_levels_and_class_names_under_level_are_errors():
+    cell = synthetic_cell(200)
+    with pytest.raises(DeepChromeError, match="no 'level' column"):
+        fit_baseline("ridge", cell, "log1p", seed=0, target="level")
+    with pytest.raises(DeepChromeError, match="unknown baseline 'logreg'"):
+        fit_baseline("logreg", level_cell(), "log1p", seed=0, target="level")
+
+
+# ---- the workflow ----------------------------------------------------------------------------------------
+
+def test_processed_mode_refuses_target_level(tmp_path):
+    out = snakemake("-n", "--configfile", str(ROOT / "config" / "processed.yaml"), "--config",
+                    f"processed={tmp_path}", "target=level", workdir=tmp_path)
+    text = out.stdout + out.stderr
+    assert out.returncode != 0
+    assert "hold 0/1 labels only" in text and "an expression table" in text and "Traceback" not in text, text[-2000:]
+
+
+@pytest.fixture(scope="module")
+def level_run(tmp_path_factory):
+    """The demo with target: level, made cheap through the config: two of its cells, 700 genes, 2 seeds, at most
+    30 epochs (patience 8)."""
+    work = tmp_path_factory.mktemp("level")
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    sheet = pd.read_csv(ROOT / config["cell_sheet"], sep="\t")
+    sheet[sheet["cell"].isin(["cellA", "cellB"])].to_csv(work / "cells.tsv", sep="\t", index=False)
+    config.update({"target": "level", "demo": {"seed": 0, "genes": 700}, "cell_sheet": str(work / "cells.tsv")})
+    config["cnn"].update({"seeds": 2, "params": {"epochs": 30, "patience": 8}})
+    (work / "config.yaml").write_text(yaml.safe_dump(config))
+    out = snakemake("--configfile", str(work / "config.yaml"), workdir=work, timeout=900)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    assert "feature maps, attributions and `snakemake explain` are not run" in out.stderr
+    return work
+
+
+def test_demo_level_run_end_to_end(level_run):
+    summary = level_run / "results" / "summary"
+    levels = pd.read_csv(summary / "levels.tsv", sep="\t")
+    models = ["cnn", "gbm", "svr", "rf", "ridge", "promoter"]
+    assert sorted(levels["model"].unique()) == sorted(models)
+    metrics = [f"test_{m}{s}" for m in ("r", "rho", "r2", "mse", "auc") for s in ("", "_low", "_high")]
+    for column in metrics + ["valid_r"]:
+        values = levels.loc[~((levels["model"] == "promoter") & column.startswith(("test_r2", "test_mse"))), column]
+        assert np.isfinite(values.to_numpy(float)).all(), column
+    promoter = levels[levels["model"] == "promoter"]
+    assert promoter[["test_r2", "test_mse"]].isna().all().all()  # not on the level's scale: left empty
+    for cell, rows in levels.groupby("cell"):
+        cnn, ridge = rows.set_index("model").loc["cnn"], rows.set_index("model").loc["ridge"]
+        # The demo's level is known to be predictable: the CNN's test r lies in [0.6, 0.95] on each cell, above
+        # ridge regression or within ridge's 95% interval, and above the untrained promoter score.
+        assert 0.6 <= cnn["test_r"] <= 0.95, (cell, cnn["test_r"])
+        assert cnn["test_r"] > ridge["test_r_low"], (cell, cnn["test_r"], ridge["test_r_low"])
+        assert cnn["test_r"] > rows.set_index("model").loc["promoter", "test_r"]
+        assert cnn["test_r_low"] <= cnn["test_r"] <= cnn["test_r_high"]
+    across = pd.read_csv(summary / "level_models.tsv", sep="\t").set_index("model")
+    assert across.loc["cnn", "mean_test_r"] == pytest.approx(levels[levels["model"] == "cnn"]["test_r"].mean())
+    assert across.loc["cnn", "mean_low"] < across.loc["cnn", "mean_test_r"] < across.loc["cnn", "mean_high"]
+    for figure in ("levels", "r_by_model", "level_training"):
+        png = summary / "figures" / f"{figure}.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000, figure
+    cell = levels["cell"].iloc[0]
+    assert saved_target(level_run / "results" / cell / "cnn" / "model.pt") == "level"
+    recorded = json.loads((level_run / "results" / cell / "cnn" / "metrics.json").read_text())
+    assert "valid Pearson r" in recorded["protocol"]["selection"] and recorded["seeds"][0]["valid_r"] > 0
+    svr = json.loads((level_run / "results" / cell / "svr" / "metrics.json").read_text())
+    assert {"C", "gamma_factor"} <= set(svr["params"]) and len(svr["protocol"]["grid_valid_r"]) == 4
+    assert not (level_run / "results" / cell / "cnn" / "featuremap.png").exists()
+    auc = pd.read_csv(summary / "auc.tsv", sep="\t")  # the AUC of the predicted level: the targets compare
+    assert auc.set_index(["cell", "model"])["test_auc"].to_dict() == pytest.approx(
+        levels.set_index(["cell", "model"])["test_auc"].to_dict())
+
+
+def test_demo_level_report_builds(level_run):
+    html = level_run / "report.html"
+    out = snakemake("--configfile", str(level_run / "config.yaml"), "--report", str(html), workdir=level_run)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    text = html.read_text()
+    for caption in ("level_scatter", "level_r_by_model", "level_table", "level_training"):
+        sentence = (ROOT / "report" / f"{caption}.rst").read_text().split("What to look for:**", 1)[1].split(";")[0]
+        assert " ".join(sentence.split()[:6]) in " ".join(text.split()), caption
