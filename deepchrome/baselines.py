@@ -63,7 +63,7 @@ LEVEL_GRIDS = {
     # Levels span ~0-10 (log2 scale) and |dual coefficients| <= C: C < 1 shrinks every prediction towards the mean.
     "svr": {"C": [1.0, 10.0], "gamma_factor": GRIDS["svm"]["gamma_factor"]},
     "rf": GRIDS["rf"],
-    "ridge": {"alpha": [1.0, 10.0, 100.0, 1000.0, 10000.0]},  # standardised inputs, 500 features
+    "ridge": {"alpha": [1.0, 10.0, 100.0, 1000.0, 10000.0, 100000.0]},  # standardised inputs, 500 features
 }
 LEVEL_FIXED = {
     "gbm": {**FIXED["gbm"], "loss": "squared_error",

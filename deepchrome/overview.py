@@ -101,8 +101,8 @@ def overview_text(template: str, auc: pd.DataFrame, models: pd.DataFrame | None,
     """The landing page: ``template`` filled from the summary tables and the run's ``settings``.
 
     ``settings`` holds ``marks`` (list), ``preset`` (name), ``params`` (resolved training parameters),
-    ``input``, ``split``, ``config_files`` (list of paths) and ``overrides`` (command-line
-    ``--config`` values, a dict).
+    ``input``, ``split``, ``config_files`` (list of paths), ``overrides`` (command-line
+    ``--config`` values, a dict) and optionally ``target`` (``class``, the default, or ``level``).
     """
     cells = auc.drop_duplicates("cell")
     n_test = cells["n_test"].mean() if "n_test" in auc else math.nan
@@ -110,7 +110,14 @@ def overview_text(template: str, auc: pd.DataFrame, models: pd.DataFrame | None,
     baselines = [MODEL_NAMES.get(m, m) for m in dict.fromkeys(auc["model"]) if m != "cnn"]
     protocol = ("The CNN was trained as published (``paper`` preset)." if settings["preset"] == "paper" else
                 "The CNN was trained with the ``default`` preset (tuned on real data).")
+    level = settings.get("target", "class") == "level"
     return template.format(
+        task=("learnt to predict each gene's expression level, log2(RPKM + 1)," if level else
+              "learnt to tell genes expressed\nabove the cell's median (ON) from the rest (OFF)"),
+        headline_what=" of the predicted level against the median label (r, R^2: *1. Accuracy*, Expression level)"
+        if level else "",
+        sections=("*1. Accuracy*, *2. Training* (feature maps and explanation are not run for ``target: level``)"
+                  if level else "*1. Accuracy*, *2. Training*, *3. Feature maps*,\n*4. Explanation*"),
         baselines=" and ".join([", ".join(baselines[:-1]), baselines[-1]] if len(baselines) > 1 else baselines) or "no other model",
         n_marks=len(settings["marks"]), marks=", ".join(settings["marks"]), protocol=protocol,
         published_text=(", reproduced against published AUCs"

@@ -22,8 +22,10 @@ from .errors import DeepChromeError
 from .io import write_tsv
 from .stats import delong_test, mean_ci, wilcoxon_p
 
-MODELS = ("cnn", "gbm", "svm", "svr", "rf", "logreg", "ridge", "promoter")
-"""Model order in every table and figure (``svr`` and ``ridge`` are the regression forms of ``target: level``)."""
+MODELS = ("cnn", "gbm", "svm", "rf", "logreg", "promoter")
+"""Model order in every table and figure."""
+LEVEL_MODELS = ("cnn", "gbm", "svr", "rf", "ridge", "promoter")
+"""The models of ``target: level`` (svr and ridge: the regression forms of svm and logreg), in table order."""
 
 ALPHA = 0.05  # significance level of the per-cell counts (CNN better / not different / worse)
 REQUIRED_KEYS = ("test_auc",)
@@ -249,9 +251,9 @@ def collect_levels(metric_files: dict[tuple[str, str], str | os.PathLike], cells
     if "name" in sheet.columns:
         table.insert(1, "name", [str(sheet["name"].get(c, "")) if c in sheet.index else "" for c in table["cell"]])
     cell_rank = {c: i for i, c in enumerate(sheet.index.astype(str))}
-    model_rank = {m: i for i, m in enumerate(MODELS)}
+    model_rank = {m: i for i, m in enumerate(LEVEL_MODELS)}
     order = table.assign(_c=table["cell"].map(cell_rank).fillna(len(cell_rank)),
-                         _m=table["model"].map(model_rank).fillna(len(MODELS)))
+                         _m=table["model"].map(model_rank).fillna(len(LEVEL_MODELS)))
     return order.sort_values(["_c", "_m"], kind="stable").drop(columns=["_c", "_m"]).reset_index(drop=True)
 
 
@@ -262,7 +264,7 @@ def compare_levels(table: pd.DataFrame) -> pd.DataFrame:
     the model's over cells."""
     rows = []
     wide = table.pivot_table(index="cell", columns="model", values="test_r", aggfunc="first")
-    for model in [m for m in MODELS if m in wide.columns] + sorted(set(wide.columns) - set(MODELS)):
+    for model in [m for m in LEVEL_MODELS if m in wide.columns] + sorted(set(wide.columns) - set(LEVEL_MODELS)):
         part = table[table["model"] == model]
         mean, low, high = mean_ci(part["test_r"])
         row = {"model": model, "n_cells": int(part["test_r"].notna().sum()), "mean_test_r": mean, "mean_low": low,

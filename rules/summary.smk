@@ -135,6 +135,7 @@ rule overview:
         split=config["split"]["method"] if not PROCESSED else "the processed files' own",
         config_files=[str(f) for f in workflow.configfiles],
         command_line={k: str(v) for k, v in workflow.config_settings.config.items()},
+        target=TARGET,
     log:
         "logs/summary/overview.log",
     threads: 1
