@@ -160,11 +160,15 @@ def check_config(config: dict, schema: dict, overrides: dict, files: dict[str, d
     raise DeepChromeError(where, f"{dotted}: {error.message}", fix)
 
 
-def check_target(target: str, processed: bool, where: str) -> None:
-    """``target: level`` needs expression values: the published processed files carry 0/1 labels only.
+def check_target(target: str, processed: bool, where: str, genes=None) -> None:
+    """``target: level`` needs expression values: the published processed files carry 0/1 labels only; and it has
+    no explanation, so no genes to explain (``genes``, ``snakemake explain``).
 
-    ``where``: where ``target`` (or ``processed``) was set. Raises DeepChromeError with the fix.
+    ``where``: where ``target`` (or ``processed``, ``genes``) was set. Raises DeepChromeError with the fix.
     """
+    if target == "level" and genes:
+        raise DeepChromeError(where, "`snakemake explain` (genes) explains the class model's P(ON), and target: level "
+                              "has no explanation", "run `snakemake explain --config genes=...` with target: class")
     if target == "level" and processed:
         raise DeepChromeError(where, "target: level predicts log2(RPKM + 1), and the published processed files "
                               "(processed:) hold 0/1 labels only, no expression values",

@@ -74,7 +74,7 @@ def check_settings():
     except DeepChromeError as err:
         raise config_error(set_by("cnn.preset", "cnn.params"), f"cnn.params: {err.problem}", err.fix)
     try:
-        check_target(config["target"], PROCESSED, set_by("target", "processed"))
+        check_target(config["target"], PROCESSED, set_by("target", "processed", "genes"), config.get("genes"))
     except DeepChromeError as err:
         raise WorkflowError(str(err))
     n_bins = 2 * flank // bin_size

@@ -164,6 +164,12 @@ def test_processed_mode_refuses_target_level(tmp_path):
     assert "hold 0/1 labels only" in text and "an expression table" in text and "Traceback" not in text, text[-2000:]
 
 
+def test_explain_refuses_target_level(tmp_path):
+    out = snakemake("-n", "explain", "--config", "target=level", "genes=ENSG90000000691", workdir=tmp_path)
+    text = out.stdout + out.stderr
+    assert out.returncode != 0 and "target: level has no explanation" in text and "Traceback" not in text, text[-2000:]
+
+
 @pytest.fixture(scope="module")
 def level_run(tmp_path_factory):
     """The demo with target: level, made cheap through the config: two of its cells, 700 genes, 2 seeds, at most
@@ -223,6 +229,8 @@ def test_demo_level_report_builds(level_run):
     out = snakemake("--configfile", str(level_run / "config.yaml"), "--report", str(html), workdir=level_run)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     text = html.read_text()
+    landing = (level_run / "results" / "summary" / "overview.rst").read_text()
+    assert "predict each gene's expression level" in landing and "not run for ``target: level``" in landing
     for caption in ("level_scatter", "level_r_by_model", "level_table", "level_training"):
         sentence = (ROOT / "report" / f"{caption}.rst").read_text().split("What to look for:**", 1)[1].split(";")[0]
         assert " ".join(sentence.split()[:6]) in " ".join(text.split()), caption
