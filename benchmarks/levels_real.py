@@ -38,7 +38,8 @@ def main() -> None:
     cell.level = expression_level(rpkm.reindex(ids).to_numpy())
     if np.isnan(cell.level).any():
         raise SystemExit(f"{int(np.isnan(cell.level).sum())} genes have no RPKM in {args.rpkm}")
-    print(f"{args.cell}: {len(cell.y)} genes ({', '.join(f'{s} {int((cell.split == s).sum())}' for s in ('train', 'valid', 'test'))}); "
+    sizes = ", ".join(f"{s} {int((cell.split == s).sum())}" for s in ("train", "valid", "test"))
+    print(f"{args.cell}: {len(cell.y)} genes ({sizes}); "
           f"labels agree with RPKM > 1.6085: {np.mean((rpkm.reindex(ids).to_numpy() > 1.6085) == cell.y):.4f}")
     params = resolve_params("default", {"seeds": args.seeds})
     result = train_cnn(cell, params, seed_list(params, 0), device="cpu", threads=1, target="level")

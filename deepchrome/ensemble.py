@@ -160,7 +160,8 @@ class EnsembleCNN(nn.Module):
 @torch.no_grad()
 def member_scores(members: list[DeepChromeCNN], X: np.ndarray, device: str | torch.device = "cpu") -> np.ndarray:
     """P(ON) of each member (level-head members: its predicted level), float64 ``[members, genes]``, for model
-    inputs ``X`` ``[genes, marks, bins]`` (already transformed as in training: see :func:`deepchrome.train.transform`)."""
+    inputs ``X`` ``[genes, marks, bins]`` (already transformed as in training: see
+    :func:`deepchrome.train.transform`)."""
     x = torch.as_tensor(np.asarray(X, dtype=np.float32))
     out = []
     for m in members:

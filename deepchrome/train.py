@@ -128,7 +128,7 @@ class CNNResult:
     history: pd.DataFrame  # epoch (1-based), loss (mean train NLL; level: MSE), valid_auc (level: valid_r), seed
     best_epoch: dict[int, int]  # seed -> epoch with its best valid AUC (level: valid Pearson r)
     valid_auc: dict[int, float]  # seed -> that AUC (level: that r)
-    member_scores: np.ndarray  # float64 [seeds, genes]: P(ON) (level: the level) of every gene by each seed's best weights
+    member_scores: np.ndarray  # float64 [seeds, genes]: P(ON) (level: the level) of every gene, each seed's best weights
     device: str
     warning: str | None  # e.g. the GPU fallback
     seconds: float  # wall time of the whole call

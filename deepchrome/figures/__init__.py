@@ -1,5 +1,6 @@
 """Figures, one module per topic: :mod:`.style` (colours, saving), :mod:`.models` (model comparison),
-:mod:`.featuremaps` (class maps), :mod:`.explanation` (attributions), :mod:`.levels` (``target: level``). Each function draws one figure and writes one PNG atomically."""
+:mod:`.featuremaps` (class maps), :mod:`.explanation` (attributions), :mod:`.levels` (``target: level``).
+Each function draws one figure and writes one PNG atomically."""
 
 import matplotlib
 

@@ -226,8 +226,9 @@ def plot_training_curves(histories: Mapping[str, pd.DataFrame], path: str | os.P
                          metric_label: str = "Validation ROC AUC", metric_title: str = "validation AUC",
                          loss_label: str = "Training loss\n(cross-entropy, nats)") -> None:
     """Validation AUC (top; ``metric``: another column of the history, e.g. ``valid_r`` of ``target: level``,
-    named ``metric_label`` on the axis and ``metric_title`` in the title) and training loss (bottom, named ``loss_label``) per epoch, one line per cell and
-    seed (a ``seed`` column of the history), each seed's best epoch starred."""
+    named ``metric_label`` on the axis and ``metric_title`` in the title) and training loss (bottom, named
+    ``loss_label``) per epoch, one line per cell and seed (a ``seed`` column of the history), each seed's best
+    epoch starred."""
     if not histories:
         raise ValueError("no training histories given")
     for cell, h in histories.items():
