@@ -1,29 +1,65 @@
 """Cost of the attributions of a paper-scale cell: integrated gradients for 6,600 test genes (the paper's
-test split) with the workflow's defaults (32 steps, doubled per gene up to 1,024 while the completeness gap
-is >= 1%), on a trained model of a workflow run.
+test split) with the workflow's defaults (trapezoid rule over 32 steps, doubled per gene up to 1,024 while
+the completeness gap is >= 1%), on the trained model of a workflow run.
 
-The genes are the cell's own (all splits), repeated to 6,600; ``--members`` times an ensemble of that many
-networks (copies of the cell's model: the same cost as distinct members). Prints wall and CPU seconds,
-completeness, and the steps used.
-Run: ``python benchmarks/bench_attribution.py RESULTS_DIR [--cell cellA] [--genes 6600] [--threads 2] [--members 1]``
-with RESULTS_DIR the ``results/`` folder of a run (the demo's, for instance).
+The genes are the cell's own (all splits), repeated to 6,600. The model is the cell's reported ensemble
+(``--members K``: its first K networks); ``--seeds N`` trains an N-seed ensemble of the cell with the preset
+first (not timed). Prints wall and CPU seconds, the machine's load, the path points (forward-backward
+passes of one gene through one network), completeness, and the steps used. ``--captum G`` also times captum's
+IntegratedGradients and the workflow's path at the same 32 Gauss-Legendre points on G genes (passes per
+CPU-second of each).
+Run: ``python benchmarks/bench_attribution.py RESULTS_DIR [--cell cellA] [--genes 6600] [--threads 2]
+[--members K | --seeds N] [--captum 400]`` with RESULTS_DIR the ``results/`` folder of a run (the demo's).
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
 import json
+import os
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from deepchrome.attribution import integrated_gradients
-from deepchrome.dataset import load_features
-from deepchrome.explain import load_members
-from deepchrome.train import resolve_params, transform
+from deepchrome.attribution import MeanProbabilityOn, _StraightPath, _frozen, integrated_gradients
+from deepchrome.dataset import load_cell
+from deepchrome.ensemble import build_member, load_members
+from deepchrome.train import resolve_params, train_cnn, transform
+
+
+def timed(fn):
+    """``(result of fn(), wall seconds, CPU seconds of this process)``."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    out = fn()
+    return out, round(time.perf_counter() - wall, 2), round(time.process_time() - cpu, 2)
+
+
+def gauss_legendre_rates(members, X: np.ndarray, steps: int = 32) -> dict:
+    """Passes (gene x point x network) per CPU-second: captum's IntegratedGradients against the workflow's
+    path, both at captum's ``steps`` Gauss-Legendre points, and their largest difference."""
+    from captum.attr import IntegratedGradients
+    from captum.attr._utils.approximation_methods import approximation_parameters
+
+    x = torch.from_numpy(X)
+    ig = IntegratedGradients(_frozen(MeanProbabilityOn(members)))
+    theirs, _, cpu_captum = timed(lambda: ig.attribute(x, baselines=0.0, n_steps=steps, method="gausslegendre",
+                                                       internal_batch_size=8192))
+    sizes, alphas = approximation_parameters("gausslegendre")
+
+    def ours():
+        with torch.no_grad():
+            path = _StraightPath(members, x)
+            genes = torch.arange(len(x))
+            return path.to_input(genes, path.gradient_sums(genes, torch.tensor(alphas(steps)),
+                                                           torch.tensor(sizes(steps)))[1])
+
+    mine, _, cpu_ours = timed(ours)
+    passes = len(x) * steps * len(members)
+    return {"genes": len(x), "steps": steps, "captum_passes_per_cpu_s": round(passes / cpu_captum),
+            "workflow_passes_per_cpu_s": round(passes / cpu_ours),
+            "max_abs_difference": float((mine - theirs).abs().max()), "max_abs_attribution": float(theirs.abs().max())}
 
 
 def main() -> None:
@@ -32,22 +68,33 @@ def main() -> None:
     ap.add_argument("--cell", default="cellA")
     ap.add_argument("--genes", type=int, default=6600)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--members", type=int, default=1)
+    ap.add_argument("--members", type=int, help="use the first K networks of the cell's ensemble")
+    ap.add_argument("--seeds", type=int, help="train an ensemble of this many seeds first (not timed)")
     ap.add_argument("--preset", default="default")
+    ap.add_argument("--captum", type=int, default=0, help="genes for the captum comparison (0: none)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    res = Path(args.results) / args.cell
+    res = Path(args.results)
     params = resolve_params(args.preset)
-    net = load_members(res / "cnn" / "model.pt", params)[0]
-    members = [net] + [copy.deepcopy(net) for _ in range(args.members - 1)]
-    X, _, _ = load_features(res / "features.npz")
-    X = transform(np.resize(X, (args.genes, *X.shape[1:])), params["transform"])
-    wall, cpu = time.perf_counter(), time.process_time()
-    out = integrated_gradients(members, X)
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    print(json.dumps({"genes": args.genes, "members": args.members, "threads": args.threads,
-                      "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
-                      "completeness": out.completeness(0.01)}, indent=1))
+    cell = load_cell(res / args.cell / "features.npz", res / args.cell / "labels.tsv", res / "split.tsv")
+    if args.seeds:
+        trained = train_cnn(cell, params, seeds=list(range(args.seeds)), device="cpu", threads=args.threads)
+        members = []
+        for seed in trained.seeds:
+            members.append(build_member(params, *cell.X.shape[1:]))
+            members[-1].load_state_dict(trained.states[seed])
+    else:
+        members = load_members(res / args.cell / "cnn" / "model.pt", params)[:args.members]
+    X = transform(np.resize(cell.X, (args.genes, *cell.X.shape[1:])), params["transform"])
+    load_before = os.getloadavg()[0]
+    out, wall, cpu = timed(lambda: integrated_gradients(members, X))
+    record = {"genes": args.genes, "members": len(members), "threads": args.threads, "wall_s": wall, "cpu_s": cpu,
+              "load_1min_before_after": [round(load_before, 1), round(os.getloadavg()[0], 1)],
+              "path_points": int((out.steps + 1).sum()), "passes": int((out.steps + 1).sum()) * len(members),
+              "completeness": out.completeness(0.01)}
+    if args.captum:
+        record["gauss_legendre_32"] = gauss_legendre_rates(members, X[:args.captum])
+    print(json.dumps(record, indent=1))
 
 
 if __name__ == "__main__":

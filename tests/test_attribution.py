@@ -1,11 +1,13 @@
 """Attributions (captum) of the CNN's P(ON): completeness, the ensemble's linearity, DeepLiftShap on the model,
 class summaries; and the model change DeepLIFT needs (weights and parameter count unchanged)."""
 
+import copy
+
 import numpy as np
 import pytest
 import torch
 
-from deepchrome.attribution import (MeanProbabilityOn, attribute, explain_test_genes, gradientshap,
+from deepchrome.attribution import (MeanProbabilityOn, _StraightPath, attribute, explain_test_genes, gradientshap,
                                     integrated_gradients, summarise)
 from deepchrome.errors import DeepChromeError
 from deepchrome.model import DeepChromeCNN
@@ -57,6 +59,43 @@ def test_integrated_gradients_complete_within_one_percent(cell, members):
         model = MeanProbabilityOn(members)
         assert res.reference[0] == pytest.approx(float(model(torch.zeros(1, 5, 100))[0]), abs=1e-6)
         assert np.allclose(res.score, model(torch.from_numpy(X)).numpy(), atol=1e-6)
+
+
+def test_integrated_gradients_equal_captums(cell, members):
+    """The workflow's own path integral (first layers folded, the members stacked, the head's backward written
+    out) against captum's IntegratedGradients on the same model, in float64 so that float rounding is out of
+    the way: the same gradients at captum's Gauss-Legendre points; and the trapezoid rule with per-gene step
+    doubling equals captum's riemann_trapezoid at each gene's final steps after its two documented fixes."""
+    from captum.attr import IntegratedGradients
+    from captum.attr._utils.approximation_methods import approximation_parameters
+
+    nets = [copy.deepcopy(m).double() for m in members]
+    model = MeanProbabilityOn(nets).eval()
+    X = transform(cell.X[cell.split == "test"][:12], "log1p")
+    x = torch.from_numpy(X).double()
+    ig = IntegratedGradients(model)
+    step_sizes, alphas = approximation_parameters("gausslegendre")
+    with torch.no_grad():
+        path = _StraightPath(nets, x)
+        _, sums = path.gradient_sums(torch.arange(12), torch.tensor(alphas(16), dtype=torch.float64),
+                                     torch.tensor(step_sizes(16), dtype=torch.float64))
+        ours = path.to_input(torch.arange(12), sums)
+    theirs = ig.attribute(x, baselines=0.0, n_steps=16, method="gausslegendre")
+    assert torch.allclose(ours, theirs, rtol=0, atol=1e-8 * float(theirs.abs().max()))
+
+    def gradient(z):
+        z = z.clone().requires_grad_()
+        model(z).sum().backward()
+        return z.grad
+
+    res = integrated_gradients(nets, X, steps=4, max_steps=64, tolerance=1e-3)
+    assert len(set(res.steps)) > 1  # genes stopped at different steps
+    for i, n in enumerate(res.steps):
+        # captum's trapezoid weights add up to n / (n + 1); at the zero input, where every max-pool window
+        # ties, autograd picks the window's first position, the path's limit (alpha -> 0+) its maximum.
+        theirs = ig.attribute(x[i:i + 1], baselines=0.0, n_steps=int(n) + 1, method="riemann_trapezoid") * (n + 1) / n
+        theirs += x[i:i + 1] * (gradient(1e-12 * x[i:i + 1]) - gradient(0 * x[i:i + 1])) / (2 * n)
+        assert np.allclose(res.values[i], theirs[0].numpy(), rtol=0, atol=1e-6 * np.abs(res.values).max())
 
 
 def test_attribution_of_the_mean_is_the_mean_of_attributions(cell, members):
