@@ -56,6 +56,16 @@ def pool_cells(cells: Mapping[str, CellData]) -> CellData:
                     split=np.concatenate([c.split for c in cells.values()]), marks=list(next(iter(cells.values())).marks))
 
 
+def load_cells(names: list[str], features: list[str], labels: list[str], splits: list[str]) -> dict[str, CellData]:
+    """The cells ``names`` from their files (``features``, ``labels``: one per cell; ``splits``: one per cell, or a
+    single split shared by all cells, as in raw mode, where the workflow lists that one file once)."""
+    if len(splits) == 1:
+        splits = list(splits) * len(names)
+    if not len(names) == len(features) == len(labels) == len(splits):
+        raise ValueError(f"{len(names)} cells, {len(features)} features, {len(labels)} labels, {len(splits)} splits")
+    return {c: load_cell(f, lab, s) for c, f, lab, s in zip(names, features, labels, splits)}
+
+
 def cell_scores(members, cells: Mapping[str, CellData], params: dict, device) -> pd.DataFrame:
     """One row per gene of every cell: ``cell``, ``gene_id``, ``split``, ``label``, ``score`` (the ensemble's P(ON))."""
     parts = [pd.DataFrame({"cell": name, "gene_id": c.gene_id, "split": c.split, "label": c.y,
@@ -72,7 +82,7 @@ def train_pooled(names: list[str], features: list[str], labels: list[str], split
     (:func:`cell_scores`). ``description``: the features' settings for :func:`deepchrome.predict.feature_inputs`
     (``bin_size``, ``bin_order``, ``input``, ``transform``)."""
     params = resolve_params(preset, overrides)
-    cells = {c: load_cell(f, lab, s) for c, f, lab, s in zip(names, features, labels, splits)}
+    cells = load_cells(names, features, labels, splits)
     trained = [c for c in names if c != left_out]
     pooled = pool_cells({c: cells[c] for c in trained})
     log.info("pooled training set: %s; %d train, %d valid genes", ", ".join(trained),
@@ -93,7 +103,7 @@ def transfer_matrix(names: list[str], models: list[str], features: list[str], la
     params = resolve_params(preset, overrides)
     torch.set_num_threads(threads)
     dev = select_device(device)[0]
-    cells = {c: load_cell(f, lab, s) for c, f, lab, s in zip(names, features, labels, splits)}
+    cells = load_cells(names, features, labels, splits)
     matrix = pd.DataFrame(np.nan, index=pd.Index(names, name="model_cell"), columns=names)
     for name, model in zip(names, models):
         members, expected = load_members(model, params), model_inputs(model)
@@ -138,7 +148,8 @@ def pooled_table(names: list[str], labels: list[str], own: list[str], pooled: st
                                       "rebuild the pooled models from the cells' current labels")
             test = delong_test(mine["label"].to_numpy(), table["score"].to_numpy(), mine["score"].to_numpy())
             low, high = bootstrap_ci(mine["label"].to_numpy(), table["score"].to_numpy())["auc"]
-            row.update({f"{kind}_auc": test["auc_a"], f"{kind}_low": low, f"{kind}_high": high,
+            auc = metrics(table["label"], table["score"])["auc"]  # as every reported AUC (DeLong's differs in the last bit)
+            row.update({f"{kind}_auc": auc, f"{kind}_low": low, f"{kind}_high": high,
                         f"{kind}_diff": test["diff"], f"{kind}_p": test["p"]})
         if promoter is not None:
             base = _test_scores(promoter[i]).loc[mine.index]

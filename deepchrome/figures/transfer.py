@@ -39,7 +39,9 @@ def plot_transfer_heatmap(matrix: pd.DataFrame, names: Mapping[str, str], path: 
                            col_cluster=link is not None, cmap="viridis", annot=n <= 20, fmt=".3f",
                            annot_kws={"fontsize": 7}, figsize=(3.2 + 0.55 * n, 3.0 + 0.5 * n),
                            cbar_kws={"label": "Test ROC AUC"}, dendrogram_ratio=(0.12, 0.12),
-                           cbar_pos=(0.02, 0.80, 0.02, 0.14))
+                           cbar_pos=(0.06, 0.80, 0.02, 0.14))
+        g.ax_cbar.yaxis.set_label_position("left")
+        g.ax_cbar.yaxis.set_ticks_position("left")
         for k in range(n):  # the diagonal: each model on its own cell (one order on both axes)
             g.ax_heatmap.add_patch(Rectangle((k, k), 1, 1, fill=False, edgecolor="white", lw=1.5))
         g.ax_heatmap.set_xlabel("Test genes of cell")
@@ -86,8 +88,9 @@ def plot_pooled(table: pd.DataFrame, path: str | os.PathLike) -> None:
             filled = (table[f"{kind}_p"] < 0.05).to_numpy() if f"{kind}_p" in table else np.ones(n, dtype=bool)
             ax.scatter(auc[filled], (y + offsets[kind])[filled], color=color, marker=marker, s=36, zorder=3,
                        label=label)
-            ax.scatter(auc[~filled], (y + offsets[kind])[~filled], facecolor="white", edgecolor=color, marker=marker,
-                       s=36, zorder=3)
+            if (~filled).any():
+                ax.scatter(auc[~filled], (y + offsets[kind])[~filled], facecolor="white", edgecolor=color,
+                           marker=marker, s=36, zorder=3)
         ax.set_yticks(y, [f"{nm} ({c})" if nm != c else c for c, nm in zip(table["cell"], table["name"])])
         ax.set_xlim(lo, hi)
         ax.set_ylim(-0.6, n - 0.4)
