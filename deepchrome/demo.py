@@ -503,7 +503,7 @@ rpkm.tsv.gz              Roadmap 57epigenomes.RPKM.pc layout: gene_id (no versio
 {{cell}}-{{mark}}.bigwig     fold-change-like signal: fragment (200 bp) pile-up of the same reads over the
                          genome-wide background, pseudocount 1, as variable-width intervals (50 bp grid);
                          unmappable gaps have no data.
-demo.json                the numbers above, per-cell median RPKM and the fraction of genes above it.
+demo.json                the numbers above, per-cell median RPKM and the fraction of genes above it.{hidden_text}
 
 Marks: {marks}.
 Label (DeepChrome): RPKM strictly greater than the cell's median over the genes with an RPKM value.
@@ -618,6 +618,8 @@ def make_demo(
     text = _README.format(seed=seed, n_chroms=n_chroms, chroms=", ".join(genome.chroms), n_genes=n_genes,
                           n_near_end=info["n_near_chrom_end"], n_overlap=info["n_overlapping_window_pairs"],
                           cells=", ".join(cells), trailing=trailing, n_missing=info["n_missing_rpkm"],
+                          hidden_text=(f"\nhidden_rpkm.tsv.gz       the same layout for {', '.join(hidden)}: cells "
+                                       "without RNA-seq for the workflow, their truth for a test" if hidden else ""),
                           marks=", ".join(marks))
     with atomic_path(files["readme"]) as tmp:
         tmp.write_text(text)
