@@ -297,16 +297,16 @@ if PROCESSED:
             "leave predict_with empty in processed mode; predict cells need the raw-files mode (signal or reads)",
         )
     PREDICT = {}
+    PREDICT_RUN = {}
 else:
     CELL_SHEET, CELL_SHEET_PATH = read_sheet("cell_sheet", "cells.schema.yaml", ["cell"])
     PREDICT = predict_models(CELL_SHEET, CELL_SHEET_PATH)
     if LEVEL and PREDICT:
-        raise config_error(
-            CELL_SHEET_PATH,
-            f"cells without RNA-seq ({', '.join(PREDICT)}: predict_with) are scored by the class CNN's P(ON), and "
-            "target: level trains a regression CNN",
-            "use target: class for cells without RNA-seq, or leave predict_with empty",
+        logger.info(
+            f"target: level: the cells without RNA-seq ({', '.join(PREDICT)}) are not scored (predict_with uses the "
+            "class CNN's P(ON)); run with target: class for them"
         )
+    PREDICT_RUN = {} if LEVEL else PREDICT  # the predict cells this run scores
     CELLS = chosen_cells(list(CELL_SHEET["cell"]), CELL_SHEET_PATH)
 
 
@@ -362,7 +362,7 @@ def sample_table():
 
 def needed_cells():
     """The chosen cells and the trained cells whose models the chosen predict cells use (the pooled model: all)."""
-    models = {PREDICT[c] for c in CELLS if c in PREDICT}
+    models = {PREDICT_RUN[c] for c in CELLS if c in PREDICT_RUN}
     extra = [c for c in CELL_SHEET["cell"] if c in models or (POOLED in models and c not in PREDICT)]
     return list(dict.fromkeys(CELLS + extra))
 
@@ -412,7 +412,7 @@ def cells():
 
 def predict_cells():
     """The cells of this run without RNA-seq (`predict_with` in the cell sheet)."""
-    return [] if PROCESSED else [c for c in CELLS if c in PREDICT]
+    return [c for c in CELLS if c in PREDICT_RUN] if not PROCESSED else []
 
 
 def available_cells():
@@ -424,7 +424,7 @@ def available_cells():
 
 def subset_run():
     """True when --config cells=... leaves out some cells: such a run builds them and no summary."""
-    return set(cells()) != set(available_cells()) or set(predict_cells()) != set(PREDICT)
+    return set(cells()) != set(available_cells()) or set(predict_cells()) != set(PREDICT_RUN)
 
 
 def summary_inputs(pattern, **wildcards):
