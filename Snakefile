@@ -42,7 +42,8 @@ else:
 include: "rules/models.smk"
 
 
-# Feature maps and attributions explain the class network's P(ON); target: level leaves them out.
+# Feature maps and attributions explain the class network's P(ON), and the models across cells (transfer matrix,
+# pooled CNNs, predict cells) score it; target: level leaves them out.
 if LEVEL:
 
     include: "rules/levels.smk"
@@ -56,6 +57,8 @@ else:
 
     include: "rules/featuremaps.smk"
     include: "rules/explain.smk"
+    include: "rules/transfer.smk"
+    include: "rules/predict.smk"
 
 
 include: "rules/summary.smk"

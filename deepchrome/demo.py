@@ -503,7 +503,7 @@ rpkm.tsv.gz              Roadmap 57epigenomes.RPKM.pc layout: gene_id (no versio
 {{cell}}-{{mark}}.bigwig     fold-change-like signal: fragment (200 bp) pile-up of the same reads over the
                          genome-wide background, pseudocount 1, as variable-width intervals (50 bp grid);
                          unmappable gaps have no data.
-demo.json                the numbers above, per-cell median RPKM and the fraction of genes above it.
+demo.json                the numbers above, per-cell median RPKM and the fraction of genes above it.{hidden_text}
 
 Marks: {marks}.
 Label (DeepChrome): RPKM strictly greater than the cell's median over the genes with an RPKM value.
@@ -524,6 +524,7 @@ def make_demo(
     outdir: str | os.PathLike,
     *,
     cells=("cellA", "cellB", "cellC"),
+    hidden=(),
     marks=MARKS,
     n_genes: int = 2400,
     n_chroms: int = 3,
@@ -535,16 +536,19 @@ def make_demo(
     Keys: ``chrom_sizes``, ``annotation`` (genes.gtf.gz), ``expression`` (rpkm.tsv.gz), ``readme``,
     ``info`` (demo.json: n_genes, n_near_chrom_end, n_missing_rpkm, ...), and per cell and mark
     ``signal:{cell}:{mark}`` ({cell}-{mark}.bigwig) and ``reads:{cell}:{mark}`` ({cell}-{mark}.tagAlign.gz).
-    ``trailing_tab`` ends every RPKM data line with a tab, as the Roadmap file does.
+    ``trailing_tab`` ends every RPKM data line with a tab, as the Roadmap file does. ``hidden`` cells get their
+    marks like the others, but their expression goes to ``hidden_rpkm.tsv.gz`` (key ``hidden_expression``, same
+    layout), which the workflow never reads: cells without RNA-seq, whose truth a test can still check.
     The same arguments give byte-identical files.
     """
-    cells = [str(c) for c in cells]
+    cells, hidden = [str(c) for c in cells], [str(c) for c in hidden]
     marks = [str(m) for m in marks]
     unknown = [m for m in marks if m not in MARKS]
     if unknown:
         raise DeepChromeError(None, f"the demo cannot make marks {unknown}", f"use marks from {list(MARKS)}")
-    if not cells or len(set(cells)) != len(cells) or any(not c or "\t" in c or "/" in c for c in cells):
-        raise DeepChromeError(None, f"cell names {cells} are empty, repeated or contain '/' or a tab",
+    named = cells + hidden
+    if not cells or len(set(named)) != len(named) or any(not c or "\t" in c or "/" in c for c in named):
+        raise DeepChromeError(None, f"cell names {named} are empty, repeated or contain '/' or a tab",
                               "give distinct plain names, e.g. cellA,cellB")
     if n_chroms < 1 or n_genes < 3 * n_chroms:
         raise DeepChromeError(None, f"{n_genes} genes on {n_chroms} chromosomes is too few",
@@ -568,7 +572,7 @@ def make_demo(
 
     shared = _shared(seed, n_genes)
     rpkm, medians, above = {}, {}, {}
-    for cell in cells:
+    for cell in named:
         state = _cell(seed, cell, shared)
         rpkm[cell] = state.rpkm
         values = state.rpkm[~missing]
@@ -583,6 +587,9 @@ def make_demo(
             _write_bigwig(files[f"signal:{cell}:{mark}"], mark, genome, reads)
     files["expression"] = outdir / "rpkm.tsv.gz"
     _write_rpkm(files["expression"], genes, cells, rpkm, missing, trailing_tab)
+    if hidden:
+        files["hidden_expression"] = outdir / "hidden_rpkm.tsv.gz"
+        _write_rpkm(files["hidden_expression"], genes, hidden, rpkm, missing, trailing_tab)
 
     near_ids = sorted(genes.gene_id(int(i)) for i in np.flatnonzero(near))
     info = {
@@ -591,6 +598,7 @@ def make_demo(
         "n_chroms": n_chroms,
         "chroms": genome.chroms,
         "cells": cells,
+        "hidden_cells": hidden,
         "marks": marks,
         "n_near_chrom_end": int(near.sum()),
         "near_chrom_end_genes": near_ids,
@@ -610,6 +618,8 @@ def make_demo(
     text = _README.format(seed=seed, n_chroms=n_chroms, chroms=", ".join(genome.chroms), n_genes=n_genes,
                           n_near_end=info["n_near_chrom_end"], n_overlap=info["n_overlapping_window_pairs"],
                           cells=", ".join(cells), trailing=trailing, n_missing=info["n_missing_rpkm"],
+                          hidden_text=(f"\nhidden_rpkm.tsv.gz       the same layout for {', '.join(hidden)}: cells "
+                                       "without RNA-seq for the workflow, their truth for a test" if hidden else ""),
                           marks=", ".join(marks))
     with atomic_path(files["readme"]) as tmp:
         tmp.write_text(text)

@@ -8,7 +8,8 @@ own initialisation, shuffling and best epoch; the reported score is the mean P(O
   costs about what one did. Member ``s`` sees only its own inputs and weights: its gradients, and so its
   Adam/SGD updates, are exactly those of training it alone.
 * ``model.pt`` is a dict ``seed -> state_dict`` of plain :class:`DeepChromeCNN` members
-  (:func:`save_members`, :func:`load_members`), written byte-identically for identical runs.
+  (:func:`save_members`, :func:`load_members`), written byte-identically for identical runs, plus the key
+  ``"inputs"``: what the model expects of its features (:func:`model_inputs`; marks, bins, bin order, transform).
 * :class:`EnsembleCNN` is the mean-probability ensemble as one module (log of the mean P per class), for
   anything that differentiates through the reported model (feature maps, attributions).
 * ``target: level`` networks (``head="level"``) predict log2(RPKM + 1); the ensemble's level is the members'
@@ -30,6 +31,7 @@ from .io import atomic_path
 from .model import DeepChromeCNN
 
 _EVAL_CHUNK = 4096  # genes per forward pass when scoring: bounds memory, not results
+INPUTS_KEY = "inputs"  # model.pt's entry describing the features the model expects (all other keys are seeds)
 
 
 def build_member(params: dict, n_marks: int, n_bins: int, head: str = "class") -> DeepChromeCNN:
@@ -109,14 +111,21 @@ def fold_input_scaling(state: dict[str, torch.Tensor], mean: np.ndarray, std: np
     return out
 
 
-def save_members(states: dict[int, dict[str, torch.Tensor]], path: str | os.PathLike) -> None:
+def save_members(states: dict[int, dict[str, torch.Tensor]], path: str | os.PathLike,
+                 inputs: dict | None = None) -> None:
     """Write ``{seed: state_dict}`` atomically; identical weights give identical bytes.
+
+    ``inputs`` (plain JSON-like values: the features the model was trained on, see
+    :func:`deepchrome.predict.feature_inputs`) is stored under the key ``"inputs"``.
 
     ``torch.save`` to a file stores that (temporary, random) file name inside the zip, so the bytes are
     made in memory and then written.
     """
     buffer = io.BytesIO()
-    torch.save({int(s): states[s] for s in sorted(states)}, buffer)
+    content: dict = {int(s): states[s] for s in sorted(states)}
+    if inputs is not None:
+        content[INPUTS_KEY] = inputs
+    torch.save(content, buffer)
     with atomic_path(path) as tmp:
         tmp.write_bytes(buffer.getvalue())
 
@@ -129,7 +138,7 @@ def state_target(state: dict[str, torch.Tensor]) -> str:
 def saved_target(path: str | os.PathLike) -> str:
     """What the ensemble saved at ``path`` (``model.pt``) predicts: ``class`` (P(ON)) or ``level`` (log2(RPKM + 1))."""
     states = torch.load(path, map_location="cpu", weights_only=True)
-    return state_target(states[min(states)])
+    return state_target(states[min(k for k in states if k != INPUTS_KEY)])
 
 
 def load_members(path: str | os.PathLike, params: dict) -> list[DeepChromeCNN]:
@@ -137,12 +146,18 @@ def load_members(path: str | os.PathLike, params: dict) -> list[DeepChromeCNN]:
     (:func:`state_target`) from the file), on the CPU, in eval mode."""
     states = torch.load(path, map_location="cpu", weights_only=True)
     members = []
-    for seed in sorted(states):
+    for seed in sorted(k for k in states if k != INPUTS_KEY):
         n_marks, n_bins = (int(v) for v in states[seed]["input_shape"])
         member = build_member(params, n_marks, n_bins, head=state_target(states[seed]))
         member.load_state_dict(states[seed])
         members.append(member.eval())
     return members
+
+
+def model_inputs(path: str | os.PathLike) -> dict | None:
+    """What the model at ``path`` expects of its features (the ``inputs`` given to :func:`save_members`), or
+    None for a file written without them."""
+    return torch.load(path, map_location="cpu", weights_only=True).get(INPUTS_KEY)
 
 
 class EnsembleCNN(nn.Module):

@@ -96,7 +96,8 @@ def read_expression(path: str | os.PathLike, columns: list[str] | None = None,
         raise DeepChromeError(path, f"no column {absent[0]!r} (columns: {', '.join(map(str, available[:8]))}"
                               f"{' ...' if len(available) > 8 else ''})",
                               "name each cell's expression column in the cell sheet (column 'expression') "
-                              "or rename the cell to match the table")
+                              "or rename the cell to match the table; a cell without RNA-seq gets a predict_with "
+                              "column instead (a trained cell of the sheet, or pooled)")
     keyed = df.set_index(genes, append=True)
     values = {c: _numeric(keyed[c], c, path, set(missing_values)) for c in columns}
     out = pd.DataFrame({c: v.to_numpy() for c, v in values.items()}, index=pd.Index(genes.to_numpy(), name="gene_id"))
@@ -116,7 +117,8 @@ def cell_labels(genes: pd.DataFrame, expression: pd.DataFrame, cell: str, column
     if column not in expression.columns:
         raise DeepChromeError(source, f"no column {column!r} for cell {cell!r}",
                               "name the cell's expression column in the cell sheet (column 'expression') "
-                              "or rename the cell to match the table")
+                              "or rename the cell to match the table; a cell without RNA-seq gets a predict_with "
+                              "column instead (a trained cell of the sheet, or pooled)")
     rpkm = genes["ensembl"].map(expression[column])
     has = rpkm.notna()
     if not has.any():

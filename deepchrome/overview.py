@@ -97,12 +97,22 @@ def _preset_text(params: dict) -> str:
             f"{'log1p' if params['transform'] == 'log1p' else 'raw'} input, up to {params['epochs']} epochs, {stop}")
 
 
+def _predict_text(predict: dict) -> str:
+    """The cells without RNA-seq and where their predictions are (empty when there are none)."""
+    if not predict:
+        return ""
+    items = [f"{cell} (model: {'pooled over the cells above' if model == 'pooled' else model}; "
+             f"``results/{cell}/predicted.tsv``)" for cell, model in predict.items()]
+    return " **Cells without RNA-seq** (scored, no metrics): " + ", ".join(items) + "."
+
+
 def overview_text(template: str, auc: pd.DataFrame, models: pd.DataFrame | None, settings: dict) -> str:
     """The landing page: ``template`` filled from the summary tables and the run's ``settings``.
 
     ``settings`` holds ``marks`` (list), ``preset`` (name), ``params`` (resolved training parameters),
     ``input``, ``split``, ``config_files`` (list of paths), ``overrides`` (command-line
-    ``--config`` values, a dict) and optionally ``target`` (``class``, the default, or ``level``).
+    ``--config`` values, a dict), optionally ``target`` (``class``, the default, or ``level``) and ``predict``
+    (cell without RNA-seq -> the model scoring it).
     """
     cells = auc.drop_duplicates("cell")
     n_test = cells["n_test"].mean() if "n_test" in auc else math.nan
@@ -117,7 +127,7 @@ def overview_text(template: str, auc: pd.DataFrame, models: pd.DataFrame | None,
         headline_what=" of the predicted level against the median label (r, R^2: *1. Accuracy*, Expression level)"
         if level else "",
         sections=("*1. Accuracy*, *2. Training* (feature maps and explanation are not run for ``target: level``)"
-                  if level else "*1. Accuracy*, *2. Training*, *3. Feature maps*,\n*4. Explanation*"),
+                  if level else "*1. Accuracy*, *2. Training*, *3. Feature maps*,\n*4. Explanation*, *5. Across cells*"),
         baselines=" and ".join([", ".join(baselines[:-1]), baselines[-1]] if len(baselines) > 1 else baselines) or "no other model",
         n_marks=len(settings["marks"]), marks=", ".join(settings["marks"]), protocol=protocol,
         published_text=(", reproduced against published AUCs"
@@ -126,7 +136,7 @@ def overview_text(template: str, auc: pd.DataFrame, models: pd.DataFrame | None,
         headline=_table_rst(headline(auc, models)), cell_list=_cell_list(cells),
         config_files=", ".join(f"``{os.path.basename(str(f))}``" for f in settings["config_files"]) or "the defaults",
         preset=settings["preset"], preset_text=_preset_text(settings["params"]), input=settings["input"],
-        split=settings["split"],
+        split=settings["split"], predict_text=_predict_text(settings.get("predict") or {}),
         overrides="".join(f" Command line: ``{k}={v}``." for k, v in overrides.items()),
     )
 

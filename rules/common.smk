@@ -9,12 +9,14 @@ import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
+from deepchrome import BIN_SIZE
 from deepchrome.baselines import BASELINES, LEVEL_BASELINES, LEVEL_NAMES
 from deepchrome.dataset import find_published_cells
 from deepchrome.errors import DeepChromeError
 from deepchrome.fetch import download_path, is_url
 from deepchrome.settings import check_config, check_target, origin
 from deepchrome.train import resolve_params
+from deepchrome.transfer import LEFT_OUT, POOLED
 
 
 def config_error(where, problem, fix):
@@ -189,6 +191,54 @@ def chosen_cells(available, where):
     return [c for c in available if c in wanted]
 
 
+def predict_models(sheet, path):
+    """Cells without RNA-seq: cell -> the model that scores it (`predict_with`: a trained cell or `pooled`).
+
+    A predict cell has no expression column; it names a cell of the sheet that has one, or the pooled model.
+    """
+    numbers = sheet_lines(path)
+    lines = {i: numbers[i] for i in sheet.index if i < len(numbers)}
+    if POOLED in set(sheet["cell"]):
+        line = lines.get(sheet.index[sheet["cell"] == POOLED][0])
+        raise config_error(
+            path,
+            f"line {line}: the cell ID '{POOLED}' is reserved for the model pooled over all cells (predict_with: {POOLED})",
+            "give the cell another ID",
+        )
+    if "predict_with" not in sheet:
+        return {}
+    rows = sheet[sheet["predict_with"].notna()]
+    predict = dict(zip(rows["cell"], rows["predict_with"].str.strip()))
+    for index, row in rows.iterrows():
+        cell, model, where = row["cell"], predict[row["cell"]], f"line {lines.get(index)}"
+        if "expression" in sheet and pd.notna(row["expression"]):
+            raise config_error(
+                path,
+                f"{where}: cell {cell} has both an expression column and predict_with",
+                "a cell with RNA-seq is trained on its own labels: drop predict_with; a cell without RNA-seq: drop expression",
+            )
+        if model != POOLED and model not in set(sheet["cell"]):
+            raise config_error(
+                path,
+                f"{where}: predict_with {model!r} of cell {cell} is not a cell of the sheet",
+                f"name a cell of the sheet that has expression, or '{POOLED}' (the model trained on all such cells)",
+            )
+        if model in predict:
+            raise config_error(
+                path,
+                f"{where}: predict_with {model!r} of cell {cell} is itself a cell without RNA-seq (predict_with "
+                f"{predict[model]!r}): it has no model of its own",
+                f"name a cell of the sheet that has expression, or '{POOLED}'",
+            )
+    if len(predict) == len(sheet):
+        raise config_error(
+            path,
+            "every cell of the sheet has predict_with: no cell has expression to train a model on",
+            "give at least one cell with RNA-seq (no predict_with) for the models to learn from",
+        )
+    return predict
+
+
 BASE_URLS = {k: v for k, v in config.items() if k.endswith("_url")}
 
 
@@ -239,8 +289,24 @@ if PROCESSED:
         if "cell_sheet" in config
         else pd.DataFrame({"cell": []})
     )
+    if "predict_with" in CELL_SHEET and CELL_SHEET["predict_with"].notna().any():
+        raise config_error(
+            sheet_path(config["cell_sheet"]),
+            "predict_with is set, but the processed data hold features and labels only (no raw files to build a "
+            "cell without RNA-seq from)",
+            "leave predict_with empty in processed mode; predict cells need the raw-files mode (signal or reads)",
+        )
+    PREDICT = {}
+    PREDICT_RUN = {}
 else:
     CELL_SHEET, CELL_SHEET_PATH = read_sheet("cell_sheet", "cells.schema.yaml", ["cell"])
+    PREDICT = predict_models(CELL_SHEET, CELL_SHEET_PATH)
+    if LEVEL and PREDICT:
+        logger.info(
+            f"target: level: the cells without RNA-seq ({', '.join(PREDICT)}) are not scored (predict_with uses the "
+            "class CNN's P(ON)); run with target: class for them"
+        )
+    PREDICT_RUN = {} if LEVEL else PREDICT  # the predict cells this run scores
     CELLS = chosen_cells(list(CELL_SHEET["cell"]), CELL_SHEET_PATH)
 
 
@@ -249,7 +315,8 @@ def demo_files():
     if "demo" not in config or PROCESSED:
         return []
     data = [f"{DEMO_DIR}/{c}-{m}.{ext}" for c in CELL_SHEET["cell"] for m in MARKS for ext in ("bigwig", "tagAlign.gz")]
-    return [f"{DEMO_DIR}/chrom.sizes", f"{DEMO_DIR}/genes.gtf.gz", f"{DEMO_DIR}/rpkm.tsv.gz"] + data
+    hidden = [f"{DEMO_DIR}/hidden_rpkm.tsv.gz"] if PREDICT else []  # the predict cells' expression: never read
+    return [f"{DEMO_DIR}/chrom.sizes", f"{DEMO_DIR}/genes.gtf.gz", f"{DEMO_DIR}/rpkm.tsv.gz"] + hidden + data
 
 
 DEMO_FILES = set(demo_files())
@@ -269,7 +336,7 @@ def sample_table():
             (cell, mark): source(
                 config["samples"][column], f"{config_files()} (samples.{column})", DEMO_FILES, cell=cell, mark=mark
             )
-            for cell in CELLS
+            for cell in NEEDED_CELLS
             for mark in MARKS
         }
     SAMPLE_SHEET, SAMPLE_SHEET_PATH = read_sheet("sample_sheet", "samples.schema.yaml", ["cell", "mark"])
@@ -278,7 +345,7 @@ def sample_table():
             SAMPLE_SHEET_PATH, f"no '{column}' column", f"add a '{column}' column or set input to the column you have"
         )
     files = {}
-    for cell in CELLS:
+    for cell in NEEDED_CELLS:
         for mark in MARKS:
             row = SAMPLE_SHEET[(SAMPLE_SHEET["cell"] == cell) & (SAMPLE_SHEET["mark"] == mark)]
             if row.empty or pd.isna(row[column].iloc[0]):
@@ -293,7 +360,15 @@ def sample_table():
     return files
 
 
+def needed_cells():
+    """The chosen cells and the trained cells whose models the chosen predict cells use (the pooled model: all)."""
+    models = {PREDICT_RUN[c] for c in CELLS if c in PREDICT_RUN}
+    extra = [c for c in CELL_SHEET["cell"] if c in models or (POOLED in models and c not in PREDICT)]
+    return list(dict.fromkeys(CELLS + extra))
+
+
 if not PROCESSED:
+    NEEDED_CELLS = needed_cells()
     SAMPLE_FILES = sample_table()
     for key in ("annotation", "chrom_sizes", "expression"):
         if key not in config:
@@ -306,7 +381,12 @@ elif PROCESSED_IS_DIR:
 
 
 wildcard_constraints:
-    cell="|".join(map(re.escape, CELLS)) if not PROCESSED or PROCESSED_IS_DIR else CELL_PATTERN,
+    cell=(
+        "|".join(map(re.escape, NEEDED_CELLS if not PROCESSED else CELLS))
+        if not PROCESSED or PROCESSED_IS_DIR
+        else CELL_PATTERN
+    ),
+    pool=f"{POOLED}|{LEFT_OUT}{CELL_PATTERN}",
     mark="|".join(map(re.escape, MARKS)),
     model="|".join(map(re.escape, MODELS)),
     baseline="|".join(LEVEL_BASELINES if LEVEL else BASELINES),
@@ -323,22 +403,28 @@ def processed_files():
 
 
 def cells():
-    """The cells of this run (in processed mode from an archive, known once it is unpacked)."""
+    """The cells of this run that have expression and so models of their own (in processed mode from an
+    archive, known once it is unpacked); the predict cells are :func:`predict_cells`."""
     if PROCESSED and not PROCESSED_IS_DIR:
         return chosen_cells(list(processed_files()), PROCESSED_SOURCE)
-    return CELLS
+    return [c for c in CELLS if c not in PREDICT]
+
+
+def predict_cells():
+    """The cells of this run without RNA-seq (`predict_with` in the cell sheet)."""
+    return [c for c in CELLS if c in PREDICT_RUN] if not PROCESSED else []
 
 
 def available_cells():
-    """Every cell the sheet (or the processed data) offers, whichever --config cells=... picks."""
+    """Every cell with expression the sheet (or the processed data) offers, whichever --config cells=... picks."""
     if not PROCESSED:
-        return list(CELL_SHEET["cell"])
+        return [c for c in CELL_SHEET["cell"] if c not in PREDICT]
     return list(PROCESSED_FILES if PROCESSED_IS_DIR else processed_files())
 
 
 def subset_run():
     """True when --config cells=... leaves out some cells: such a run builds them and no summary."""
-    return set(cells()) != set(available_cells())
+    return set(cells()) != set(available_cells()) or set(predict_cells()) != set(PREDICT_RUN)
 
 
 def summary_inputs(pattern, **wildcards):
@@ -384,8 +470,11 @@ def cell_expression_column(wildcards):
 
 
 def expression_columns():
-    """Cell -> its expression column, for every cell of the sheet (not only this run's cells)."""
-    return {cell: cell_expression_column(SimpleNamespace(cell=cell)) for cell in CELL_SHEET["cell"]}
+    """Cell -> its expression column, for every cell of the sheet with expression (not only this run's cells;
+    never the predict cells, which have none: the split and the medians come from the others)."""
+    return {
+        cell: cell_expression_column(SimpleNamespace(cell=cell)) for cell in CELL_SHEET["cell"] if cell not in PREDICT
+    }
 
 
 def download_url(wildcards):
@@ -418,6 +507,51 @@ def cnn_overrides():
     return {**config["cnn"]["params"], **({} if seeds is None else {"seeds": seeds})}
 
 
+def feature_description():
+    """How this run builds features, beside their marks and bins (what model.pt records and predict checks)."""
+    return {
+        "bin_size": BIN_SIZE if PROCESSED else config["windows"]["bin_size"],
+        "bin_order": bin_order(),
+        "input": "processed" if PROCESSED else config["input"],
+        "transform": cnn_transform(),
+    }
+
+
+def model_file(model):
+    """The model.pt of a trained cell, of the pooled model or of a leave-one-cell-out model (`without_<cell>`)."""
+    if model == POOLED or model.startswith(LEFT_OUT):
+        return f"results/transfer/{model}/cnn/model.pt"
+    return f"results/{model}/cnn/model.pt"
+
+
+def transfer_outputs():
+    """The summary's models-across-cells part of every full run: the transfer matrix and its heat map."""
+    return ["results/summary/transfer.tsv", "results/summary/figures/transfer.png"]
+
+
+def pool_left_out(wildcards):
+    """The cell a pooled model leaves out (`without_<cell>`), checked to be a cell with expression; None: pooled."""
+    if wildcards.pool == POOLED:
+        return None
+    cell = wildcards.pool[len(LEFT_OUT) :]
+    if cell not in available_cells():
+        raise config_error(
+            f"results/transfer/{wildcards.pool}",
+            f"{cell} is not a cell with expression of this run",
+            f"leave out one of {', '.join(available_cells())}",
+        )
+    return cell
+
+
+def all_cells_of(pattern):
+    """Input function: ``pattern`` over every cell with expression (the pooled models' cells)."""
+    return lambda _: expand(pattern, cell=available_cells())
+
+
+def split_files(cell_list):
+    return [split_file(SimpleNamespace(cell=c)) for c in cell_list]
+
+
 def per_cell(pattern, **wildcards):
     """Input function: ``pattern`` expanded over this run's cells (and any other wildcards)."""
 
@@ -436,6 +570,7 @@ def all_outputs(_):
         per_cell_outputs += expand("results/{cell}/cnn/featuremap.png", cell=cells()) + expand(
             "results/{cell}/cnn/{file}", cell=cells(), file=["attributions.npz", "explanation.png"]
         )
+        per_cell_outputs += expand("results/{cell}/predicted.tsv", cell=predict_cells())
     if subset_run():  # the summary stays that of the last run on all cells
         return per_cell_outputs
     summary = ["results/summary/auc.tsv", "results/summary/models.tsv", "results/summary/overview.rst"]
@@ -443,6 +578,7 @@ def all_outputs(_):
     if LEVEL:
         return per_cell_outputs + summary + LEVEL_SUMMARY
     summary += ["results/summary/explanation.tsv", "results/summary/figures/importance.png"]
+    summary += transfer_outputs()
     return per_cell_outputs + summary + [f"results/summary/figures/{f}.png" for f in figures]
 
 

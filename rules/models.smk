@@ -15,6 +15,7 @@ rule train_cnn:
         device=config["cnn"]["device"],
         seed=config["cnn"]["seed"],
         target=TARGET,
+        description=feature_description(),
     log:
         "logs/cnn/{cell}.log",
     benchmark:

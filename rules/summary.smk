@@ -136,6 +136,7 @@ rule overview:
         config_files=[str(f) for f in workflow.configfiles],
         command_line={k: str(v) for k, v in workflow.config_settings.config.items()},
         target=TARGET,
+        predict=lambda _: {c: PREDICT[c] for c in predict_cells()},
     log:
         "logs/summary/overview.log",
     threads: 1

@@ -8,7 +8,7 @@ def main():
     p = snakemake.params
     settings = {"marks": p.marks, "preset": p.preset, "params": resolve_params(p.preset, p.overrides),
                 "input": p.input, "split": p.split, "config_files": p.config_files,
-                "overrides": p.command_line, "target": p.target}
+                "overrides": p.command_line, "target": p.target, "predict": p.predict}
     write_overview(snakemake.input.template, snakemake.input.table, snakemake.input.get("models"), settings,
                    snakemake.output.page, snakemake.output.table)
 

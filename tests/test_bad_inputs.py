@@ -115,6 +115,15 @@ def first_row(text, line=1):
     return "\n".join(lines + [lines[line]]) + "\n"
 
 
+def predict_rows(**models):
+    """The cell sheet with a predict_with column: ``cell=model`` for the cells given, empty for the others."""
+    def edit(text):
+        lines = text.splitlines()
+        rows = [f"{line}\t{models.get(line.split(chr(9))[0], '')}" for line in lines[1:]]
+        return "\n".join([lines[0] + "\tpredict_with", *rows]) + "\n"
+    return edit
+
+
 BAD_INPUTS = [
     # name, how to break, target, expected texts
     ("unknown top-level key in the file (finding 11)", config(cell="cellA"), WINDOWS,
@@ -171,7 +180,18 @@ BAD_INPUTS = [
     ("expression gene listed twice", rpkm(lambda t: pd.concat([t, t.iloc[[0]]])), EXPRESSION,
      ["{work}/rpkm.tsv", "listed twice"]),
     ("expression without a cell's column", rpkm(lambda t: t.drop(columns="cellC")), EXPRESSION,
-     ["{work}/rpkm.tsv", "no column 'cellC'"]),
+     ["{work}/rpkm.tsv", "no column 'cellC'", "predict_with"]),
+    ("predict_with naming an unknown cell", sheet("cells.tsv", predict_rows(cellC="cellZ")), WINDOWS,
+     ["line 4", "predict_with 'cellZ' of cell cellC is not a cell of the sheet", "pooled", "{work}/cells.tsv"]),
+    ("predict_with naming a predict cell", sheet("cells.tsv", predict_rows(cellB="cellC", cellC="pooled")), WINDOWS,
+     ["line 3", "predict_with 'cellC' of cell cellB is itself a cell without RNA-seq", "{work}/cells.tsv"]),
+    ("predict cell with an expression column", sheet("cells.tsv", lambda t: t.replace("cell\n", "cell\texpression\tpredict_with\n")
+                                                .replace("cellC\n", "cellC\tcellC\tcellA\n")), WINDOWS,
+     ["line 4", "both an expression column and predict_with", "{work}/cells.tsv"]),
+    ("every cell a predict cell", sheet("cells.tsv", predict_rows(cellA="pooled", cellB="pooled", cellC="pooled")), WINDOWS,
+     ["no cell has expression", "{work}/cells.tsv"]),
+    ("a cell called pooled", sheet("cells.tsv", lambda t: t.replace("cellC", "pooled")), WINDOWS,
+     ["line 4", "'pooled' is reserved", "{work}/cells.tsv"]),
     ("expression with a header only", rpkm(lambda t: "gene_id\tcellA\tcellB\tcellC\n"), EXPRESSION,
      ["{work}/rpkm.tsv", "no rows"]),
     ("empty tagAlign (finding 11)", mark_file("empty.tagAlign", lambda data: b"", "reads"), FEATURES,

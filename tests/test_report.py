@@ -60,7 +60,7 @@ def test_landing_page_tells_what_ran_and_the_headline(opened, demo_run):
     for model, values in auc.groupby("model")["test_auc"]:
         row = rf"{re.escape(MODEL_NAMES.get(model, model))} {values.mean():.3f} "
         assert re.search(row, text), f"no headline row '{row}' in: {text[:3000]}"
-    for section in ("1. Accuracy", "2. Training", "3. Feature maps", "4. Explanation"):
+    for section in ("1. Accuracy", "2. Training", "3. Feature maps", "4. Explanation", "5. Across cells"):
         assert section in text
     opened.evaluate("document.querySelectorAll('*').forEach(e => { e.scrollTop = 0; })")
     shot = demo_run / "results" / "report" / "screenshot.png"
@@ -78,7 +78,9 @@ def test_results_grouped_by_topic_and_cell(opened, demo_run):
         assert results[f"results/{cell}/cnn/featuremap.png"] == ["3. Feature maps", "Each cell"]
     assert results["results/summary/auc_table.html"] == ["1. Accuracy", "All cells"]
     assert results["results/summary/figures/training_curves.png"] == ["2. Training", "All cells"]
-    assert {c for c, _ in results.values()} == {"1. Accuracy", "2. Training", "3. Feature maps", "4. Explanation"}
+    assert {c for c, _ in results.values()} == {"1. Accuracy", "2. Training", "3. Feature maps", "4. Explanation",
+                                                "5. Across cells"}
+    assert results["results/summary/figures/transfer.png"] == ["5. Across cells", "All cells"]
     for cell in cells:
         assert results[f"results/{cell}/cnn/explanation.png"] == ["4. Explanation", "Each cell"]
 
@@ -102,6 +104,8 @@ def test_every_result_shows_its_caption(opened):
             continue  # per-gene figures exist only after `snakemake explain --config genes=...`
         if rst.name.startswith("level"):
             continue  # target: level only (tests/test_levels.py builds that report)
+        if rst.name in ("pooled.rst", "pooled_table.rst"):
+            continue  # the pooled and leave-one-cell-out table and figure exist only after `snakemake transfer`
         sentence = plain(rst.read_text().split("What to look for:**", 1)[1].split(".")[0].replace("``", ""))
         assert any(sentence in c for c in captions.values()), f"report/{rst.name}: '{sentence}' shown by no result"
     assert any("Cell cellA. What to look for:" in c for c in captions.values()), "per-cell caption not filled"

@@ -73,7 +73,7 @@ def workflow_rules() -> set[str]:
     names = set()
     for smk in (ROOT / "rules").glob("*.smk"):
         names |= set(re.findall(r"^\s*(?:rule|checkpoint)\s+(\w+)\s*:", smk.read_text(), re.M))
-    return names - {"all", "export", "explain"}
+    return names - {"all", "export", "explain", "transfer"}
 
 
 def evaluate(expression: str, attempt: int, threads: int = 1):

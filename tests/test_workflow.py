@@ -46,7 +46,8 @@ def test_processed_config_says_how_to_set_the_data(tmp_path):
 
 def test_contract_files(demo_run):
     res = demo_run / "results"
-    cells = pd.read_csv(ROOT / "config" / "demo" / "cells.tsv", sep="\t")["cell"]
+    sheet = pd.read_csv(ROOT / "config" / "demo" / "cells.tsv", sep="\t")
+    cells = sheet.loc[sheet["predict_with"].isna(), "cell"]  # the predict cell has no labels or models
     split = pd.read_csv(res / "split.tsv", sep="\t")
     assert list(split.columns) == ["gene_id", "split"] and set(split["split"]) == {"train", "valid", "test"}
     for cell in cells:
@@ -66,7 +67,9 @@ def test_contract_files(demo_run):
         history = pd.read_csv(res / cell / "cnn" / "history.tsv", sep="\t")
         assert list(history.columns)[:3] == ["epoch", "loss", "valid_auc"]
         import torch
-        states = torch.load(res / cell / "cnn" / "model.pt", weights_only=True)  # seed -> state_dict
+        states = torch.load(res / cell / "cnn" / "model.pt", weights_only=True)  # seed -> state_dict, and "inputs"
+        assert states.pop("inputs") == {"marks": list(MARKS), "bins": 100, "bin_size": 100, "bin_order": "strand",
+                                        "input": "signal", "transform": "log1p"}
         for state in states.values():
             assert sum(v.numel() for k, v in state.items() if k != "input_shape") == 644177
         for cls in ("on", "off"):

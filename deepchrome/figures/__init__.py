@@ -11,9 +11,11 @@ from .featuremaps import plot_featuremap, plot_featuremaps_grid  # noqa: E402
 from .levels import plot_levels, plot_r_by_model  # noqa: E402
 from .models import (plot_auc_by_model, plot_cnn_vs_baselines, plot_model_comparison,  # noqa: E402
                      plot_published, plot_training_curves)
+from .transfer import plot_pooled, plot_predicted_vs_measured, plot_transfer_heatmap  # noqa: E402
 from .style import MARK_COLORS, MODEL_COLORS, MODEL_LABELS, mark_colors, model_color, model_label  # noqa: E402
 
 __all__ = ["MARK_COLORS", "MODEL_COLORS", "MODEL_LABELS", "mark_colors", "model_color", "model_label",
            "plot_auc_by_model", "plot_cell_explanation", "plot_cnn_vs_baselines", "plot_featuremap",
            "plot_featuremaps_grid", "plot_gene_explanation", "plot_importance_clustermap", "plot_levels",
-           "plot_model_comparison", "plot_published", "plot_r_by_model", "plot_training_curves"]
+           "plot_model_comparison", "plot_pooled", "plot_predicted_vs_measured", "plot_published", "plot_r_by_model",
+           "plot_training_curves", "plot_transfer_heatmap"]

@@ -1,0 +1,160 @@
+"""Models across cells: each cell's CNN on every other cell, one CNN pooled over cells, and leave-one-cell-out.
+
+* **Transfer matrix**: the reported ensemble of cell ``a`` (its ``model.pt``) scores the test genes of cell
+  ``b``; ``[a, b]`` is that test ROC AUC. Scores are made exactly as training made the cell's own
+  (:func:`deepchrome.ensemble.predict` on all of the cell's genes, the model's transform, the same device and
+  thread count), so the diagonal equals each cell's reported CNN test AUC bit for bit.
+* **Pooled model**: one ensemble (same preset and seeds) trained on the train genes of all cells together,
+  early stopping on all cells' valid genes; the cell's identity is not an input, so the model learns what
+  holds across cells. Evaluated on each cell's test genes.
+* **Leave-one-cell-out**: the pooled model trained without cell ``X`` and tested on ``X``: what a cell
+  without RNA-seq can expect from a model of the others.
+
+With one split for all cells (raw mode) no test gene of any cell was seen in training by any of these
+models; in processed mode each cell keeps its files' split (the published files share theirs).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .dataset import CellData, load_cell
+from .ensemble import load_members, model_inputs, predict, save_members
+from .errors import DeepChromeError
+from .evaluate import metrics, model_metrics
+from .io import write_json, write_tsv
+from .predict import check_inputs, feature_inputs
+from .stats import bootstrap_ci, delong_test
+from .train import cnn_metrics, resolve_params, seed_list, select_device, train_cnn
+
+log = logging.getLogger("deepchrome.transfer")
+
+POOLED = "pooled"
+"""The pooled model's name (in ``predict_with`` and file names): no cell may be called so."""
+LEFT_OUT = "without_"
+"""Prefix of a leave-one-cell-out model's name: ``without_<cell>``."""
+
+
+def pool_cells(cells: Mapping[str, CellData]) -> CellData:
+    """The genes of all ``cells`` as one cell: rows stacked in the mapping's order, each gene keeping its split
+    and label, gene IDs ``<cell>/<gene>``; the cell's identity is not among the features."""
+    if not cells:
+        raise DeepChromeError(None, "no cell to pool", "pool at least one cell with expression")
+    marks = {tuple(c.marks) for c in cells.values()}
+    if len(marks) > 1:
+        raise DeepChromeError(None, f"the cells' features hold different marks {sorted(marks)}",
+                              "build every cell's features with the same marks")
+    return CellData(X=np.concatenate([c.X for c in cells.values()]), y=np.concatenate([c.y for c in cells.values()]),
+                    gene_id=np.concatenate([np.char.add(f"{name}/", c.gene_id.astype(str))
+                                            for name, c in cells.items()]),
+                    split=np.concatenate([c.split for c in cells.values()]), marks=list(next(iter(cells.values())).marks))
+
+
+def load_cells(names: list[str], features: list[str], labels: list[str], splits: list[str]) -> dict[str, CellData]:
+    """The cells ``names`` from their files (``features``, ``labels``: one per cell; ``splits``: one per cell, or a
+    single split shared by all cells, as in raw mode, where the workflow lists that one file once)."""
+    if len(splits) == 1:
+        splits = list(splits) * len(names)
+    if not len(names) == len(features) == len(labels) == len(splits):
+        raise ValueError(f"{len(names)} cells, {len(features)} features, {len(labels)} labels, {len(splits)} splits")
+    return {c: load_cell(f, lab, s) for c, f, lab, s in zip(names, features, labels, splits)}
+
+
+def cell_scores(members, cells: Mapping[str, CellData], params: dict, device) -> pd.DataFrame:
+    """One row per gene of every cell: ``cell``, ``gene_id``, ``split``, ``label``, ``score`` (the ensemble's P(ON))."""
+    parts = [pd.DataFrame({"cell": name, "gene_id": c.gene_id, "split": c.split, "label": c.y,
+                           "score": predict(members, c.X, params, device)}) for name, c in cells.items()]
+    return pd.concat(parts, ignore_index=True)
+
+
+def train_pooled(names: list[str], features: list[str], labels: list[str], splits: list[str], left_out: str | None,
+                 preset: str, overrides: dict, first_seed: int, description: dict, device: str, threads: int,
+                 out: Mapping[str, str]) -> None:
+    """Train the pooled ensemble on every cell of ``names`` but ``left_out`` (None: all), then score every gene
+    of every cell with it. Writes ``out['model']`` (model.pt, with its input description), ``out['history']``,
+    ``out['metrics']`` (AUCs over the pooled genes, the seeds, the cells trained on) and ``out['predictions']``
+    (:func:`cell_scores`). ``description``: the features' settings for :func:`deepchrome.predict.feature_inputs`
+    (``bin_size``, ``bin_order``, ``input``, ``transform``)."""
+    params = resolve_params(preset, overrides)
+    cells = load_cells(names, features, labels, splits)
+    trained = [c for c in names if c != left_out]
+    pooled = pool_cells({c: cells[c] for c in trained})
+    log.info("pooled training set: %s; %d train, %d valid genes", ", ".join(trained),
+             int((pooled.split == "train").sum()), int((pooled.split == "valid").sum()))
+    result = train_cnn(pooled, params, seeds=seed_list(params, first_seed), device=device, threads=threads)
+    save_members(result.states, out["model"], feature_inputs(pooled.marks, pooled.X.shape[2], description))
+    write_tsv(result.history, out["history"])
+    extra = {**cnn_metrics(pooled, result, preset, params), "cells": trained, "left_out": left_out}
+    write_json(model_metrics(pooled, result.scores, extra), out["metrics"])
+    members = load_members(out["model"], params)
+    write_tsv(cell_scores(members, cells, params, select_device(device)[0]), out["predictions"])
+
+
+def transfer_matrix(names: list[str], models: list[str], features: list[str], labels: list[str], splits: list[str],
+                    description: dict, preset: str, overrides: dict, device: str, threads: int) -> pd.DataFrame:
+    """Test ROC AUC of every cell's model (rows, ``models[i]`` is cell ``names[i]``'s model.pt) on every cell's test
+    genes (columns), cells in ``names`` order. Each model is checked against each cell's features first."""
+    params = resolve_params(preset, overrides)
+    torch.set_num_threads(threads)
+    dev = select_device(device)[0]
+    cells = load_cells(names, features, labels, splits)
+    matrix = pd.DataFrame(np.nan, index=pd.Index(names, name="model_cell"), columns=names)
+    for name, model in zip(names, models):
+        members, expected = load_members(model, params), model_inputs(model)
+        for (data, cell), path in zip(cells.items(), features):
+            check_inputs(model, expected, path, feature_inputs(cell.marks, cell.X.shape[2], description))
+            score = predict(members, cell.X, params, dev)  # all genes, as training scored them
+            test = cell.split == "test"
+            matrix.loc[name, data] = metrics(cell.y[test], score[test])["auc"]
+        log.info("model of %s: test AUC %s", name, matrix.loc[name].round(4).to_dict())
+    return matrix
+
+
+def _test_scores(path: str | os.PathLike, cell: str | None = None) -> pd.DataFrame:
+    """Test genes of a predictions table (of ``cell`` when the table has a ``cell`` column), by gene_id."""
+    table = pd.read_csv(path, sep="\t", dtype={"gene_id": str})
+    if cell is not None:
+        table = table[table["cell"] == cell]
+    return table[table["split"] == "test"].set_index("gene_id")[["label", "score"]]
+
+
+def pooled_table(names: list[str], labels: list[str], own: list[str], pooled: str,
+                 left_out: list[str] | None = None, promoter: list[str] | None = None) -> pd.DataFrame:
+    """Per cell (``names``, display ``labels``): the test AUC of its own CNN (``own``: its predictions.tsv), of the
+    pooled model (``pooled``: its predictions.tsv) and, when given, of the model trained without it
+    (``left_out``) and of the untrained promoter score (``promoter``).
+
+    For the pooled and left-out models: 95% bootstrap interval (``_low``, ``_high``), difference to the own CNN
+    (``_diff``) and DeLong's two-sided p against it (``_p``), and ``pooling`` = helps / hurts / no difference
+    (DeLong p < 0.05). Rows are sorted by the own CNN's AUC, weakest first.
+    """
+    rows = []
+    for i, cell in enumerate(names):
+        mine = _test_scores(own[i])
+        row = {"cell": cell, "name": labels[i], "n_test": len(mine), "cnn_auc": metrics(mine["label"], mine["score"])["auc"]}
+        others = {"pooled": _test_scores(pooled, cell)}
+        if left_out is not None:
+            others["left_out"] = _test_scores(left_out[i], cell)
+        for kind, table in others.items():
+            table = table.loc[mine.index]
+            if not (table["label"].to_numpy() == mine["label"].to_numpy()).all():
+                raise DeepChromeError(pooled, f"cell {cell}: the {kind} model's test labels differ from the cell's own",
+                                      "rebuild the pooled models from the cells' current labels")
+            test = delong_test(mine["label"].to_numpy(), table["score"].to_numpy(), mine["score"].to_numpy())
+            low, high = bootstrap_ci(mine["label"].to_numpy(), table["score"].to_numpy())["auc"]
+            auc = metrics(table["label"], table["score"])["auc"]  # as every reported AUC (DeLong's differs in the last bit)
+            row.update({f"{kind}_auc": auc, f"{kind}_low": low, f"{kind}_high": high,
+                        f"{kind}_diff": test["diff"], f"{kind}_p": test["p"]})
+        if promoter is not None:
+            base = _test_scores(promoter[i]).loc[mine.index]
+            row["promoter_auc"] = metrics(base["label"], base["score"])["auc"]
+        row["pooling"] = ("no difference" if row["pooled_p"] >= 0.05 else
+                          "helps" if row["pooled_diff"] > 0 else "hurts")
+        rows.append(row)
+    return pd.DataFrame(rows).sort_values("cnn_auc", kind="stable").reset_index(drop=True)
