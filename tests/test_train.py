@@ -98,7 +98,7 @@ def test_schedule_grows_batches_and_counts_patience_in_genes_for_large_cells_onl
 
 def test_training_follows_the_schedule(cell):
     """patience_genes below one epoch's genes: 3 epochs of patience (lr 0 never improves on epoch 1)."""
-    params = resolve_params("default", {"epochs": 50, "lr": 0.0, "patience_genes": 1})
+    params = resolve_params("default", {"epochs": 50, "lr": 0.0, "patience_genes": 1, "n_filters": 4, "hidden": [8]})
     res = train_cnn(cell, params, seeds=[0], device="cpu")
     assert len(res.history) == 4
 
