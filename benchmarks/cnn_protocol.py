@@ -11,7 +11,7 @@ Tasks (each a 600-gene or demo cell with train / valid / test genes):
   belong to that cell, so these tasks are harder and noisier, as a cell unlike E123 would be. The cells are
   every 7th column of the table after E000 (a fixed rule, not a choice by results).
 * ``demo/<cell>``: the demo's cells from a run folder (``--demo DIR``: ``results/<cell>/{features.npz,
-  labels.tsv,split.tsv}``), the workflow's split.
+  labels.tsv}`` and ``results/split.tsv``), the workflow's split.
 
 Per task: the four trained baselines (tuned on the valid split as the workflow does) and each CNN
 configuration (5 seeds, mean P(ON), the default preset with overrides); ``select`` picks, per task, among the
@@ -19,7 +19,8 @@ single-ensemble configurations the one with the best ensemble valid AUC. Reporte
 tasks of (CNN test AUC - best baseline's test AUC) and of (CNN - default CNN) with 95% t-intervals, and the
 number of tasks within 0.005 of the best baseline. Results are appended to ``--out`` (resumable).
 
-    .venv/bin/python benchmarks/cnn_protocol.py [--resplits 6] [--cell-resplits 1] [--demo DIR] [--out FILE]
+    .venv/bin/python benchmarks/cnn_protocol.py [--resplits 6] [--cell-resplits 1] [--demo DIR] [--workflow-split]
+        [--configs default linear ...] [--out FILE] [--summary-only]
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
 from deepchrome.baselines import TRAINED, fit_baseline
-from deepchrome.dataset import PUBLISHED_MARKS, CellData, load_cell, read_published_csv
+from deepchrome.dataset import PUBLISHED_MARKS, CellData, load_cell, load_published_cell, read_published_csv
 from deepchrome.labels import read_expression
 from deepchrome.stats import mean_ci
 from deepchrome.train import resolve_params, seed_list, train_cnn
@@ -88,15 +89,21 @@ def tasks(args) -> list[tuple[str, callable]]:
     other = [(f"E123x{c}/r{k}", lambda c=c, k=k: resplit(X, ids, labels[c].to_numpy(), k))
              for k in range(args.cell_resplits) for c in cells]
     out = [t for pair in zip(own, other) for t in pair] + own[len(other):] + other[len(own):]  # interleaved
+    if args.workflow_split:  # E123 as the workflow splits it: its train file, 20% carved for validation, seed 0
+        real = SHARED / "real" / "E123"
+        out.append(("E123/workflow", lambda: load_published_cell(
+            {"train": real / "train.csv", "test": real / "test.csv"}, MARKS, seed=0, valid_fraction=0.2)))
     if args.demo:
         for cell in ("cellA", "cellB", "cellC"):
             d = args.demo / "results" / cell
-            out.append((f"demo/{cell}", lambda d=d: load_cell(d / "features.npz", d / "labels.tsv", d / "split.tsv")))
+            out.append((f"demo/{cell}", lambda d=d: load_cell(d / "features.npz", d / "labels.tsv",
+                                                             d.parent / "split.tsv")))
     return out
 
 
-def run_task(name: str, cell: CellData, done: set):
-    """Yield rows (task, model, valid_auc, test_auc, seconds) of the models not yet in ``done``."""
+def run_task(name: str, cell: CellData, done: set, configs: list[str]):
+    """Yield rows (task, model, valid_auc, test_auc, seconds) of the models (baselines, CNN ``configs``) not
+    yet in ``done``."""
     test, valid = cell.split == "test", cell.split == "valid"
     for b in TRAINED:
         if (name, b) in done:
@@ -105,10 +112,10 @@ def run_task(name: str, cell: CellData, done: set):
             r = fit_baseline(b, cell, "log1p", seed=0, threads=1)
         yield {"task": name, "model": b, "valid_auc": r.valid_auc,
                "test_auc": roc_auc_score(cell.y[test], r.scores[test]), "seconds": r.seconds}
-    for c, overrides in CONFIGS.items():
+    for c in configs:
         if (name, c) in done:
             continue
-        params = resolve_params("default", overrides)
+        params = resolve_params("default", CONFIGS[c])
         r = train_cnn(cell, params, seeds=seed_list(params, 0), device="cpu", threads=1)
         yield {"task": name, "model": c, "valid_auc": roc_auc_score(cell.y[valid], r.scores[valid]),
                "test_auc": roc_auc_score(cell.y[test], r.scores[test]), "seconds": r.seconds}
@@ -117,16 +124,14 @@ def run_task(name: str, cell: CellData, done: set):
 def summarise(df: pd.DataFrame) -> pd.DataFrame:
     """Per configuration: mean (CNN - best baseline) and (CNN - default) over the finished tasks (every model
     run) with 95% t-intervals; ``within``: tasks where the CNN is at most 0.005 below the best baseline."""
-    models = [*TRAINED, *CONFIGS]
-    wide = df.pivot(index="task", columns="model", values="test_auc").reindex(columns=models).dropna()
+    configs = [c for c in CONFIGS if c in set(df["model"])]
+    wide = df.pivot(index="task", columns="model", values="test_auc").reindex(columns=[*TRAINED, *configs]).dropna()
     valid = df.pivot(index="task", columns="model", values="valid_auc").loc[wide.index]
-    cand = list(SELECT_FROM)
+    cand = [c for c in SELECT_FROM if c in configs]
     wide["select"] = [wide.loc[t, valid.loc[t, cand].astype(float).idxmax()] for t in wide.index]
     best = wide[list(TRAINED)].max(axis=1)
     rows = []
-    for c in [*CONFIGS, "select"]:
-        if c not in wide:
-            continue
+    for c in [*configs, "select"]:
         d = (wide[c] - best).dropna()
         m, lo, hi = mean_ci(d.to_numpy())
         dd = (wide[c] - wide["default"]).dropna()
@@ -143,6 +148,8 @@ def main() -> None:
     ap.add_argument("--cell-resplits", type=int, default=1)
     ap.add_argument("--demo", type=Path, default=None, help="a demo run folder (results/cellA...) to add its cells")
     ap.add_argument("--out", type=Path, default=Path("cnn_protocol.tsv"))
+    ap.add_argument("--workflow-split", action="store_true", help="add E123 as the workflow splits it")
+    ap.add_argument("--configs", nargs="+", choices=list(CONFIGS), default=list(CONFIGS))
     ap.add_argument("--summary-only", action="store_true")
     args = ap.parse_args()
     torch.set_num_threads(1)
@@ -151,11 +158,12 @@ def main() -> None:
     if not args.summary_only:
         done = set(zip(df["task"], df["model"]))
         for name, make in tasks(args):
-            for row in run_task(name, make(), done):
+            for row in run_task(name, make(), done, args.configs):
                 df = pd.concat([df, pd.DataFrame([row])], ignore_index=True)
                 df.to_csv(args.out, sep="\t", index=False)
                 print(f"{name} {row['model']}: test AUC {row['test_auc']:.4f} ({row['seconds']:.0f} s)", flush=True)
-    wide = df.pivot(index="task", columns="model", values="test_auc").reindex(columns=[*TRAINED, *CONFIGS])
+    present = [c for c in CONFIGS if c in set(df["model"])]
+    wide = df.pivot(index="task", columns="model", values="test_auc").reindex(columns=[*TRAINED, *present])
     print(wide.round(4).to_string())
     summary = summarise(df)
     print(summary.round(4).to_string(index=False))
