@@ -38,7 +38,8 @@ def build_member(params: dict, n_marks: int, n_bins: int, head: str = "class") -
     """A freshly initialised network for ``[marks, bins]`` inputs with the architecture in ``params``
     (``head``: ``class`` or ``level``, see :class:`DeepChromeCNN`)."""
     return DeepChromeCNN(n_marks, n_bins, n_filters=params["n_filters"], kernel=params["kernel"],
-                         pool=params["pool"], hidden=tuple(params["hidden"]), dropout=params["dropout"], head=head)
+                         pool=params["pool"], hidden=tuple(params["hidden"]), dropout=params["dropout"], head=head,
+                         linear=params.get("linear", False))
 
 
 class SeedStack(nn.Module):
@@ -64,6 +65,10 @@ class SeedStack(nn.Module):
                                    for i in range(len(linears[0]))])
         self.b = nn.ParameterList([nn.Parameter(torch.stack([ls[i].bias.detach() for ls in linears]))  # [S, out]
                                    for i in range(len(linears[0]))])
+        # The optional linear path from the flattened input to the outputs: [S, out, marks*bins] and [S, out].
+        has = first.linear is not None
+        self.lin_w = nn.Parameter(torch.stack([m.linear.weight.detach() for m in members])) if has else None
+        self.lin_b = nn.Parameter(torch.stack([m.linear.bias.detach() for m in members])) if has else None
         self._template = first.state_dict()  # member key order and the input_shape (and level_output) buffers
         self.head = first.head
 
@@ -81,6 +86,8 @@ class SeedStack(nn.Module):
             h = torch.baddbmm(pick(b).unsqueeze(1), h, pick(w).transpose(1, 2))
             if i < len(self.w) - 1:
                 h = torch.relu(h)
+        if self.lin_w is not None:
+            h = h + torch.baddbmm(pick(self.lin_b).unsqueeze(1), x.reshape(S, B, -1), pick(self.lin_w).transpose(1, 2))
         return torch.log_softmax(h, dim=2) if self.head == "class" else h
 
     @torch.no_grad()
@@ -89,11 +96,13 @@ class SeedStack(nn.Module):
         values = [self.conv_w[s], self.conv_b[s]]
         for w, b in zip(self.w, self.b):
             values += [w[s], b[s]]
+        if self.lin_w is not None:
+            values += [self.lin_w[s], self.lin_b[s]]
         buffers = ("input_shape", "level_output")
-        names = [k for k in self._template if k not in buffers]
+        names = [k for k in self._template if k not in buffers and not k.startswith("linear.")]
+        names += [k for k in self._template if k.startswith("linear.")]
         state = {k: v.detach().cpu().clone() for k, v in zip(names, values)}
-        extra = {k: self._template[k].clone() for k in buffers[1:] if k in self._template}
-        return {"input_shape": self._template["input_shape"].clone(), **state, **extra}
+        return {k: self._template[k].clone() if k in buffers else state[k] for k in self._template}
 
 
 def fold_input_scaling(state: dict[str, torch.Tensor], mean: np.ndarray, std: np.ndarray) -> dict[str, torch.Tensor]:
@@ -108,6 +117,11 @@ def fold_input_scaling(state: dict[str, torch.Tensor], mean: np.ndarray, std: np
     out = dict(state)
     out["conv.weight"] = (w * scale).float()
     out["conv.bias"] = (state["conv.bias"].double() - (w * scale * shift).sum(dim=(1, 2))).float()
+    if "linear.weight" in state:  # the linear path reads the same scaled input: [outputs, marks * bins]
+        lw = state["linear.weight"].double()
+        lw = lw.view(lw.shape[0], len(std), -1)  # [outputs, marks, bins]
+        out["linear.weight"] = (lw * scale).reshape(lw.shape[0], -1).float()
+        out["linear.bias"] = (state["linear.bias"].double() - (lw * scale * shift).sum(dim=(1, 2))).float()
     return out
 
 

@@ -14,7 +14,9 @@ class DeepChromeCNN(nn.Module):
 
     Input ``[batch, marks, bins]`` float32; output ``[batch, 2]`` log-probabilities. At the defaults
     (5 marks x 100 bins) the flattened map is 50 filters x 18 pooled positions = 900 values and the
-    network has 644,177 parameters, as in the paper.
+    network has 644,177 parameters, as in the paper. With ``linear=True`` a linear path from the flattened
+    input (``marks * bins`` values) to the outputs is added to the MLP's, so the network holds logistic
+    regression on the input as a special case (1,002 more parameters at the defaults).
 
     ``head="level"`` (``target: level``) ends in one linear output instead, the predicted log2(RPKM + 1),
     ``[batch, 1]`` with no softmax (644,051 parameters); its weights carry a ``level_output`` buffer so a
@@ -22,7 +24,8 @@ class DeepChromeCNN(nn.Module):
     """
 
     def __init__(self, n_marks: int = 5, n_bins: int = 100, n_filters: int = 50, kernel: int = 10,
-                 pool: int = 5, hidden: tuple[int, ...] = (625, 125), dropout: float = 0.5, head: str = "class"):
+                 pool: int = 5, hidden: tuple[int, ...] = (625, 125), dropout: float = 0.5, head: str = "class",
+                 linear: bool = False):
         super().__init__()
         if head not in HEADS:
             raise ValueError(f"unknown head {head!r}; use one of {', '.join(HEADS)}")
@@ -46,12 +49,14 @@ class DeepChromeCNN(nn.Module):
         self.mlp = nn.Sequential(*layers)
         if head == "level":
             self.register_buffer("level_output", torch.tensor(1))
+        self.linear = nn.Linear(n_marks * n_bins, 2 if head == "class" else 1) if linear else None
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         """``x`` ``[batch, marks, bins]`` -> unnormalised scores ``[batch, 2]`` (OFF, ON), before the softmax
         (the level head: ``[batch, 1]``, the level itself)."""
         h = self.pool(self.relu(self.conv(x))).flatten(1)
-        return self.mlp(self.dropout(h))
+        out = self.mlp(self.dropout(h))
+        return out if self.linear is None else out + self.linear(x.flatten(1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x`` ``[batch, marks, bins]`` -> log-probabilities ``[batch, 2]`` (the level head: levels ``[batch, 1]``)."""

@@ -25,15 +25,17 @@ def test_a_seed_in_the_stack_trains_as_it_would_alone(cell):
     assert not np.allclose(stacked.member_scores[0], stacked.member_scores[1])  # own init and shuffling
 
 
-def test_stack_forward_equals_members(cell):
+@pytest.mark.parametrize("linear", [False, True])
+def test_stack_forward_equals_members(cell, linear):
     torch.manual_seed(0)
-    params = resolve_params("default", None)
+    params = resolve_params("default", {"linear": linear})
     members = [build_member(params, 5, 100).eval() for _ in range(3)]
     stack = SeedStack(members).eval()
     x = torch.from_numpy(transform(cell.X[:7], "log1p"))
     out = stack(x.unsqueeze(0).expand(3, *x.shape))
     for s, m in enumerate(members):
         torch.testing.assert_close(out[s], m(x))
+        assert list(stack.member_state(s)) == list(m.state_dict())
         for k, v in stack.member_state(s).items():
             torch.testing.assert_close(v, m.state_dict()[k])
 
@@ -64,8 +66,9 @@ def test_model_file_is_byte_identical_for_identical_runs(cell, tmp_path):
     assert sorted(states) == [0, 1] and "conv.weight" in states[0]
 
 
-def test_folded_scaling_is_exact(cell):
-    params = resolve_params("default", None)
+@pytest.mark.parametrize("linear", [False, True])
+def test_folded_scaling_is_exact(cell, linear):
+    params = resolve_params("default", {"linear": linear})
     torch.manual_seed(0)
     member = build_member(params, 5, 100).eval()
     Xt = transform(cell.X, "log1p")

@@ -9,7 +9,7 @@ from conftest import FAST, synthetic_cell
 from deepchrome.dataset import CellData
 from deepchrome.errors import DeepChromeError
 from deepchrome.ensemble import load_members, predict, save_members
-from deepchrome.train import PRESETS, resolve_params, seed_list, select_device, train_cnn, transform
+from deepchrome.train import PRESETS, resolve_params, schedule, seed_list, select_device, train_cnn, transform
 
 
 
@@ -82,6 +82,25 @@ def test_early_stopping_per_seed(cell):
     res = train_cnn(cell, resolve_params("default", {"epochs": 50, "patience": 1, "lr": 0.0}), seeds=[0, 1],
                     device="cpu")
     assert res.history.groupby("seed").size().tolist() == [2, 2]  # lr 0 never improves on epoch 1
+
+
+def test_schedule_grows_batches_and_counts_patience_in_genes_for_large_cells_only():
+    default = resolve_params("default", None)
+    for n in (320, 795, 2048):  # the small cells the default was chosen on train exactly as set
+        assert schedule(default, n) == {"batch_size": 32, "lr": 3e-4, "patience": 15}
+    big = schedule(default, 6566)  # the paper's train split: 64 steps of 103 genes, lr * sqrt(103 / 32)
+    assert big["batch_size"] == 103 and big["lr"] == pytest.approx(3e-4 * (103 / 32) ** 0.5)
+    assert big["patience"] == 5  # ceil(32,768 / 6,566) epochs
+    assert schedule(default, 10 ** 6)["patience"] == 3  # never fewer than 3 epochs
+    paper = resolve_params("paper", None)
+    assert schedule(paper, 6566) == {"batch_size": 1, "lr": 1e-3, "patience": None}
+
+
+def test_training_follows_the_schedule(cell):
+    """patience_genes below one epoch's genes: 3 epochs of patience (lr 0 never improves on epoch 1)."""
+    params = resolve_params("default", {"epochs": 50, "lr": 0.0, "patience_genes": 1, "n_filters": 4, "hidden": [8]})
+    res = train_cnn(cell, params, seeds=[0], device="cpu")
+    assert len(res.history) == 4
 
 
 def test_one_class_valid_is_an_error(cell):

@@ -1,0 +1,180 @@
+"""Robustness protocol for the default CNN: does a configuration hold against the best baseline on real data in
+general, not just on E123's one split? (Prints figures and writes a TSV; not a test.)
+
+Tasks (each a 600-gene or demo cell with train / valid / test genes):
+
+* ``E123/r<k>``: E123's 600 real genes (``../shared/data/real/E123``, train and test files pooled) re-split,
+  stratified by label, into 320 train / 80 valid / 200 test genes with seed ``k`` (the workflow's sizes).
+* ``E123x<cell>/r<k>``: the same features with the labels of another REMC cell: its RPKM column of
+  ``../shared/data/roadmap/57epigenomes.RPKM.pc.gz``, ON when above that cell's median over the paper's
+  19,802-row gene list (REFERENCE.md; reproduces E123's own labels exactly, checked below). The features do not
+  belong to that cell, so these tasks are harder and noisier, as a cell unlike E123 would be. The cells are
+  every 7th column of the table after E000 (a fixed rule, not a choice by results).
+* ``demo/<cell>``: the demo's cells from a run folder (``--demo DIR``: ``results/<cell>/{features.npz,
+  labels.tsv}`` and ``results/split.tsv``), the workflow's split.
+
+Per task: the four trained baselines (tuned on the valid split as the workflow does) and each CNN
+configuration (5 seeds, mean P(ON), the default preset with overrides); ``select`` picks, per task, among the
+single-ensemble configurations the one with the best ensemble valid AUC. Reported per configuration: mean over
+tasks of (CNN test AUC - best baseline's test AUC) and of (CNN - default CNN) with 95% t-intervals, and the
+number of tasks within 0.005 of the best baseline. Results are appended to ``--out`` (resumable).
+
+    .venv/bin/python benchmarks/cnn_protocol.py [--resplits 6] [--cell-resplits 1] [--demo DIR] [--workflow-split]
+        [--configs default linear ...] [--out FILE] [--summary-only]
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import train_test_split
+from threadpoolctl import threadpool_limits
+
+from deepchrome.baselines import TRAINED, fit_baseline
+from deepchrome.dataset import PUBLISHED_MARKS, CellData, load_cell, load_published_cell, read_published_csv
+from deepchrome.labels import read_expression
+from deepchrome.stats import mean_ci
+from deepchrome.train import resolve_params, seed_list, train_cnn
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+MARKS = ["H3K4me3", "H3K4me1", "H3K36me3", "H3K9me3", "H3K27me3"]
+CONFIGS = {  # name -> overrides of the default preset
+    "default": {},
+    "linear": {"linear": True},
+    "linear_scale_mark": {"linear": True, "scale": "mark"},
+}
+SELECT_FROM = tuple(CONFIGS)
+
+
+def e123_pool() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """E123's 600 genes: X float32 [600, marks (MARKS order), 100], Ensembl IDs, labels."""
+    parts = [read_published_csv(SHARED / "real" / "E123" / f"{s}.csv") for s in ("train", "test")]
+    X = np.concatenate([p[0] for p in parts])[:, [PUBLISHED_MARKS.index(m) for m in MARKS], :]
+    ids = np.array([f"ENSG00000{g}" for g in np.concatenate([p[1] for p in parts])])
+    return X, ids, np.concatenate([p[2] for p in parts])
+
+
+def rpkm_labels(ids: np.ndarray) -> pd.DataFrame:
+    """ON/OFF of genes ``ids`` in every cell of the RPKM table: RPKM > the cell's median over the rows of the
+    paper's gene list that have a value (REFERENCE.md). DataFrame [genes, cells] of 0/1."""
+    rpkm = read_expression(SHARED / "roadmap" / "57epigenomes.RPKM.pc.gz")
+    listed = pd.read_csv(SHARED / "roadmap" / "deepchrome_genes_hg19_tss_pm10kb.bed", sep="\t", header=None)[3]
+    rows = rpkm.reindex(listed.str.split("_").str[0].to_numpy()).dropna()
+    medians = rows.median()
+    return (rpkm.loc[ids] > medians).astype(np.int64)
+
+
+def resplit(X, ids, y, seed: int) -> CellData:
+    """320 train / 80 valid / 200 test, stratified by label, seeded."""
+    rest, test = train_test_split(np.arange(len(y)), test_size=200, random_state=seed, stratify=y)
+    train, valid = train_test_split(rest, test_size=0.2, random_state=seed, stratify=y[rest])
+    split = np.empty(len(y), dtype=object)
+    split[train], split[valid], split[test] = "train", "valid", "test"
+    return CellData(X=X, y=y, gene_id=ids, split=split.astype(str), marks=MARKS)
+
+
+def tasks(args) -> list[tuple[str, callable]]:
+    """``(name, make_cell)`` for every task of the protocol."""
+    X, ids, y = e123_pool()
+    labels = rpkm_labels(ids)
+    assert (labels["E123"].to_numpy() == y).all(), "RPKM labels do not reproduce E123's published labels"
+    cells = [c for c in labels.columns if c not in ("E000", "E123")][::7]
+    own = [(f"E123/r{k}", lambda k=k: resplit(X, ids, y, k)) for k in range(args.resplits)]
+    other = [(f"E123x{c}/r{k}", lambda c=c, k=k: resplit(X, ids, labels[c].to_numpy(), k))
+             for k in range(args.cell_resplits) for c in cells]
+    out = [t for pair in zip(own, other) for t in pair] + own[len(other):] + other[len(own):]  # interleaved
+    if args.workflow_split:  # E123 as the workflow splits it: its train file, 20% carved for validation, seed 0
+        real = SHARED / "real" / "E123"
+        out.append(("E123/workflow", lambda: load_published_cell(
+            {"train": real / "train.csv", "test": real / "test.csv"}, MARKS, seed=0, valid_fraction=0.2)))
+    if args.demo:
+        for cell in ("cellA", "cellB", "cellC"):
+            d = args.demo / "results" / cell
+            out.append((f"demo/{cell}", lambda d=d: load_cell(d / "features.npz", d / "labels.tsv",
+                                                             d.parent / "split.tsv")))
+    return out
+
+
+def run_task(name: str, cell: CellData, done: set, configs: list[str]):
+    """Yield rows (task, model, valid_auc, test_auc, seconds) of the models (baselines, CNN ``configs``) not
+    yet in ``done``."""
+    test, valid = cell.split == "test", cell.split == "valid"
+    for b in TRAINED:
+        if (name, b) in done:
+            continue
+        with threadpool_limits(1):
+            r = fit_baseline(b, cell, "log1p", seed=0, threads=1)
+        yield {"task": name, "model": b, "valid_auc": r.valid_auc,
+               "test_auc": roc_auc_score(cell.y[test], r.scores[test]), "seconds": r.seconds}
+    for c in configs:
+        if (name, c) in done:
+            continue
+        params = resolve_params("default", CONFIGS[c])
+        r = train_cnn(cell, params, seeds=seed_list(params, 0), device="cpu", threads=1)
+        yield {"task": name, "model": c, "valid_auc": roc_auc_score(cell.y[valid], r.scores[valid]),
+               "test_auc": roc_auc_score(cell.y[test], r.scores[test]), "seconds": r.seconds}
+
+
+def summarise(df: pd.DataFrame) -> pd.DataFrame:
+    """Per configuration: mean (CNN - best baseline) and (CNN - default) over the finished tasks (every model
+    run) with 95% t-intervals; ``within``: tasks where the CNN is at most 0.005 below the best baseline."""
+    configs = [c for c in CONFIGS if c in set(df["model"])]
+    wide = df.pivot(index="task", columns="model", values="test_auc").reindex(columns=[*TRAINED, *configs]).dropna()
+    valid = df.pivot(index="task", columns="model", values="valid_auc").loc[wide.index]
+    cand = [c for c in SELECT_FROM if c in configs]
+    wide["select"] = [wide.loc[t, valid.loc[t, cand].astype(float).idxmax()] for t in wide.index]
+    best = wide[list(TRAINED)].max(axis=1)
+    rows = []
+    for c in [*configs, "select"]:
+        d = (wide[c] - best).dropna()
+        m, lo, hi = mean_ci(d.to_numpy())
+        dd = (wide[c] - wide["default"]).dropna()
+        m2, lo2, hi2 = mean_ci(dd.to_numpy()) if len(dd) > 1 else (np.nan,) * 3
+        rows.append({"config": c, "tasks": len(d), "mean_auc": wide[c].mean(), "vs_best_baseline": m,
+                     "ci_low": lo, "ci_high": hi, "within": int((d >= -0.005).sum()),
+                     "vs_default": m2, "vs_default_low": lo2, "vs_default_high": hi2})
+    return pd.DataFrame(rows)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--resplits", type=int, default=6)
+    ap.add_argument("--cell-resplits", type=int, default=1)
+    ap.add_argument("--demo", type=Path, default=None, help="a demo run folder (results/cellA...) to add its cells")
+    ap.add_argument("--out", type=Path, default=Path("cnn_protocol.tsv"))
+    ap.add_argument("--workflow-split", action="store_true", help="add E123 as the workflow splits it")
+    ap.add_argument("--configs", nargs="+", choices=list(CONFIGS), default=list(CONFIGS))
+    ap.add_argument("--summary-only", action="store_true")
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    df = pd.read_csv(args.out, sep="\t") if args.out.exists() else pd.DataFrame(
+        columns=["task", "model", "valid_auc", "test_auc", "seconds"])
+    if not args.summary_only:
+        done = set(zip(df["task"], df["model"]))
+        for name, make in tasks(args):
+            for row in run_task(name, make(), done, args.configs):
+                df = pd.concat([df, pd.DataFrame([row])], ignore_index=True)
+                df.to_csv(args.out, sep="\t", index=False)
+                print(f"{name} {row['model']}: test AUC {row['test_auc']:.4f} ({row['seconds']:.0f} s)", flush=True)
+    present = [c for c in CONFIGS if c in set(df["model"])]
+    wide = df.pivot(index="task", columns="model", values="test_auc").reindex(columns=[*TRAINED, *present])
+    print(wide.round(4).to_string())
+    summary = summarise(df)
+    print(summary.round(4).to_string(index=False))
+    print("\n| CNN configuration (5 seeds) | tasks | mean test AUC | CNN - best baseline [95% CI] | within 0.005 of the "
+          "best baseline | CNN - default [95% CI] |\n|---|---|---|---|---|---|")
+    for r in summary.itertuples():
+        vs_default = ("" if r.config == "default" else
+                      f"{r.vs_default:+.4f} [{r.vs_default_low:+.4f}, {r.vs_default_high:+.4f}]")
+        print(f"| {r.config} | {r.tasks} | {r.mean_auc:.4f} | {r.vs_best_baseline:+.4f} [{r.ci_low:+.4f}, "
+              f"{r.ci_high:+.4f}] | {r.within} of {r.tasks} | {vs_default} |")
+
+
+if __name__ == "__main__":
+    main()
