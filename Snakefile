@@ -40,10 +40,12 @@ else:
 
 
 include: "rules/models.smk"
+# The models across cells (transfer matrix, pooled CNNs, predict cells) run for either target.
+include: "rules/transfer.smk"
+include: "rules/predict.smk"
 
 
-# Feature maps and attributions explain the class network's P(ON), and the models across cells (transfer matrix,
-# pooled CNNs, predict cells) score it; target: level leaves them out.
+# Feature maps and attributions explain the class network's P(ON): target: level leaves them out.
 if LEVEL:
 
     include: "rules/levels.smk"
@@ -57,8 +59,6 @@ else:
 
     include: "rules/featuremaps.smk"
     include: "rules/explain.smk"
-    include: "rules/transfer.smk"
-    include: "rules/predict.smk"
 
 
 include: "rules/summary.smk"

@@ -126,7 +126,8 @@ def overview_text(template: str, auc: pd.DataFrame, models: pd.DataFrame | None,
               "learnt to tell genes expressed\nabove the cell's median (ON) from the rest (OFF)"),
         headline_what=" of the predicted level against the median label (r, R^2: *1. Accuracy*, Expression level)"
         if level else "",
-        sections=("*1. Accuracy*, *2. Training* (feature maps and explanation are not run for ``target: level``)"
+        sections=("*1. Accuracy*, *2. Training*, *5. Across cells* (feature maps and explanation are not run for "
+                  "``target: level``)"
                   if level else "*1. Accuracy*, *2. Training*, *3. Feature maps*,\n*4. Explanation*, *5. Across cells*"),
         baselines=" and ".join([", ".join(baselines[:-1]), baselines[-1]] if len(baselines) > 1 else baselines) or "no other model",
         n_marks=len(settings["marks"]), marks=", ".join(settings["marks"]), protocol=protocol,

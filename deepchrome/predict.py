@@ -4,7 +4,9 @@ A model can only score features built the way its training features were: the sa
 order, the same number and size of bins, the same bin order (strand or genome), the same kind of input
 (bigWig signal, read counts, or the published processed counts) and the same transform. ``model.pt``
 records these (:func:`feature_inputs`, stored by :func:`deepchrome.ensemble.save_members`); a model used on
-features described otherwise is refused with one error that names both files.
+features described otherwise is refused with one error that names both files. A model also says what it predicts
+(:func:`deepchrome.ensemble.saved_target`: P(ON) or the level); one that predicts other than the run's ``target``
+is refused likewise.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import pandas as pd
 import torch
 
 from .dataset import load_features
-from .ensemble import load_members, model_inputs, predict
+from .ensemble import load_members, model_inputs, predict, saved_target
 from .errors import DeepChromeError
 from .io import write_tsv
 from .train import select_device
@@ -53,16 +55,32 @@ def check_inputs(model_path: str | os.PathLike, expected: dict | None, features_
                               "trained on features like these")
 
 
-def load_checked(model_path: str | os.PathLike, features_path: str | os.PathLike, given: dict, params: dict):
-    """The ensemble's members at ``model_path`` after :func:`check_inputs` against the features' ``given``."""
+def check_target(model_path: str | os.PathLike, target: str) -> None:
+    """Raise one DeepChromeError naming the model file unless it predicts the run's ``target`` (``class``: P(ON),
+    ``level``: log2(RPKM + 1))."""
+    saved = saved_target(model_path)
+    if saved != target:
+        raise DeepChromeError(model_path, f"the model was trained for target: {saved}, but this run has target: "
+                              f"{target}", f"train the model again with target: {target}, or run with "
+                              f"target: {saved}")
+
+
+def load_checked(model_path: str | os.PathLike, features_path: str | os.PathLike, given: dict, params: dict,
+                 target: str = "class"):
+    """The ensemble's members at ``model_path`` after :func:`check_target` against the run's ``target`` and
+    :func:`check_inputs` against the features' ``given``."""
+    check_target(model_path, target)
     check_inputs(model_path, model_inputs(model_path), features_path, given)
     return load_members(model_path, params)
 
 
 def predict_cell(model_path: str | os.PathLike, features_path: str | os.PathLike, description: dict, params: dict,
-                 out: str | os.PathLike, device: str = "auto", threads: int | None = None) -> pd.DataFrame:
+                 out: str | os.PathLike, device: str = "auto", threads: int | None = None,
+                 target: str = "class") -> pd.DataFrame:
     """Score every gene of a cell's features with the model; write ``out`` (gene_id, score: the ensemble's
-    P(ON), float64 in [0, 1], features' gene order) and return it.
+    P(ON), float64 in [0, 1], features' gene order; ``target="level"``: score is the predicted level, the
+    ranking the AUCs use, and ``level`` the same predicted log2(RPKM + 1)) and return it. The model must have
+    been trained for ``target`` (:func:`check_target`).
 
     ``description``: the features' settings except marks and bins (``bin_size``, ``bin_order``, ``input``,
     ``transform``), which are read from the features file.
@@ -71,11 +89,15 @@ def predict_cell(model_path: str | os.PathLike, features_path: str | os.PathLike
         torch.set_num_threads(threads)
     X, gene_id, marks = load_features(features_path)
     given = feature_inputs(marks, X.shape[2], description)
-    members = load_checked(model_path, features_path, given, params)
+    members = load_checked(model_path, features_path, given, params, target)
     score = predict(members, X, params, select_device(device)[0])
-    # target: level (issue 12a) adds a `level` column here: the regression model's predicted log2(RPKM + 1).
     table = pd.DataFrame({"gene_id": gene_id, "score": np.asarray(score, dtype=np.float64)})
-    log.info("%d genes scored with %s (%d members): mean P(ON) %.3f, %d genes above 0.5", len(table), model_path,
-             len(members), table["score"].mean(), int((table["score"] > 0.5).sum()))
+    if target == "level":
+        table["level"] = table["score"]
+        log.info("%d genes scored with %s (%d members): mean predicted level %.3f (log2(RPKM + 1))", len(table),
+                 model_path, len(members), table["level"].mean())
+    else:
+        log.info("%d genes scored with %s (%d members): mean P(ON) %.3f, %d genes above 0.5", len(table), model_path,
+                 len(members), table["score"].mean(), int((table["score"] > 0.5).sum()))
     write_tsv(table, out)
     return table

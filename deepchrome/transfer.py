@@ -3,12 +3,16 @@
 * **Transfer matrix**: the reported ensemble of cell ``a`` (its ``model.pt``) scores the test genes of cell
   ``b``; ``[a, b]`` is that test ROC AUC. Scores are made exactly as training made the cell's own
   (:func:`deepchrome.ensemble.predict` on all of the cell's genes, the model's transform, the same device and
-  thread count), so the diagonal equals each cell's reported CNN test AUC bit for bit.
+  thread count), so the diagonal equals each cell's reported CNN test AUC bit for bit. Under ``target: level``
+  the score is the predicted level and the AUC is that of the predicted level against the median label, as each
+  cell's reported ``test_auc`` is.
 * **Pooled model**: one ensemble (same preset and seeds) trained on the train genes of all cells together,
   early stopping on all cells' valid genes; the cell's identity is not an input, so the model learns what
   holds across cells. Evaluated on each cell's test genes.
 * **Leave-one-cell-out**: the pooled model trained without cell ``X`` and tested on ``X``: what a cell
   without RNA-seq can expect from a model of the others.
+
+All three are trained for the run's ``target`` (``class`` or ``level``, as each cell's own CNN).
 
 With one split for all cells (raw mode) no test gene of any cell was seen in training by any of these
 models; in processed mode each cell keeps its files' split (the published files share theirs).
@@ -27,9 +31,9 @@ import torch
 from .dataset import CellData, load_cell
 from .ensemble import load_members, model_inputs, predict, save_members
 from .errors import DeepChromeError
-from .evaluate import metrics, model_metrics
+from .evaluate import level_model_metrics, metrics, model_metrics
 from .io import write_json, write_tsv
-from .predict import check_inputs, feature_inputs
+from .predict import check_inputs, check_target, feature_inputs
 from .stats import bootstrap_ci, delong_test
 from .train import cnn_metrics, resolve_params, seed_list, select_device, train_cnn
 
@@ -42,8 +46,9 @@ LEFT_OUT = "without_"
 
 
 def pool_cells(cells: Mapping[str, CellData]) -> CellData:
-    """The genes of all ``cells`` as one cell: rows stacked in the mapping's order, each gene keeping its split
-    and label, gene IDs ``<cell>/<gene>``; the cell's identity is not among the features."""
+    """The genes of all ``cells`` as one cell: rows stacked in the mapping's order, each gene keeping its split,
+    label and level (``target: level``: when every cell has one), gene IDs ``<cell>/<gene>``; the cell's identity
+    is not among the features."""
     if not cells:
         raise DeepChromeError(None, "no cell to pool", "pool at least one cell with expression")
     marks = {tuple(c.marks) for c in cells.values()}
@@ -53,7 +58,9 @@ def pool_cells(cells: Mapping[str, CellData]) -> CellData:
     return CellData(X=np.concatenate([c.X for c in cells.values()]), y=np.concatenate([c.y for c in cells.values()]),
                     gene_id=np.concatenate([np.char.add(f"{name}/", c.gene_id.astype(str))
                                             for name, c in cells.items()]),
-                    split=np.concatenate([c.split for c in cells.values()]), marks=list(next(iter(cells.values())).marks))
+                    split=np.concatenate([c.split for c in cells.values()]), marks=list(next(iter(cells.values())).marks),
+                    level=None if any(c.level is None for c in cells.values())
+                    else np.concatenate([c.level for c in cells.values()]))
 
 
 def load_cells(names: list[str], features: list[str], labels: list[str], splits: list[str]) -> dict[str, CellData]:
@@ -67,45 +74,53 @@ def load_cells(names: list[str], features: list[str], labels: list[str], splits:
 
 
 def cell_scores(members, cells: Mapping[str, CellData], params: dict, device) -> pd.DataFrame:
-    """One row per gene of every cell: ``cell``, ``gene_id``, ``split``, ``label``, ``score`` (the ensemble's P(ON))."""
+    """One row per gene of every cell: ``cell``, ``gene_id``, ``split``, ``label``, ``score`` (the ensemble's P(ON);
+    level members: the predicted level, and ``level`` the measured one)."""
     parts = [pd.DataFrame({"cell": name, "gene_id": c.gene_id, "split": c.split, "label": c.y,
-                           "score": predict(members, c.X, params, device)}) for name, c in cells.items()]
+                           "score": predict(members, c.X, params, device),
+                           **({} if c.level is None else {"level": c.level})}) for name, c in cells.items()]
     return pd.concat(parts, ignore_index=True)
 
 
 def train_pooled(names: list[str], features: list[str], labels: list[str], splits: list[str], left_out: str | None,
                  preset: str, overrides: dict, first_seed: int, description: dict, device: str, threads: int,
-                 out: Mapping[str, str]) -> None:
+                 out: Mapping[str, str], target: str = "class") -> None:
     """Train the pooled ensemble on every cell of ``names`` but ``left_out`` (None: all), then score every gene
     of every cell with it. Writes ``out['model']`` (model.pt, with its input description), ``out['history']``,
     ``out['metrics']`` (AUCs over the pooled genes, the seeds, the cells trained on) and ``out['predictions']``
     (:func:`cell_scores`). ``description``: the features' settings for :func:`deepchrome.predict.feature_inputs`
-    (``bin_size``, ``bin_order``, ``input``, ``transform``)."""
+    (``bin_size``, ``bin_order``, ``input``, ``transform``). ``target``: ``class`` (P(ON)) or ``level`` (the
+    level head, metrics as a cell's own level CNN's: :func:`deepchrome.evaluate.level_model_metrics`)."""
     params = resolve_params(preset, overrides)
     cells = load_cells(names, features, labels, splits)
     trained = [c for c in names if c != left_out]
     pooled = pool_cells({c: cells[c] for c in trained})
     log.info("pooled training set: %s; %d train, %d valid genes", ", ".join(trained),
              int((pooled.split == "train").sum()), int((pooled.split == "valid").sum()))
-    result = train_cnn(pooled, params, seeds=seed_list(params, first_seed), device=device, threads=threads)
+    result = train_cnn(pooled, params, seeds=seed_list(params, first_seed), device=device, threads=threads,
+                       target=target)
     save_members(result.states, out["model"], feature_inputs(pooled.marks, pooled.X.shape[2], description))
     write_tsv(result.history, out["history"])
-    extra = {**cnn_metrics(pooled, result, preset, params), "cells": trained, "left_out": left_out}
-    write_json(model_metrics(pooled, result.scores, extra), out["metrics"])
+    extra = {**cnn_metrics(pooled, result, preset, params, target), "cells": trained, "left_out": left_out}
+    evaluate = level_model_metrics if target == "level" else model_metrics
+    write_json(evaluate(pooled, result.scores, extra), out["metrics"])
     members = load_members(out["model"], params)
     write_tsv(cell_scores(members, cells, params, select_device(device)[0]), out["predictions"])
 
 
 def transfer_matrix(names: list[str], models: list[str], features: list[str], labels: list[str], splits: list[str],
-                    description: dict, preset: str, overrides: dict, device: str, threads: int) -> pd.DataFrame:
+                    description: dict, preset: str, overrides: dict, device: str, threads: int,
+                    target: str = "class") -> pd.DataFrame:
     """Test ROC AUC of every cell's model (rows, ``models[i]`` is cell ``names[i]``'s model.pt) on every cell's test
-    genes (columns), cells in ``names`` order. Each model is checked against each cell's features first."""
+    genes (columns), cells in ``names`` order; ``target="level"``: the AUC of the predicted level against the median
+    label. Each model is checked against the run's ``target`` and each cell's features first."""
     params = resolve_params(preset, overrides)
     torch.set_num_threads(threads)
     dev = select_device(device)[0]
     cells = load_cells(names, features, labels, splits)
     matrix = pd.DataFrame(np.nan, index=pd.Index(names, name="model_cell"), columns=names)
     for name, model in zip(names, models):
+        check_target(model, target)
         members, expected = load_members(model, params), model_inputs(model)
         for (data, cell), path in zip(cells.items(), features):
             check_inputs(model, expected, path, feature_inputs(cell.marks, cell.X.shape[2], description))
@@ -128,7 +143,8 @@ def pooled_table(names: list[str], labels: list[str], own: list[str], pooled: st
                  left_out: list[str] | None = None, promoter: list[str] | None = None) -> pd.DataFrame:
     """Per cell (``names``, display ``labels``): the test AUC of its own CNN (``own``: its predictions.tsv), of the
     pooled model (``pooled``: its predictions.tsv) and, when given, of the model trained without it
-    (``left_out``) and of the untrained promoter score (``promoter``).
+    (``left_out``) and of the untrained promoter score (``promoter``). Under ``target: level`` every score is a
+    predicted level and every AUC that of the predicted level against the median label.
 
     For the pooled and left-out models: 95% bootstrap interval (``_low``, ``_high``), difference to the own CNN
     (``_diff``) and DeLong's two-sided p against it (``_p``), and ``pooling`` = helps / hurts / no difference

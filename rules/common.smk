@@ -297,16 +297,9 @@ if PROCESSED:
             "leave predict_with empty in processed mode; predict cells need the raw-files mode (signal or reads)",
         )
     PREDICT = {}
-    PREDICT_RUN = {}
 else:
     CELL_SHEET, CELL_SHEET_PATH = read_sheet("cell_sheet", "cells.schema.yaml", ["cell"])
     PREDICT = predict_models(CELL_SHEET, CELL_SHEET_PATH)
-    if LEVEL and PREDICT:
-        logger.info(
-            f"target: level: the cells without RNA-seq ({', '.join(PREDICT)}) are not scored (predict_with uses the "
-            "class CNN's P(ON)); run with target: class for them"
-        )
-    PREDICT_RUN = {} if LEVEL else PREDICT  # the predict cells this run scores
     CELLS = chosen_cells(list(CELL_SHEET["cell"]), CELL_SHEET_PATH)
 
 
@@ -362,7 +355,7 @@ def sample_table():
 
 def needed_cells():
     """The chosen cells and the trained cells whose models the chosen predict cells use (the pooled model: all)."""
-    models = {PREDICT_RUN[c] for c in CELLS if c in PREDICT_RUN}
+    models = {PREDICT[c] for c in CELLS if c in PREDICT}
     extra = [c for c in CELL_SHEET["cell"] if c in models or (POOLED in models and c not in PREDICT)]
     return list(dict.fromkeys(CELLS + extra))
 
@@ -412,7 +405,7 @@ def cells():
 
 def predict_cells():
     """The cells of this run without RNA-seq (`predict_with` in the cell sheet)."""
-    return [c for c in CELLS if c in PREDICT_RUN] if not PROCESSED else []
+    return [c for c in CELLS if c in PREDICT] if not PROCESSED else []
 
 
 def available_cells():
@@ -424,7 +417,7 @@ def available_cells():
 
 def subset_run():
     """True when --config cells=... leaves out some cells: such a run builds them and no summary."""
-    return set(cells()) != set(available_cells()) or set(predict_cells()) != set(PREDICT_RUN)
+    return set(cells()) != set(available_cells()) or set(predict_cells()) != set(PREDICT)
 
 
 def summary_inputs(pattern, **wildcards):
@@ -570,15 +563,15 @@ def all_outputs(_):
         per_cell_outputs += expand("results/{cell}/cnn/featuremap.png", cell=cells()) + expand(
             "results/{cell}/cnn/{file}", cell=cells(), file=["attributions.npz", "explanation.png"]
         )
-        per_cell_outputs += expand("results/{cell}/predicted.tsv", cell=predict_cells())
+    per_cell_outputs += expand("results/{cell}/predicted.tsv", cell=predict_cells())
     if subset_run():  # the summary stays that of the last run on all cells
         return per_cell_outputs
     summary = ["results/summary/auc.tsv", "results/summary/models.tsv", "results/summary/overview.rst"]
     summary += ["results/summary/auc_table.html"]
+    summary += transfer_outputs()
     if LEVEL:
         return per_cell_outputs + summary + LEVEL_SUMMARY
     summary += ["results/summary/explanation.tsv", "results/summary/figures/importance.png"]
-    summary += transfer_outputs()
     return per_cell_outputs + summary + [f"results/summary/figures/{f}.png" for f in figures]
 
 

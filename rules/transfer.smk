@@ -1,3 +1,6 @@
+from deepchrome.explain import sheet_names
+
+
 rule train_pooled:
     """One CNN ensemble on the train genes of all cells together (`pooled`) or of all but one
     (`without_<cell>`), early stopping on their valid genes; it then scores every gene of every cell."""
@@ -18,6 +21,7 @@ rule train_pooled:
         seed=config["cnn"]["seed"],
         device=config["cnn"]["device"],
         description=feature_description(),
+        target=TARGET,
     log:
         "logs/transfer/{pool}.log",
     benchmark:
@@ -34,7 +38,7 @@ rule train_pooled:
 
 rule transfer_matrix:
     """Every cell's CNN on every cell's test genes: the cells x cells matrix of test AUC (row: the model's
-    cell, column: the data's) and its clustered heat map."""
+    cell, column: the data's; target: level: the AUC of the predicted level) and its clustered heat map."""
     input:
         models=summary_inputs("results/{cell}/cnn/model.pt"),
         features=summary_inputs("results/{cell}/features.npz"),
@@ -61,6 +65,7 @@ rule transfer_matrix:
         preset=config["cnn"]["preset"],
         overrides=cnn_overrides(),
         device=config["cnn"]["device"],
+        target=TARGET,
     log:
         "logs/summary/transfer.log",
     benchmark:

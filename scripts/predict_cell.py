@@ -5,4 +5,4 @@ from deepchrome.train import resolve_params
 
 i, p = snakemake.input, snakemake.params
 run_step(snakemake, lambda: predict_cell(i.model, i.features, p.description, resolve_params(p.preset, p.overrides),
-                                         snakemake.output[0], p.device, snakemake.threads))
+                                         snakemake.output[0], p.device, snakemake.threads, p.target))

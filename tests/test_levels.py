@@ -1,9 +1,12 @@
 """target: level (log2(RPKM + 1) per gene): the level beside the label, the CNN's regression head, the baselines'
-regression forms, the metrics against scipy/sklearn, the processed-mode error, and the demo end to end."""
+regression forms, the metrics against scipy/sklearn, the processed-mode error, a model's target checked when it
+predicts, and the demo end to end (with a cell without RNA-seq and the transfer matrix)."""
 
 from __future__ import annotations
 
+import gzip
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,14 +17,18 @@ from scipy import stats as sps
 from sklearn.metrics import mean_squared_error, r2_score
 
 from conftest import FAST, ROOT, snakemake, synthetic_cell
+from deepchrome import MARKS
 from deepchrome.baselines import LEVEL_BASELINES, fit_baseline
-from deepchrome.ensemble import load_members, predict, save_members, saved_target
+from deepchrome.dataset import save_features
+from deepchrome.ensemble import build_member, load_members, predict, save_members, saved_target
 from deepchrome.errors import DeepChromeError
 from deepchrome.evaluate import level_metrics, level_model_metrics
 from deepchrome.labels import cell_labels, expression_level
 from deepchrome.model import DeepChromeCNN
+from deepchrome.predict import feature_inputs, predict_cell
 from deepchrome.stats import bootstrap_level_ci
 from deepchrome.train import resolve_params, seed_list, train_cnn
+from deepchrome.transfer import train_pooled
 
 
 def level_cell(n_genes: int = 300, seed: int = 0):
@@ -133,6 +140,56 @@ def test_saved_class_model_says_class_and_predicts_p_on(tmp_path):
     assert ((p_on >= 0) & (p_on <= 1)).all()
 
 
+def test_a_model_predicts_only_for_its_own_target(tmp_path):
+    """predicted.tsv under level: gene_id, score and level (both the predicted level); a class model asked for a
+    level (or the reverse) is one error naming the model file and both targets, and writes nothing."""
+    params = resolve_params("default", {"seeds": 1})
+    description = {"bin_size": 100, "bin_order": "strand", "input": "signal", "transform": "log1p"}
+    X = np.random.default_rng(0).poisson(2, (20, 5, 100)).astype(np.float32)
+    save_features(tmp_path / "f.npz", X, [f"g{i}" for i in range(20)], MARKS)
+    torch.manual_seed(0)
+    for head in ("class", "level"):
+        save_members({0: build_member(params, 5, 100, head=head).state_dict()}, tmp_path / f"{head}.pt",
+                     feature_inputs(MARKS, 100, description))
+    table = predict_cell(tmp_path / "level.pt", tmp_path / "f.npz", description, params, tmp_path / "p.tsv", "cpu",
+                         target="level")
+    assert list(table.columns) == ["gene_id", "score", "level"] and (table["score"] == table["level"]).all()
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "p.tsv", sep="\t"), table)
+    for model, target in (("class", "level"), ("level", "class")):
+        with pytest.raises(DeepChromeError) as err:
+            predict_cell(tmp_path / f"{model}.pt", tmp_path / "f.npz", description, params, tmp_path / "bad.tsv",
+                         "cpu", target=target)
+        text = str(err.value)
+        assert str(tmp_path / f"{model}.pt") in text and f"trained for target: {model}" in text, text
+        assert f"this run has target: {target}" in text and text.count("Fix:") == 1, text
+    assert not (tmp_path / "bad.tsv").exists()
+
+
+def test_pooled_cnn_learns_the_level_of_the_cells_together(tmp_path):
+    """The pooled CNN under level: level head, level metrics over the pooled genes, every cell's measured level
+    beside its predicted one."""
+    files = {"features": [], "labels": [], "split": []}
+    for seed in (0, 1):
+        cell = level_cell(200, seed)
+        save_features(tmp_path / f"f{seed}.npz", cell.X, cell.gene_id, cell.marks)
+        pd.DataFrame({"gene_id": cell.gene_id, "label": cell.y, "level": cell.level}).to_csv(
+            tmp_path / f"l{seed}.tsv", sep="\t", index=False)
+        pd.DataFrame({"gene_id": cell.gene_id, "split": cell.split}).to_csv(tmp_path / f"s{seed}.tsv", sep="\t",
+                                                                          index=False)
+        for key, name in (("features", f"f{seed}.npz"), ("labels", f"l{seed}.tsv"), ("split", f"s{seed}.tsv")):
+            files[key].append(str(tmp_path / name))
+    out = {k: str(tmp_path / f"pooled.{k}") for k in ("model", "history", "metrics", "predictions")}
+    description = {"bin_size": 100, "bin_order": "strand", "input": "signal", "transform": "log1p"}
+    train_pooled(["a", "b"], files["features"], files["labels"], files["split"], None, "default",
+                 {**FAST, "epochs": 3, "seeds": 1}, 0, description, "cpu", 1, out, target="level")
+    assert saved_target(out["model"]) == "level"
+    recorded = json.loads(Path(out["metrics"]).read_text())
+    assert recorded["target"] == "level" and np.isfinite(recorded["test_r"]) and recorded["cells"] == ["a", "b"]
+    scores = pd.read_csv(out["predictions"], sep="\t")
+    assert list(scores.columns) == ["cell", "gene_id", "split", "label", "score", "level"] and len(scores) == 400
+    assert scores.loc[scores["cell"] == "b", "level"].tolist() == pytest.approx(level_cell(200, 1).level.tolist())
+
+
 # ---- baselines' regression forms -------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", [m for m in LEVEL_BASELINES if m not in ("rf", "svr")])
@@ -172,12 +229,15 @@ def test_explain_refuses_target_level(tmp_path):
 
 @pytest.fixture(scope="module")
 def level_run(tmp_path_factory):
-    """The demo with target: level, made cheap through the config: two of its cells, 700 genes, 2 seeds, at most
-    30 epochs (patience 8)."""
+    """The demo with target: level, made cheap through the config: two of its cells and its cell without RNA-seq
+    (cellD, scored by cellA's CNN rather than the pooled one, which would train another CNN), 700 genes, 2 seeds, at
+    most 30 epochs (patience 8)."""
     work = tmp_path_factory.mktemp("level")
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     sheet = pd.read_csv(ROOT / config["cell_sheet"], sep="\t")
-    sheet[sheet["cell"].isin(["cellA", "cellB"])].to_csv(work / "cells.tsv", sep="\t", index=False)
+    sheet = sheet[sheet["cell"].isin(["cellA", "cellB", "cellD"])].assign(
+        predict_with=lambda t: t["predict_with"].where(t["cell"] != "cellD", "cellA"))
+    sheet.to_csv(work / "cells.tsv", sep="\t", index=False)
     config.update({"target": "level", "demo": {"seed": 0, "genes": 700}, "cell_sheet": str(work / "cells.tsv")})
     config["cnn"].update({"seeds": 2, "params": {"epochs": 30, "patience": 8}})
     (work / "config.yaml").write_text(yaml.safe_dump(config))
@@ -224,6 +284,28 @@ def test_demo_level_run_end_to_end(level_run):
         levels.set_index(["cell", "model"])["test_auc"].to_dict())
 
 
+def test_demo_level_predict_cell_and_transfer(level_run):
+    """Under target: level the cell without RNA-seq gets its predicted level (following its hidden expression),
+    and the transfer matrix's diagonal is each cell's test AUC exactly."""
+    res = level_run / "results"
+    predicted = pd.read_csv(res / "cellD" / "predicted.tsv", sep="\t")
+    assert list(predicted.columns) == ["gene_id", "score", "level"]
+    assert (predicted["score"] == predicted["level"]).all() and not predicted["level"].between(0, 1).all()
+    with gzip.open(level_run / "resources" / "demo" / "hidden_rpkm.tsv.gz", "rt") as f:
+        hidden = pd.read_csv(f, sep="\t", index_col=False).set_index("gene_id")["cellD"]
+    truth = predicted["gene_id"].str.split(".").str[0].map(hidden)
+    has = truth.notna()
+    r = sps.pearsonr(predicted["level"][has], np.log2(truth[has] + 1))[0]
+    print(f"cellD: Pearson r of the predicted level with the hidden log2(RPKM + 1): {r:.3f} ({has.sum()} genes)")
+    assert r >= 0.6, r
+    matrix = pd.read_csv(res / "summary" / "transfer.tsv", sep="\t").set_index("model_cell")
+    assert list(matrix.index) == list(matrix.columns) == ["cellA", "cellB"]
+    for cell in matrix.index:
+        own = json.loads((res / cell / "cnn" / "metrics.json").read_text())
+        assert matrix.loc[cell, cell] == own["test_auc"], cell  # the predicted level's AUC, scored the same way
+    assert (matrix.to_numpy() > 0.7).all(), matrix
+
+
 def test_demo_level_report_builds(level_run):
     html = level_run / "report.html"
     out = snakemake("--configfile", str(level_run / "config.yaml"), "--report", str(html), workdir=level_run)
@@ -231,6 +313,6 @@ def test_demo_level_report_builds(level_run):
     text = html.read_text()
     landing = (level_run / "results" / "summary" / "overview.rst").read_text()
     assert "predict each gene's expression level" in landing and "not run for ``target: level``" in landing
-    for caption in ("level_scatter", "level_r_by_model", "level_table", "level_training"):
+    for caption in ("level_scatter", "level_r_by_model", "level_table", "level_training", "transfer", "transfer_table"):
         sentence = (ROOT / "report" / f"{caption}.rst").read_text().split("What to look for:**", 1)[1].split(";")[0]
         assert " ".join(sentence.split()[:6]) in " ".join(text.split()), caption
