@@ -44,10 +44,15 @@ def test_processed_config_says_how_to_set_the_data(tmp_path):
 
 # ---- the demo, end to end ----------------------------------------------------------------------
 
+def trained_demo_cells() -> list[str]:
+    """The demo sheet's cells with expression (the predict cell has no labels, models or feature maps)."""
+    sheet = pd.read_csv(ROOT / "config" / "demo" / "cells.tsv", sep="\t")
+    return list(sheet.loc[sheet["predict_with"].isna(), "cell"])
+
+
 def test_contract_files(demo_run):
     res = demo_run / "results"
-    sheet = pd.read_csv(ROOT / "config" / "demo" / "cells.tsv", sep="\t")
-    cells = sheet.loc[sheet["predict_with"].isna(), "cell"]  # the predict cell has no labels or models
+    cells = trained_demo_cells()
     split = pd.read_csv(res / "split.tsv", sep="\t")
     assert list(split.columns) == ["gene_id", "split"] and set(split["split"]) == {"train", "valid", "test"}
     for cell in cells:
@@ -93,7 +98,8 @@ def test_demo_models_are_good_not_perfect(demo_run):
 
 
 def test_feature_maps_show_promoter_h3k4me3(demo_run):
-    for cell_dir in sorted((demo_run / "results").glob("cell*")):
+    for cell in trained_demo_cells():
+        cell_dir = demo_run / "results" / cell
         on = np.load(cell_dir / "cnn" / "featuremap_on.npy")
         off = np.load(cell_dir / "cnn" / "featuremap_off.npy")
         k4 = MARKS.index("H3K4me3")
