@@ -20,8 +20,10 @@ from scipy.stats import pearsonr
 from sklearn.metrics import roc_auc_score
 
 from .dataset import CellData
-from .ensemble import SeedStack, build_member, fold_input_scaling, member_scores
+from .ensemble import SeedStack, build_member, fold_input_scaling, member_scores, save_members
 from .errors import DeepChromeError
+from .evaluate import level_model_metrics, model_metrics
+from .io import write_json, write_tsv
 
 log = logging.getLogger("deepchrome.train")
 
@@ -354,3 +356,20 @@ def cnn_metrics(cell: CellData, result: CNNResult, preset: str, params: dict, ta
             "protocol": {"model": f"mean {output} of {len(result.seeds)} independently seeded CNN(s)",
                          "selection": f"each seed: {stopping}, on the valid split only",
                          "test_genes_used_for": "the reported metrics only"}}
+
+
+def train_and_save(cell: CellData, preset: str, overrides: dict | None, first_seed: int, device: str,
+                   threads: int | None, target: str, inputs: dict, model: str | os.PathLike,
+                   history: str | os.PathLike, metrics: str | os.PathLike, extra: dict | None = None) -> CNNResult:
+    """Train the preset's ensemble on ``cell`` for ``target`` and write its files: ``model`` (every seed's weights
+    and ``inputs``, the features' description that a later scorer checks), ``history`` (per epoch and seed) and
+    ``metrics`` (the reported model's test metrics, its protocol from :func:`cnn_metrics`, and ``extra``)."""
+    params = resolve_params(preset, overrides)
+    result = train_cnn(cell, params, seeds=seed_list(params, first_seed), device=device, threads=threads,
+                       target=target)
+    save_members(result.states, model, inputs)
+    write_tsv(result.history, history)
+    evaluate = level_model_metrics if target == "level" else model_metrics
+    write_json(evaluate(cell, result.scores, {**cnn_metrics(cell, result, preset, params, target), **(extra or {})}),
+               metrics)
+    return result

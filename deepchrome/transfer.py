@@ -29,13 +29,13 @@ import pandas as pd
 import torch
 
 from .dataset import CellData, load_cell
-from .ensemble import load_members, model_inputs, predict, save_members
+from .ensemble import load_members, model_inputs, predict
 from .errors import DeepChromeError
-from .evaluate import level_model_metrics, metrics, model_metrics
-from .io import write_json, write_tsv
+from .evaluate import metrics
+from .io import write_tsv
 from .predict import check_inputs, check_target, feature_inputs
 from .stats import bootstrap_ci, delong_test
-from .train import cnn_metrics, resolve_params, seed_list, select_device, train_cnn
+from .train import resolve_params, select_device, train_and_save
 
 log = logging.getLogger("deepchrome.transfer")
 
@@ -97,13 +97,9 @@ def train_pooled(names: list[str], features: list[str], labels: list[str], split
     pooled = pool_cells({c: cells[c] for c in trained})
     log.info("pooled training set: %s; %d train, %d valid genes", ", ".join(trained),
              int((pooled.split == "train").sum()), int((pooled.split == "valid").sum()))
-    result = train_cnn(pooled, params, seeds=seed_list(params, first_seed), device=device, threads=threads,
-                       target=target)
-    save_members(result.states, out["model"], feature_inputs(pooled.marks, pooled.X.shape[2], description))
-    write_tsv(result.history, out["history"])
-    extra = {**cnn_metrics(pooled, result, preset, params, target), "cells": trained, "left_out": left_out}
-    evaluate = level_model_metrics if target == "level" else model_metrics
-    write_json(evaluate(pooled, result.scores, extra), out["metrics"])
+    train_and_save(pooled, preset, overrides, first_seed, device, threads, target,
+                   feature_inputs(pooled.marks, pooled.X.shape[2], description), out["model"], out["history"],
+                   out["metrics"], extra={"cells": trained, "left_out": left_out})
     members = load_members(out["model"], params)
     write_tsv(cell_scores(members, cells, params, select_device(device)[0]), out["predictions"])
 
