@@ -19,6 +19,7 @@ own initialisation, shuffling and best epoch; the reported score is the mean P(O
 
 from __future__ import annotations
 
+import copy
 import io
 import math
 import os
@@ -186,15 +187,28 @@ class EnsembleCNN(nn.Module):
         return torch.logsumexp(logp, dim=0) - math.log(len(self.members))
 
 
+def full_float32(device: str | torch.device) -> None:
+    """On a GPU, compute float32 convolutions in full float32 (a process-wide setting; nothing on the CPU).
+
+    PyTorch lets cuDNN run float32 convolutions in TF32 (a 10-bit mantissa) on Ampere and later GPUs by default,
+    so a GPU's scores would differ from the CPU's far beyond float32 rounding. Matrix products are full float32
+    by default. The network is small: full precision costs next to nothing.
+    """
+    if torch.device(device).type == "cuda":
+        torch.backends.cudnn.allow_tf32 = False
+
+
 @torch.no_grad()
 def member_scores(members: list[DeepChromeCNN], X: np.ndarray, device: str | torch.device = "cpu") -> np.ndarray:
     """P(ON) of each member (level-head members: its predicted level), float64 ``[members, genes]``, for model
     inputs ``X`` ``[genes, marks, bins]`` (already transformed as in training: see
-    :func:`deepchrome.train.transform`)."""
+    :func:`deepchrome.train.transform`), computed on ``device`` with copies of the members (the caller's stay
+    where they are, in their mode)."""
+    full_float32(device)
     x = torch.as_tensor(np.asarray(X, dtype=np.float32))
     out = []
-    for m in members:
-        m.to(device).eval()
+    for member in members:
+        m = copy.deepcopy(member).to(device).eval()
         output = (lambda z: z[:, 1].exp()) if m.head == "class" else (lambda z: z[:, 0])
         out.append(torch.cat([output(m(c.to(device))).double().cpu() for c in x.split(_EVAL_CHUNK)])
                    if len(x) else torch.zeros(0, dtype=torch.float64))

@@ -14,7 +14,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from .ensemble import EnsembleCNN
+from .ensemble import EnsembleCNN, full_float32
 from .model import DeepChromeCNN
 
 log = logging.getLogger("deepchrome.featuremaps")
@@ -33,6 +33,7 @@ def class_maps(members: Sequence[DeepChromeCNN], target: int, n_marks: int, n_bi
     ``requires_grad`` flags are restored afterwards.
     """
     device = next(members[0].parameters()).device
+    full_float32(device)
     x = torch.rand(starts, n_marks, n_bins, generator=torch.Generator().manual_seed(seed)).to(device)
     x.requires_grad_()
     label = torch.full((starts,), target, device=device)

@@ -20,7 +20,7 @@ from scipy.stats import pearsonr
 from sklearn.metrics import roc_auc_score
 
 from .dataset import CellData
-from .ensemble import SeedStack, build_member, fold_input_scaling, member_scores, save_members
+from .ensemble import SeedStack, build_member, fold_input_scaling, full_float32, member_scores, save_members
 from .errors import DeepChromeError
 from .evaluate import level_model_metrics, model_metrics
 from .io import write_json, write_tsv
@@ -173,9 +173,10 @@ def require_both_classes(cell: CellData, split: str) -> None:
 
 
 def _deterministic(device: torch.device) -> None:
-    """Ask for deterministic kernels, so CPU runs repeat exactly (GPU runs as far as possible)."""
+    """Ask for deterministic kernels, so CPU runs repeat exactly (GPU runs as far as possible), in full float32."""
     if device.type == "cuda":
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # cuBLAS determinism needs it
+    full_float32(device)
     torch.use_deterministic_algorithms(True, warn_only=True)
     torch.backends.cudnn.benchmark = False
 
