@@ -62,7 +62,7 @@ from deepchrome.io import write_json, write_tsv  # noqa: E402
 from deepchrome.predict import feature_inputs  # noqa: E402
 from deepchrome.train import resolve_params, seed_list, select_device, train_and_save, train_cnn  # noqa: E402
 
-RESERVE = 8.0  # seconds kept at the end of the deadline for the summary
+RESERVE = 10.0  # seconds kept at the end of the deadline for the summary
 CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
 
 
@@ -413,11 +413,14 @@ def part_c(args, study: Study, cell_dir: Path, scratch: Path) -> None:
                     cmd += ["--epochs", str(args.epochs)]
                 with open(work / "job.log", "w") as log:
                     running[i] = (subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env), time.time())
+            if time.time() >= end:  # the setting's time is over: stop its jobs (children of this script), all at once
+                for proc, _ in running.values():
+                    if proc.poll() is None:
+                        proc.kill()
             for i, (proc, began) in list(running.items()):
-                if proc.poll() is None and time.time() < end:
-                    continue
-                if proc.poll() is None:  # the setting's time is over: stop this job (a child of this script)
-                    proc.kill()
+                if proc.poll() is None:
+                    if time.time() < end:
+                        continue
                     proc.wait()
                 del running[i]
                 row = job_row(k, i, proc, began, start, scratch / f"C_{k}_{i}" / "job.log")
