@@ -19,15 +19,15 @@ B. One epoch (``epochs=1``) of the ``paper`` preset (batch 1, SGD) and of the ``
 C. ``--cells`` trainings of the ``default`` preset on the cell (job i: first seed i), scheduled as Snakemake
    runs cell jobs: one fresh ``python`` process per job (imports deepchrome, loads the cell, trains with
    ``train_and_save`` into its own folder, so CUDA starts in every job), ``--jobs K`` of them at a time on
-   the one device with ``--cpu-threads`` torch threads each; several K in turn (``--jobs 8 16``), each with
-   at most ``--max-seconds`` (and its share of the time left) to start jobs. Cells not done get a projected
-   total, labelled as a projection.
+   the one device with ``--cpu-threads`` torch threads each; several K in turn (``--jobs 16 8``), each with
+   an equal share of the time left: jobs start for at most ``--max-seconds`` of it, and those still running
+   at its end are stopped. Cells not done get a projected total, labelled as a projection.
 
 Writes under ``--out`` (flat): ``results.json`` (rewritten after every step), ``jobs.tsv`` (one row per job
 of C), ``summary.tsv`` and ``log.txt`` (what was printed).
 
     PYTHONPATH=$PWD python benchmarks/gpu_cells.py --cell DIR --out DIR [--device auto] [--deadline 290]
-        [--genes N] [--epochs E] [--paper-genes 1000] [--cells 56] [--jobs 8 16] [--cpu-threads 1]
+        [--genes N] [--epochs E] [--paper-genes 1000] [--cells 56] [--jobs 16 8] [--cpu-threads 1]
         [--max-seconds 120] [--skip A B C]
 """
 
@@ -482,7 +482,7 @@ def main() -> None:
     ap.add_argument("--default-cpu-genes", type=int, help="train genes of B's default epoch on the CPU (default all)")
     ap.add_argument("--b-cpu-threads", type=int, help="torch threads of B's CPU runs (default: every CPU)")
     ap.add_argument("--cells", type=int, default=56)
-    ap.add_argument("--jobs", type=int, nargs="+", default=[8, 16], help="jobs at a time; several: one setting each")
+    ap.add_argument("--jobs", type=int, nargs="+", default=[16, 8], help="jobs at a time; several: one setting each")
     ap.add_argument("--cpu-threads", type=int, default=1, help="torch threads of each study job")
     ap.add_argument("--max-seconds", type=float, default=120.0, help="per --jobs setting: no new job after this")
     ap.add_argument("--skip", nargs="*", default=[], choices=["A", "B", "C"])
