@@ -308,7 +308,7 @@ def part_b(args, study: Study, cell_dir: Path) -> None:
               f"(part time {args.b_seconds:.0f} s) ==")
     cell = load_cell(cell_dir / "features.npz", cell_dir / "labels.tsv", cell_dir / "split.tsv")
     n_train = int((cell.split == "train").sum())
-    threads = args.b_cpu_threads or os.cpu_count()
+    threads = args.b_cpu_threads or len(os.sched_getaffinity(0))
     # The paper preset on the same train genes on both (batch 1: an epoch's time grows with its genes), then the
     # default preset on the whole cell on both, then a whole paper epoch on the device to confirm the scaling.
     runs = [("paper_device", "paper", args.device, None, args.paper_genes),
@@ -480,7 +480,7 @@ def main() -> None:
                     help="train genes of B's paper epochs compared on the device and the CPU (then a whole one on the device)")
     ap.add_argument("--default-device-genes", type=int, help="train genes of B's default epoch on the device (default all)")
     ap.add_argument("--default-cpu-genes", type=int, help="train genes of B's default epoch on the CPU (default all)")
-    ap.add_argument("--b-cpu-threads", type=int, help="torch threads of B's CPU runs (default: every CPU)")
+    ap.add_argument("--b-cpu-threads", type=int, help="torch threads of B's CPU runs (default: every CPU this process may use)")
     ap.add_argument("--cells", type=int, default=56)
     ap.add_argument("--jobs", type=int, nargs="+", default=[16, 8], help="jobs at a time; several: one setting each")
     ap.add_argument("--cpu-threads", type=int, default=1, help="torch threads of each study job")
@@ -503,7 +503,7 @@ def main() -> None:
     dev, warning = select_device(args.device)
     study.results["host"] = {"device": args.device, "resolved": str(dev), "warning": warning, "torch": torch.__version__,
                              "cuda": torch.version.cuda, "gpu": torch.cuda.get_device_name(dev) if dev.type == "cuda" else None,
-                             "cpus": os.cpu_count(), "torch_threads_default": torch.get_num_threads(),
+                             "cpus": os.cpu_count(), "cpus_usable": len(os.sched_getaffinity(0)), "torch_threads_default": torch.get_num_threads(),
                              "python": sys.version.split()[0], "argv": sys.argv[1:]}
     study.say(f"gpu_cells: device {args.device} -> {dev} {study.results['host']['gpu'] or ''}; torch {torch.__version__}, "
               f"{os.cpu_count()} CPUs, {torch.get_num_threads()} torch threads; deadline {args.deadline:.0f} s")
