@@ -14,18 +14,34 @@ Tasks (each a 600-gene or demo cell with train / valid / test genes):
   labels.tsv}`` and ``results/split.tsv``), the workflow's split.
 
 Per task: the four trained baselines (tuned on the valid split as the workflow does) and each CNN
-configuration (5 seeds, mean P(ON), the default preset with overrides); ``select`` picks, per task, among the
-single-ensemble configurations the one with the best ensemble valid AUC. Reported per configuration: mean over
-tasks of (CNN test AUC - best baseline's test AUC) and of (CNN - default CNN) with 95% t-intervals, and the
-number of tasks within 0.005 of the best baseline. Results are appended to ``--out`` (resumable).
+configuration (its seeds' mean P(ON), the default preset with overrides: ``CONFIGS``); ``select`` picks, per
+task, among the ``SELECT_FROM`` configurations the one with the best ensemble valid AUC. Reported per
+configuration: mean over tasks of (CNN test AUC - best baseline's test AUC) and of (CNN - default CNN) with 95%
+t-intervals, and the number of tasks within 0.005 of the best baseline. Results are appended to ``--out``
+(resumable); ``--jobs`` runs that many jobs (a task's baselines, or one configuration on a task) at a time.
 
-    .venv/bin/python benchmarks/cnn_protocol.py [--resplits 6] [--cell-resplits 1] [--demo DIR] [--workflow-split]
-        [--configs default linear ...] [--out FILE] [--summary-only]
+The runs behind the README (``benchmarks/results/``; ``--summary-only --out FILE`` prints their tables):
+
+* ``cnn_protocol_choice.tsv``, the choice of the default network (38 tasks): ``--resplits 10
+  --cell-resplits 3 --workflow-split --demo DIR --jobs 2 --configs default paper_net paper_net_seeds10
+  paper_net_wd1e-3 paper_net_select_loss paper_net_shift2``
+* ``cnn_protocol_heldout.tsv``, its check on 34 tasks the choice never saw (other split seeds, other cells):
+  ``--resplits 10 --cell-resplits 3 --resplit-start 10 --cell-start 3 --jobs 2 --configs default paper_net
+  select_loss smaller``
+
+    .venv/bin/python benchmarks/cnn_protocol.py [--resplits 6] [--cell-resplits 1] [--resplit-start 0]
+        [--cell-every 7] [--cell-start 0] [--demo DIR] [--workflow-split] [--configs default paper_net ...]
+        [--models all|baselines|cnn] [--device cpu] [--jobs 1] [--max-seconds S] [--data DIR] [--out FILE]
+        [--summary-only]
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import multiprocessing
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 
 import numpy as np
@@ -44,12 +60,20 @@ from deepchrome.train import resolve_params, seed_list, train_cnn
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 MARKS = ["H3K4me3", "H3K4me1", "H3K36me3", "H3K9me3", "H3K27me3"]
+PAPER_NET = {"n_filters": 50, "hidden": (625, 125)}  # the paper's network: the default preset's before 2026-11-30
 CONFIGS = {  # name -> overrides of the default preset
     "default": {},
-    "linear": {"linear": True},
-    "linear_scale_mark": {"linear": True, "scale": "mark"},
+    "paper_net": PAPER_NET,
+    "paper_net_linear": {**PAPER_NET, "linear": True},
+    "paper_net_linear_scale_mark": {**PAPER_NET, "linear": True, "scale": "mark"},
+    "paper_net_seeds10": {**PAPER_NET, "seeds": 10},
+    "paper_net_wd1e-3": {**PAPER_NET, "weight_decay": 1e-3},
+    "paper_net_select_loss": {**PAPER_NET, "select": "loss"},
+    "paper_net_shift2": {**PAPER_NET, "shift": 2},
+    "select_loss": {"select": "loss"},
+    "smaller": {"n_filters": 10, "hidden": (32,)},
 }
-SELECT_FROM = tuple(CONFIGS)
+SELECT_FROM = ("paper_net", "paper_net_linear", "paper_net_linear_scale_mark")
 
 
 def e123_pool() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -79,15 +103,23 @@ def resplit(X, ids, y, seed: int) -> CellData:
     return CellData(X=X, y=y, gene_id=ids, split=split.astype(str), marks=MARKS)
 
 
-def tasks(args) -> list[tuple[str, callable]]:
-    """``(name, make_cell)`` for every task of the protocol."""
+@functools.cache
+def real_data(data: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.DataFrame]:
+    """:func:`e123_pool` and :func:`rpkm_labels` of its genes, read once per process from ``data``."""
     X, ids, y = e123_pool()
     labels = rpkm_labels(ids)
     assert (labels["E123"].to_numpy() == y).all(), "RPKM labels do not reproduce E123's published labels"
-    cells = [c for c in labels.columns if c not in ("E000", "E123")][::7]
-    own = [(f"E123/r{k}", lambda k=k: resplit(X, ids, y, k)) for k in range(args.resplits)]
+    return X, ids, y, labels
+
+
+def tasks(args) -> list[tuple[str, callable]]:
+    """``(name, make_cell)`` for every task of the protocol."""
+    X, ids, y, labels = real_data(SHARED)
+    cells = [c for c in labels.columns if c not in ("E000", "E123")][args.cell_start::args.cell_every]
+    first = args.resplit_start
+    own = [(f"E123/r{k}", lambda k=k: resplit(X, ids, y, k)) for k in range(first, first + args.resplits)]
     other = [(f"E123x{c}/r{k}", lambda c=c, k=k: resplit(X, ids, labels[c].to_numpy(), k))
-             for k in range(args.cell_resplits) for c in cells]
+             for k in range(first, first + args.cell_resplits) for c in cells]
     out = [t for pair in zip(own, other) for t in pair] + own[len(other):] + other[len(own):]  # interleaved
     if args.workflow_split:  # E123 as the workflow splits it: its train file, 20% carved for validation, seed 0
         real = SHARED / "real" / "E123"
@@ -101,24 +133,58 @@ def tasks(args) -> list[tuple[str, callable]]:
     return out
 
 
-def run_task(name: str, cell: CellData, done: set, configs: list[str]):
-    """Yield rows (task, model, valid_auc, test_auc, seconds) of the models (baselines, CNN ``configs``) not
-    yet in ``done``."""
+def run_job(args, name: str, model: str) -> list[dict]:
+    """Rows (task, model, valid_auc, test_auc, seconds) of one job: the four baselines of task ``name``
+    (``model == "baselines"``) or CNN configuration ``model`` on it (on ``args.device``)."""
+    cell = dict(tasks(args))[name]()
     test, valid = cell.split == "test", cell.split == "valid"
-    for b in TRAINED:
-        if (name, b) in done:
-            continue
-        with threadpool_limits(1):
-            r = fit_baseline(b, cell, "log1p", seed=0, threads=1)
-        yield {"task": name, "model": b, "valid_auc": r.valid_auc,
-               "test_auc": roc_auc_score(cell.y[test], r.scores[test]), "seconds": r.seconds}
-    for c in configs:
-        if (name, c) in done:
-            continue
-        params = resolve_params("default", CONFIGS[c])
-        r = train_cnn(cell, params, seeds=seed_list(params, 0), device="cpu", threads=1)
-        yield {"task": name, "model": c, "valid_auc": roc_auc_score(cell.y[valid], r.scores[valid]),
-               "test_auc": roc_auc_score(cell.y[test], r.scores[test]), "seconds": r.seconds}
+    if model == "baselines":
+        rows = []
+        for b in TRAINED:
+            with threadpool_limits(1):
+                r = fit_baseline(b, cell, "log1p", seed=0, threads=1)
+            rows.append({"task": name, "model": b, "valid_auc": r.valid_auc,
+                         "test_auc": roc_auc_score(cell.y[test], r.scores[test]), "seconds": r.seconds})
+        return rows
+    params = resolve_params("default", CONFIGS[model])
+    r = train_cnn(cell, params, seeds=seed_list(params, 0), device=args.device, threads=1)
+    return [{"task": name, "model": model, "valid_auc": roc_auc_score(cell.y[valid], r.scores[valid]),
+             "test_auc": roc_auc_score(cell.y[test], r.scores[test]), "seconds": r.seconds}]
+
+
+def _init_worker(data: Path) -> None:
+    global SHARED
+    SHARED = data
+    torch.set_num_threads(1)
+
+
+def run_jobs(args, df: pd.DataFrame) -> pd.DataFrame:
+    """Run every job not yet in ``df`` (task-major, so a deadline leaves whole tasks), ``args.jobs`` processes at
+    a time; no job starts after ``args.max_seconds``. Appends each job's rows to ``args.out`` as it ends."""
+    done = set(zip(df["task"], df["model"]))
+    wanted = (["baselines"] if args.models in ("all", "baselines") else []) + (
+        list(args.configs) if args.models in ("all", "cnn") else [])
+    todo = [(name, m) for name, _ in tasks(args) for m in wanted
+            if not ((name, m) in done or (m == "baselines" and all((name, b) in done for b in TRAINED)))]
+    start = time.perf_counter()
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(args.jobs, mp_context=ctx, initializer=_init_worker, initargs=(SHARED,)) as pool:
+        running = set()
+        while todo or running:
+            while todo and len(running) < args.jobs and time.perf_counter() - start < args.max_seconds:
+                running.add(pool.submit(run_job, args, *todo.pop(0)))
+            if not running:
+                print(f"deadline: {len(todo)} job(s) not started", flush=True)
+                break
+            finished, running = wait(running, return_when=FIRST_COMPLETED)
+            for f in finished:
+                rows = f.result()
+                df = pd.concat([df, pd.DataFrame(rows)], ignore_index=True)
+                df.to_csv(args.out, sep="\t", index=False)
+                for row in rows:
+                    print(f"{row['task']} {row['model']}: test AUC {row['test_auc']:.4f} ({row['seconds']:.0f} s) "
+                          f"[{time.perf_counter() - start:.0f} s]", flush=True)
+    return df
 
 
 def summarise(df: pd.DataFrame) -> pd.DataFrame:
@@ -128,13 +194,14 @@ def summarise(df: pd.DataFrame) -> pd.DataFrame:
     wide = df.pivot(index="task", columns="model", values="test_auc").reindex(columns=[*TRAINED, *configs]).dropna()
     valid = df.pivot(index="task", columns="model", values="valid_auc").loc[wide.index]
     cand = [c for c in SELECT_FROM if c in configs]
-    wide["select"] = [wide.loc[t, valid.loc[t, cand].astype(float).idxmax()] for t in wide.index]
+    if len(cand) > 1:
+        wide["select"] = [wide.loc[t, valid.loc[t, cand].astype(float).idxmax()] for t in wide.index]
     best = wide[list(TRAINED)].max(axis=1)
     rows = []
-    for c in [*configs, "select"]:
+    for c in [*configs, *(["select"] if len(cand) > 1 else [])]:
         d = (wide[c] - best).dropna()
         m, lo, hi = mean_ci(d.to_numpy())
-        dd = (wide[c] - wide["default"]).dropna()
+        dd = (wide[c] - wide["default"]).dropna() if "default" in wide else pd.Series(dtype=float)
         m2, lo2, hi2 = mean_ci(dd.to_numpy()) if len(dd) > 1 else (np.nan,) * 3
         rows.append({"config": c, "tasks": len(d), "mean_auc": wide[c].mean(), "vs_best_baseline": m,
                      "ci_low": lo, "ci_high": hi, "within": int((d >= -0.005).sum()),
@@ -143,6 +210,7 @@ def summarise(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def main() -> None:
+    global SHARED
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--resplits", type=int, default=6)
     ap.add_argument("--cell-resplits", type=int, default=1)
@@ -151,17 +219,21 @@ def main() -> None:
     ap.add_argument("--workflow-split", action="store_true", help="add E123 as the workflow splits it")
     ap.add_argument("--configs", nargs="+", choices=list(CONFIGS), default=list(CONFIGS))
     ap.add_argument("--summary-only", action="store_true")
+    ap.add_argument("--models", choices=["all", "baselines", "cnn"], default="all")
+    ap.add_argument("--device", default="cpu", help="the CNNs' device (auto, cpu, cuda)")
+    ap.add_argument("--jobs", type=int, default=1, help="jobs (processes) at a time")
+    ap.add_argument("--max-seconds", type=float, default=float("inf"), help="no job starts after this")
+    ap.add_argument("--cell-every", type=int, default=7, help="every k-th other cell of the RPKM table")
+    ap.add_argument("--cell-start", type=int, default=0, help="from this other cell on (held-out tasks: 1, 2, ...)")
+    ap.add_argument("--resplit-start", type=int, default=0, help="the first split seed (held-out tasks: e.g. 10)")
+    ap.add_argument("--data", type=Path, default=SHARED, help="the shared data folder (real/, roadmap/)")
     args = ap.parse_args()
+    SHARED = args.data
     torch.set_num_threads(1)
     df = pd.read_csv(args.out, sep="\t") if args.out.exists() else pd.DataFrame(
         columns=["task", "model", "valid_auc", "test_auc", "seconds"])
     if not args.summary_only:
-        done = set(zip(df["task"], df["model"]))
-        for name, make in tasks(args):
-            for row in run_task(name, make(), done, args.configs):
-                df = pd.concat([df, pd.DataFrame([row])], ignore_index=True)
-                df.to_csv(args.out, sep="\t", index=False)
-                print(f"{name} {row['model']}: test AUC {row['test_auc']:.4f} ({row['seconds']:.0f} s)", flush=True)
+        df = run_jobs(args, df)
     present = [c for c in CONFIGS if c in set(df["model"])]
     wide = df.pivot(index="task", columns="model", values="test_auc").reindex(columns=[*TRAINED, *present])
     print(wide.round(4).to_string())

@@ -9,7 +9,8 @@ from conftest import FAST, synthetic_cell
 from deepchrome.dataset import CellData
 from deepchrome.errors import DeepChromeError
 from deepchrome.ensemble import load_members, predict, save_members
-from deepchrome.train import PRESETS, resolve_params, schedule, seed_list, select_device, train_cnn, transform
+from deepchrome.train import (PRESETS, _shifted, resolve_params, schedule, seed_list, select_device, train_cnn,
+                              transform)
 
 
 
@@ -31,6 +32,7 @@ def test_presets():
     assert paper["patience"] is None and paper["seeds"] == 1 and paper["scale"] == "none"
     default = resolve_params("default", None)
     assert default["seeds"] == 5 and seed_list(default, 3) == [3, 4, 5, 6, 7]
+    assert (default["n_filters"], default["hidden"], paper["n_filters"], paper["hidden"]) == (20, (125,), 50, (625, 125))
     with pytest.raises(DeepChromeError, match="seeds"):
         resolve_params("default", {"seeds": 0})
     assert resolve_params("default", {"lr": 0.5})["lr"] == 0.5
@@ -51,7 +53,7 @@ def test_transform():
 
 def test_learns_and_restores_each_seeds_best_epoch(cell, trained, tmp_path):
     params, res = trained
-    assert list(res.history.columns) == ["epoch", "loss", "valid_auc", "seed"]
+    assert list(res.history.columns) == ["epoch", "loss", "valid_auc", "valid_loss", "seed"]
     assert len(res.history) == 2 * FAST["epochs"]
     for seed in (1, 2):
         h = res.history[res.history.seed == seed].reset_index(drop=True)
@@ -70,6 +72,41 @@ def test_repeats_exactly_on_cpu(cell, trained):
     again = train_cnn(cell, params, seeds=[1, 2], device="cpu", threads=1)
     assert again.history.equals(res.history)
     assert np.array_equal(again.scores, res.scores)
+
+
+def test_select_by_valid_loss_keeps_each_seeds_lowest_valid_loss(cell):
+    """select: loss keeps the epoch of lowest valid NLL, and the history's valid_loss is that NLL of the kept
+    weights (recomputed here from their scores)."""
+    params = resolve_params("default", {**FAST, "epochs": 8, "select": "loss", "n_filters": 8, "hidden": [16]})
+    res = train_cnn(cell, params, seeds=[3, 4], device="cpu", threads=1)
+    valid = cell.split == "valid"
+    y = cell.y[valid]
+    for seed, scores in zip(res.seeds, res.member_scores):
+        h = res.history[res.history.seed == seed].reset_index(drop=True)
+        assert res.best_epoch[seed] == int(h.valid_loss.idxmin()) + 1
+        p = scores[valid]
+        nll = -np.mean(y * np.log(p) + (1 - y) * np.log1p(-p))
+        assert h.valid_loss.iloc[res.best_epoch[seed] - 1] == pytest.approx(nll, rel=1e-5)
+        assert res.valid_auc[seed] == h.valid_auc.iloc[res.best_epoch[seed] - 1]
+    with pytest.raises(DeepChromeError, match="select"):
+        resolve_params("default", {"select": "aupr"})
+
+
+def test_shift_translates_each_window_with_its_edge_bin_repeated(cell):
+    xb = torch.arange(2 * 3 * 2 * 6, dtype=torch.float32).reshape(2, 3, 2, 6)  # [seeds, genes, marks, bins]
+    offsets = torch.tensor([[0, 1, -2], [3, -1, 0]])
+    out = _shifted(xb, offsets)
+    x = xb.numpy()
+    for s in range(2):
+        for g in range(3):
+            pos = np.clip(np.arange(6) + int(offsets[s, g]), 0, 5)
+            np.testing.assert_array_equal(out[s, g].numpy(), x[s, g][:, pos])
+    params = resolve_params("default", {**FAST, "epochs": 2, "n_filters": 8, "hidden": [16]})
+    plain = train_cnn(cell, params, seeds=[0], device="cpu", threads=1)
+    moved = train_cnn(cell, {**params, "shift": 2}, seeds=[0], device="cpu", threads=1)
+    assert not np.array_equal(plain.scores, moved.scores) and np.isfinite(moved.scores).all()
+    with pytest.raises(DeepChromeError, match="shift"):
+        resolve_params("default", {"shift": -1})
 
 
 def test_paper_preset_runs(cell):
