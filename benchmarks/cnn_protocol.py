@@ -20,7 +20,7 @@ configuration: mean over tasks of (CNN test AUC - best baseline's test AUC) and 
 t-intervals, and the number of tasks within 0.005 of the best baseline. Results are appended to ``--out``
 (resumable); ``--jobs`` runs that many jobs (a task's baselines, or one configuration on a task) at a time.
 
-The runs behind the README (``benchmarks/results/``; ``--summary-only --out FILE`` prints their tables):
+The runs behind the README (``benchmarks/runs/``; ``--summary-only --out FILE`` prints their tables):
 
 * ``cnn_protocol_choice.tsv``, the choice of the default network (38 tasks): ``--resplits 10
   --cell-resplits 3 --workflow-split --demo DIR --jobs 2 --configs default paper_net paper_net_seeds10
