@@ -28,6 +28,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .errors import DeepChromeError
 from .io import atomic_path
 from .model import DeepChromeCNN
 
@@ -164,6 +165,14 @@ def load_members(path: str | os.PathLike, params: dict) -> list[DeepChromeCNN]:
     for seed in sorted(k for k in states if k != INPUTS_KEY):
         n_marks, n_bins = (int(v) for v in states[seed]["input_shape"])
         member = build_member(params, n_marks, n_bins, head=state_target(states[seed]))
+        shapes = {k: tuple(v.shape) for k, v in member.state_dict().items()}
+        if shapes != {k: tuple(v.shape) for k, v in states[seed].items()}:
+            raise DeepChromeError(path, "the saved networks are not of the architecture the settings give "
+                                  f"(n_filters {params['n_filters']}, hidden {list(params['hidden'])}, "
+                                  f"linear {params.get('linear', False)}): they were trained with other settings "
+                                  "or an earlier default",
+                                  "train them again with the current settings (delete the model's folder, or "
+                                  "run Snakemake with --forcerun train_cnn)")
         member.load_state_dict(states[seed])
         members.append(member.eval())
     return members

@@ -7,6 +7,7 @@ import torch
 from conftest import FAST, synthetic_cell
 from deepchrome.ensemble import (EnsembleCNN, SeedStack, build_member, fold_input_scaling, load_members,
                                  member_scores, predict, save_members)
+from deepchrome.errors import DeepChromeError
 from deepchrome.train import mark_scaling, resolve_params, train_cnn, transform
 
 
@@ -77,3 +78,14 @@ def test_folded_scaling_is_exact(cell, linear):
     folded = build_member(params, 5, 100).eval()
     folded.load_state_dict(fold_input_scaling(member.state_dict(), mean, std))
     np.testing.assert_allclose(member_scores([folded], Xt), member_scores([member], scaled), atol=1e-5)
+
+
+def test_saved_networks_of_another_architecture_are_one_clear_error(tmp_path):
+    """A model.pt of the paper-sized network (the default before 2026-11-30) read with today's default settings."""
+    paper = resolve_params("paper", None)
+    torch.manual_seed(0)
+    save_members({0: build_member(paper, 5, 100).state_dict()}, tmp_path / "model.pt")
+    with pytest.raises(DeepChromeError, match="architecture") as err:
+        load_members(tmp_path / "model.pt", resolve_params("default", None))
+    assert str(tmp_path / "model.pt") in str(err.value) and "Fix:" in str(err.value)
+    assert len(load_members(tmp_path / "model.pt", paper)) == 1
