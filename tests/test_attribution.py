@@ -42,7 +42,7 @@ def test_model_keeps_its_parameters_and_saved_weights_load(tmp_path):
     assert set(net.state_dict()) == {"input_shape", "conv.weight", "conv.bias", "mlp.0.weight", "mlp.0.bias",
                                      "mlp.2.weight", "mlp.2.bias", "mlp.4.weight", "mlp.4.bias"}
     save_members({0: net.state_dict()}, tmp_path / "m.pt")
-    (back,) = load_members(tmp_path / "m.pt", resolve_params("default"))
+    (back,) = load_members(tmp_path / "m.pt", resolve_params("paper"))  # the paper-sized network
     x = torch.rand(4, 5, 100)
     assert torch.equal(back(x), net.eval()(x))
     assert torch.allclose(MeanProbabilityOn([net])(x), net(x)[:, 1].exp(), atol=1e-6)
