@@ -246,6 +246,22 @@ def main() -> None:
                       f"{r.vs_default:+.4f} [{r.vs_default_low:+.4f}, {r.vs_default_high:+.4f}]")
         print(f"| {r.config} | {r.tasks} | {r.mean_auc:.4f} | {r.vs_best_baseline:+.4f} [{r.ci_low:+.4f}, "
               f"{r.ci_high:+.4f}] | {r.within} of {r.tasks} | {vs_default} |")
+    print(versus_each(df))
+
+
+def versus_each(df: pd.DataFrame) -> str:
+    """Markdown: per CNN configuration and baseline, on the tasks where both ran, the tasks where the CNN is at most
+    0.005 below that baseline, and the mean of CNN - baseline."""
+    wide = df.pivot(index="task", columns="model", values="test_auc")
+    lines = ["\n| CNN configuration | " + " | ".join(f"vs {b}: within 0.005, mean difference" for b in TRAINED) + " |",
+             "|---|" + "---|" * len(TRAINED)]
+    for c in [c for c in CONFIGS if c in wide]:
+        cells = []
+        for b in TRAINED:
+            d = (wide[c] - wide[b]).dropna()
+            cells.append(f"{int((d >= -0.005).sum())} of {len(d)}, {d.mean():+.4f}")
+        lines.append(f"| {c} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
