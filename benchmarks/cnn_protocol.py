@@ -76,19 +76,19 @@ CONFIGS = {  # name -> overrides of the default preset
 SELECT_FROM = ("paper_net", "paper_net_linear", "paper_net_linear_scale_mark")
 
 
-def e123_pool() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def e123_pool(data: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """E123's 600 genes: X float32 [600, marks (MARKS order), 100], Ensembl IDs, labels."""
-    parts = [read_published_csv(SHARED / "real" / "E123" / f"{s}.csv") for s in ("train", "test")]
+    parts = [read_published_csv(data / "real" / "E123" / f"{s}.csv") for s in ("train", "test")]
     X = np.concatenate([p[0] for p in parts])[:, [PUBLISHED_MARKS.index(m) for m in MARKS], :]
     ids = np.array([f"ENSG00000{g}" for g in np.concatenate([p[1] for p in parts])])
     return X, ids, np.concatenate([p[2] for p in parts])
 
 
-def rpkm_labels(ids: np.ndarray) -> pd.DataFrame:
+def rpkm_labels(data: Path, ids: np.ndarray) -> pd.DataFrame:
     """ON/OFF of genes ``ids`` in every cell of the RPKM table: RPKM > the cell's median over the rows of the
     paper's gene list that have a value (REFERENCE.md). DataFrame [genes, cells] of 0/1."""
-    rpkm = read_expression(SHARED / "roadmap" / "57epigenomes.RPKM.pc.gz")
-    listed = pd.read_csv(SHARED / "roadmap" / "deepchrome_genes_hg19_tss_pm10kb.bed", sep="\t", header=None)[3]
+    rpkm = read_expression(data / "roadmap" / "57epigenomes.RPKM.pc.gz")
+    listed = pd.read_csv(data / "roadmap" / "deepchrome_genes_hg19_tss_pm10kb.bed", sep="\t", header=None)[3]
     rows = rpkm.reindex(listed.str.split("_").str[0].to_numpy()).dropna()
     medians = rows.median()
     return (rpkm.loc[ids] > medians).astype(np.int64)
@@ -106,8 +106,8 @@ def resplit(X, ids, y, seed: int) -> CellData:
 @functools.cache
 def real_data(data: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.DataFrame]:
     """:func:`e123_pool` and :func:`rpkm_labels` of its genes, read once per process from ``data``."""
-    X, ids, y = e123_pool()
-    labels = rpkm_labels(ids)
+    X, ids, y = e123_pool(data)
+    labels = rpkm_labels(data, ids)
     assert (labels["E123"].to_numpy() == y).all(), "RPKM labels do not reproduce E123's published labels"
     return X, ids, y, labels
 
@@ -178,7 +178,11 @@ def run_jobs(args, df: pd.DataFrame) -> pd.DataFrame:
                 break
             finished, running = wait(running, return_when=FIRST_COMPLETED)
             for f in finished:
-                rows = f.result()
+                try:
+                    rows = f.result()
+                except Exception as err:  # one failed job costs its rows only; the others run on
+                    print(f"job failed: {err!r}", flush=True)
+                    continue
                 df = pd.concat([df, pd.DataFrame(rows)], ignore_index=True)
                 df.to_csv(args.out, sep="\t", index=False)
                 for row in rows:

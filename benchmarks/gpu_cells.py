@@ -232,6 +232,13 @@ def part_a(args, study: Study, cell_dir: Path, scratch: Path) -> None:
     study.say(f"\n== A. default preset, seed 0, twice on {args.device}; then the feature maps "
               f"(part time {args.a_seconds:.0f} s) ==")
     cpu = json.loads(args.cpu_metrics.read_text()) if args.cpu_metrics and args.cpu_metrics.exists() else None
+    now = resolve_params("default")
+    differs = [k for k in ("n_filters", "kernel", "pool", "hidden", "linear")
+               if cpu and list(np.atleast_1d(cpu["params"].get(k))) != list(np.atleast_1d(now[k]))]
+    if differs:  # a reference of another network is no reference
+        study.figure("A", "CPU reference", "ignored", f"{args.cpu_metrics}: its {', '.join(differs)} differ from "
+                     "the default preset's; train the CPU reference with the current default")
+        cpu = None
     if cpu:
         rec["cpu"] = {"test_auc": cpu["test_auc"], "seconds": cpu["seconds"], "device": cpu["device"],
                       "best_epoch": {str(s["seed"]): s["best_epoch"] for s in cpu["seeds"]},

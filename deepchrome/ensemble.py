@@ -166,11 +166,14 @@ def load_members(path: str | os.PathLike, params: dict) -> list[DeepChromeCNN]:
         n_marks, n_bins = (int(v) for v in states[seed]["input_shape"])
         member = build_member(params, n_marks, n_bins, head=state_target(states[seed]))
         shapes = {k: tuple(v.shape) for k, v in member.state_dict().items()}
-        if shapes != {k: tuple(v.shape) for k, v in states[seed].items()}:
+        saved = {k: tuple(v.shape) for k, v in states[seed].items()}
+        if shapes != saved:
+            layers = [saved[k][0] for k in sorted(saved) if k.startswith("mlp.") and k.endswith(".weight")]
             raise DeepChromeError(path, "the saved networks are not of the architecture the settings give "
                                   f"(n_filters {params['n_filters']}, hidden {list(params['hidden'])}, "
-                                  f"linear {params.get('linear', False)}): they were trained with other settings "
-                                  "or an earlier default",
+                                  f"linear {params.get('linear', False)}; saved: n_filters "
+                                  f"{saved.get('conv.weight', ('?',))[0]}, layer sizes {layers}): they were "
+                                  "trained with other settings or an earlier default",
                                   "train them again with the current settings (delete the model's folder, or "
                                   "run Snakemake with --forcerun train_cnn)")
         member.load_state_dict(states[seed])

@@ -14,8 +14,8 @@ class DeepChromeCNN(nn.Module):
 
     Input ``[batch, marks, bins]`` float32; output ``[batch, 2]`` log-probabilities. At the defaults
     (5 marks x 100 bins) the flattened map is 50 filters x 18 pooled positions = 900 values and the
-    network has 644,177 parameters, as in the paper (the workflow's ``default`` preset builds a smaller one, 20
-    filters and one hidden layer of 125: 46,397 parameters; see ``deepchrome.train.PRESETS``). With ``linear=True`` a linear path from the flattened
+    network has 644,177 parameters, as in the paper (the ``default`` preset builds a smaller one, 20 filters and
+    one hidden layer of 125: 46,397 parameters; ``deepchrome.train.PRESETS``). With ``linear=True`` a linear path from the flattened
     input (``marks * bins`` values) to the outputs is added to the MLP's, so the network holds logistic
     regression on the input as a special case (1,002 more parameters at the defaults).
 

@@ -29,25 +29,24 @@ log = logging.getLogger("deepchrome.train")
 
 TRANSFORMS = ("none", "log1p")
 OPTIMIZERS = ("sgd", "adam")
-_ARCHITECTURE = {"n_filters": 50, "kernel": 10, "pool": 5, "hidden": (625, 125), "dropout": 0.5, "linear": False,
-                 "select": "auc", "shift": 0}
+_ARCHITECTURE = {"n_filters": 50, "kernel": 10, "pool": 5, "hidden": (625, 125), "dropout": 0.5, "linear": False}
 PRESETS: dict[str, dict] = {
     # Singh et al. 2016: raw counts, plain SGD on one gene per step, 99 epochs, best epoch by valid AUC.
     "paper": {**_ARCHITECTURE, "optimizer": "sgd", "lr": 1e-3, "weight_decay": 0.0, "batch_size": 1,
               "epochs": 99, "patience": None, "transform": "none", "scale": "none", "seeds": 1,
-              "max_steps": None, "patience_genes": None},
+              "max_steps": None, "patience_genes": None, "select": "auc", "shift": 0},
     # Choices that hold on small real cells in general (README, "Models"): log1p input, Adam on minibatches,
     # early stopping per seed on its own valid AUC, the mean of 5 independently seeded networks (the
     # averaging is what a 600-gene cell needs most), and a network 14x smaller than the paper's (20 filters,
     # one hidden layer of 125: 46,397 parameters for 320 train genes), chosen on 38 real-data tasks of
-    # benchmarks/cnn_protocol.py and confirmed on 34 others it had not seen. "scale", "linear", "select" and
-    # "shift" are options that did not help there. Large cells (over max_steps * batch_size = 2,048 train genes)
+    # benchmarks/cnn_protocol.py and confirmed on 34 others it had not seen. "scale", "linear" and "shift" did
+    # not help there; "select": "loss" helped the paper's network but not the smaller one. Large cells (over max_steps * batch_size = 2,048 train genes)
     # get larger minibatches and a patience counted in genes seen (see schedule()): the paper's 6,566 train
     # genes cost about half the CPU time, at the same test AUC (README, "Cost of every model").
     "default": {**_ARCHITECTURE, "n_filters": 20, "hidden": (125,),
                 "optimizer": "adam", "lr": 3e-4, "weight_decay": 1e-4, "batch_size": 32,
                 "epochs": 100, "patience": 15, "transform": "log1p", "scale": "none", "seeds": 5,
-                "max_steps": 64, "patience_genes": 32768},
+                "max_steps": 64, "patience_genes": 32768, "select": "auc", "shift": 0},
 }
 _EVAL_CHUNK = 1024  # genes per forward pass when validating: bounds memory (and is faster than 4,096 on a CPU)
 SCALES = ("none", "mark")
@@ -73,7 +72,7 @@ def resolve_params(preset: str, overrides: dict | None = None) -> dict:
         raise DeepChromeError(None, f"unknown scale {params['scale']!r}", f"use one of {', '.join(SCALES)}")
     if params["select"] not in SELECTS:
         raise DeepChromeError(None, f"unknown select {params['select']!r}", f"use one of {', '.join(SELECTS)}")
-    if not isinstance(params["shift"], int) or params["shift"] < 0:
+    if isinstance(params["shift"], bool) or not isinstance(params["shift"], int) or params["shift"] < 0:
         raise DeepChromeError(None, f"shift is {params['shift']!r}", "give a whole number of bins >= 0")
     if not isinstance(params["seeds"], int) or params["seeds"] < 1:
         raise DeepChromeError(None, f"seeds is {params['seeds']!r}", "give a whole number of seeds >= 1")
@@ -160,7 +159,7 @@ class CNNResult:
     seeds: list[int]
     states: dict[int, dict]  # seed -> CPU state_dict of its best epoch
     history: pd.DataFrame  # epoch (1-based), loss (mean train NLL; level: MSE), valid_auc (level: valid_r),
-    # valid_loss (the same loss on the valid genes), seed
+    # valid_loss (the same loss on the valid genes), seed, kept (1 at the seed's chosen epoch)
     best_epoch: dict[int, int]  # seed -> its chosen epoch (params["select"]: best valid AUC or lowest valid loss)
     valid_auc: dict[int, float]  # seed -> the valid AUC of that epoch (level: valid Pearson r)
     member_scores: np.ndarray  # float64 [seeds, genes]: P(ON) (level: the level) of every gene, each seed's best weights
@@ -242,6 +241,14 @@ def _shifted(xb: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
     return xb.gather(3, pos[:, :, None, :].expand(-1, -1, xb.shape[2], -1))
 
 
+def _history(rows: list[tuple], level: bool, kept: dict[int, int]) -> pd.DataFrame:
+    """The training history: one row per seed and epoch (``rows`` of epoch, loss, valid AUC or r, valid loss,
+    seed) and ``kept``: 1 at the epoch whose weights the seed contributes (``kept``: seed -> epoch), else 0."""
+    h = pd.DataFrame(rows, columns=["epoch", "loss", "valid_r" if level else "valid_auc", "valid_loss", "seed"])
+    h["kept"] = (h["epoch"] == h["seed"].map(kept)).astype(int)
+    return h
+
+
 def train_cnn(cell: CellData, params: dict, seeds: list[int], device: str = "auto",
               threads: int | None = None, target: str = "class") -> CNNResult:
     """Train one CNN per seed on the cell's train split, all in one stacked network; keep each seed's best
@@ -280,6 +287,7 @@ def train_cnn(cell: CellData, params: dict, seeds: list[int], device: str = "aut
          else torch.as_tensor(cell.y, dtype=torch.long, device=dev))
     y_valid = cell.levels()[valid_rows] if level else cell.y[valid_rows]
     valid_metric, metric_name = (_pearsons, "valid r") if level else (_aucs, "valid AUC")
+    criterion = "valid loss" if params["select"] == "loss" else metric_name
     members = []
     for seed in seeds:
         torch.manual_seed(seed)
@@ -349,7 +357,7 @@ def train_cnn(cell: CellData, params: dict, seeds: list[int], device: str = "aut
                 stale[s] += 1
                 if plan["patience"] is not None and stale[s] >= plan["patience"]:
                     log.info("seed %d: no better %s for %d epochs: stopping after epoch %d",
-                             seeds[s], metric_name, stale[s], epoch)
+                             seeds[s], criterion, stale[s], epoch)
                     active[s] = False
         log.info("epoch %d/%d, %d seed(s) training: loss %s %s %s (%.1f s)", epoch, params["epochs"],
                  int(was_active.sum()), np.round(losses[was_active], 4), metric_name, np.round(aucs[was_active], 4),
@@ -368,8 +376,7 @@ def train_cnn(cell: CellData, params: dict, seeds: list[int], device: str = "aut
     log.info("best epochs %s, %s %s", best_epoch.tolist(), metric_name, np.round(best_auc, 4).tolist())
     name = str(dev) if dev.type == "cpu" else f"{dev} ({torch.cuda.get_device_name(dev)})"
     return CNNResult(seeds=list(seeds), states=states,
-                     history=pd.DataFrame(rows, columns=["epoch", "loss", "valid_r" if level else "valid_auc",
-                                                         "valid_loss", "seed"]),
+                     history=_history(rows, level, dict(zip(seeds, best_epoch.tolist()))),
                      best_epoch=dict(zip(seeds, best_epoch.tolist())),
                      valid_auc=dict(zip(seeds, best_auc.tolist())), member_scores=scores, device=name,
                      warning=warning, seconds=time.perf_counter() - start)

@@ -234,7 +234,7 @@ def test_level_target_trains_on_the_gpu(cell, tmp_path):
     saved = json.loads(paths["metrics"].read_text())
     print(f"level target on {result.device!r}: test r {saved['test_r']:.3f}, valid r per seed {result.valid_auc}")
     assert result.device == saved["device"] == recorded_name() and saved["target"] == "level"
-    assert list(result.history.columns) == ["epoch", "loss", "valid_r", "seed"]
+    assert list(result.history.columns) == ["epoch", "loss", "valid_r", "valid_loss", "seed", "kept"]
     assert np.isfinite(result.member_scores).all() and saved["test_r"] > 0.5
     params = resolve_params("default", {**SMALL, "lr": 1e-3})
     members = load_members(paths["model"], params)

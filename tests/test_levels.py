@@ -118,7 +118,7 @@ def level_ensemble():
 
 def test_level_cnn_learns_the_level_and_stops_on_valid_r(level_ensemble, tmp_path):
     cell, params, result = level_ensemble
-    assert list(result.history.columns) == ["epoch", "loss", "valid_r", "valid_loss", "seed"]
+    assert list(result.history.columns) == ["epoch", "loss", "valid_r", "valid_loss", "seed", "kept"]
     test = cell.split == "test"
     r = sps.pearsonr(cell.level[test], result.scores[test])[0]
     assert r > 0.7, r

@@ -53,13 +53,14 @@ def test_transform():
 
 def test_learns_and_restores_each_seeds_best_epoch(cell, trained, tmp_path):
     params, res = trained
-    assert list(res.history.columns) == ["epoch", "loss", "valid_auc", "valid_loss", "seed"]
+    assert list(res.history.columns) == ["epoch", "loss", "valid_auc", "valid_loss", "seed", "kept"]
     assert len(res.history) == 2 * FAST["epochs"]
     for seed in (1, 2):
         h = res.history[res.history.seed == seed].reset_index(drop=True)
         assert h.valid_auc.max() > 0.95
         assert res.valid_auc[seed] == h.valid_auc.max()
         assert h.valid_auc.iloc[res.best_epoch[seed] - 1] == res.valid_auc[seed]
+        assert h.kept.tolist() == [int(e == res.best_epoch[seed]) for e in h.epoch]
     assert res.member_scores.shape == (2, len(cell.y))
     assert res.scores.shape == (len(cell.y),) and 0 <= res.scores.min() and res.scores.max() <= 1
     save_members(res.states, tmp_path / "m.pt")
@@ -83,7 +84,7 @@ def test_select_by_valid_loss_keeps_each_seeds_lowest_valid_loss(cell):
     y = cell.y[valid]
     for seed, scores in zip(res.seeds, res.member_scores):
         h = res.history[res.history.seed == seed].reset_index(drop=True)
-        assert res.best_epoch[seed] == int(h.valid_loss.idxmin()) + 1
+        assert res.best_epoch[seed] == int(h.valid_loss.idxmin()) + 1 == int(h.kept.idxmax()) + 1
         p = scores[valid]
         nll = -np.mean(y * np.log(p) + (1 - y) * np.log1p(-p))
         assert h.valid_loss.iloc[res.best_epoch[seed] - 1] == pytest.approx(nll, rel=1e-5)
@@ -105,8 +106,9 @@ def test_shift_translates_each_window_with_its_edge_bin_repeated(cell):
     plain = train_cnn(cell, params, seeds=[0], device="cpu", threads=1)
     moved = train_cnn(cell, {**params, "shift": 2}, seeds=[0], device="cpu", threads=1)
     assert not np.array_equal(plain.scores, moved.scores) and np.isfinite(moved.scores).all()
-    with pytest.raises(DeepChromeError, match="shift"):
-        resolve_params("default", {"shift": -1})
+    for bad in (-1, True):
+        with pytest.raises(DeepChromeError, match="shift"):
+            resolve_params("default", {"shift": bad})
 
 
 def test_paper_preset_runs(cell):

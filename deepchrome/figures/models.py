@@ -227,8 +227,8 @@ def plot_training_curves(histories: Mapping[str, pd.DataFrame], path: str | os.P
                          loss_label: str = "Training loss\n(cross-entropy, nats)") -> None:
     """Validation AUC (top; ``metric``: another column of the history, e.g. ``valid_r`` of ``target: level``,
     named ``metric_label`` on the axis and ``metric_title`` in the title) and training loss (bottom, named
-    ``loss_label``) per epoch, one line per cell and seed (a ``seed`` column of the history), each seed's best
-    epoch starred."""
+    ``loss_label``) per epoch, one line per cell and seed (a ``seed`` column of the history), each seed's kept
+    epoch starred (its ``kept`` column; else its best ``metric``)."""
     if not histories:
         raise ValueError("no training histories given")
     for cell, h in histories.items():
@@ -257,8 +257,8 @@ def plot_training_curves(histories: Mapping[str, pd.DataFrame], path: str | os.P
                 line, = ax_auc.plot(h["epoch"], h[metric], color=color, lw=lw, alpha=alpha, label=str(cell))
                 if k == 0:
                     handles.append(line)
-                if h[metric].notna().any():
-                    best = h.loc[h[metric].idxmax()]
+                if h[metric].notna().any():  # the kept epoch (histories without the column: the best valid value)
+                    best = h.loc[h["kept"].idxmax() if "kept" in h.columns and h["kept"].any() else h[metric].idxmax()]
                     ax_auc.plot(best["epoch"], best[metric], marker="*", ms=11 if not many else 7,
                                 color=color, mec="black", mew=0.6, zorder=5, ls="none")
                     if ax_loss is not None and "loss" in h.columns and pd.notna(best.get("loss")):
@@ -267,7 +267,7 @@ def plot_training_curves(histories: Mapping[str, pd.DataFrame], path: str | os.P
                 if ax_loss is not None and "loss" in h.columns:
                     ax_loss.plot(h["epoch"], h["loss"], color=color, lw=lw, alpha=alpha)
         star = Line2D([], [], marker="*", ms=10, color="#BBBBBB", mec="black", mew=0.6, ls="none",
-                      label="best validation epoch (one line and star per seed)")
+                      label="kept epoch (one line and star per seed)")
         if many:
             allh = pd.concat([h.assign(_cell=c) for c, h in histories.items()])
             med = allh.groupby("epoch")[[c for c in (metric, "loss") if c in allh.columns]].median()
