@@ -28,6 +28,8 @@ The runs behind the README (``benchmarks/runs/``; ``--summary-only --out FILE`` 
 * ``cnn_protocol_heldout.tsv``, its check on 34 tasks the choice never saw (other split seeds, other cells):
   ``--resplits 10 --cell-resplits 3 --resplit-start 10 --cell-start 3 --jobs 2 --configs default paper_net
   select_loss smaller``
+* ``cnn_protocol_heldout2.tsv``, a second such check: ``--resplits 10 --cell-resplits 3 --resplit-start 20
+  --cell-start 5 --jobs 2 --configs default paper_net``
 
     .venv/bin/python benchmarks/cnn_protocol.py [--resplits 6] [--cell-resplits 1] [--resplit-start 0]
         [--cell-every 7] [--cell-start 0] [--demo DIR] [--workflow-split] [--configs default paper_net ...]
