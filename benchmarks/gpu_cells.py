@@ -71,7 +71,8 @@ class OutOfTime(Exception):
 
 
 class EpochTimes(logging.Handler):
-    """Collects the seconds of every epoch from train_cnn's per-epoch log line (``epoch i/n ... (s s)``)."""
+    """Collects the seconds of every epoch from train_cnn's per-epoch log line (``epoch i/n ... (s s)``); as a
+    context manager, listens to deepchrome.train for the ``with`` block."""
 
     def __init__(self) -> None:
         super().__init__(logging.INFO)
@@ -80,6 +81,18 @@ class EpochTimes(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         if isinstance(record.msg, str) and record.msg.startswith("epoch ") and record.args:
             self.seconds.append(float(record.args[-1]))
+
+    def __enter__(self) -> "EpochTimes":
+        logging.getLogger("deepchrome.train").addHandler(self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        logging.getLogger("deepchrome.train").removeHandler(self)
+
+
+def read_cell(folder: Path) -> CellData:
+    """The cell the parts share, from the workflow's files in ``folder`` (see prepare_cell)."""
+    return load_cell(folder / "features.npz", folder / "labels.tsv", folder / "split.tsv")
 
 
 class Study:
@@ -176,20 +189,15 @@ def train_cell(cell_dir: Path, work: Path, first_seed: int, device: str, threads
     """Load the cell from the workflow's files and train the default preset's ensemble with train_and_save into
     ``work`` (model.pt, history.tsv, metrics.json); the figures of that run."""
     t0 = time.perf_counter()
-    cell = load_cell(cell_dir / "features.npz", cell_dir / "labels.tsv", cell_dir / "split.tsv")
+    cell = read_cell(cell_dir)
     load_s = time.perf_counter() - t0
     work.mkdir(parents=True, exist_ok=True)
-    timer = EpochTimes()
-    logger = logging.getLogger("deepchrome.train")
-    logger.addHandler(timer)
-    try:
+    with EpochTimes() as timer:
         t1 = time.perf_counter()
         result = train_and_save(cell, "default", epoch_overrides(epochs), first_seed, device, threads, "class",
                                 model_inputs_of(cell, "default"), work / "model.pt", work / "history.tsv",
                                 work / "metrics.json")
         wall = time.perf_counter() - t1
-    finally:
-        logger.removeHandler(timer)
     metrics = json.loads((work / "metrics.json").read_text())
     return {"device": result.device, "device_warning": result.warning, "test_auc": metrics["test_auc"],
             "valid_auc": metrics["valid_auc"], "train_seconds": result.seconds, "wall_seconds": wall,
@@ -277,7 +285,7 @@ def part_a(args, study: Study, cell_dir: Path, scratch: Path) -> None:
     def featuremaps():
         dev, _ = select_device(args.device)
         members = [m.to(dev) for m in load_members(scratch / "A_run1" / "model.pt", resolve_params("default"))]
-        cell = load_cell(cell_dir / "features.npz", cell_dir / "labels.tsv", cell_dir / "split.tsv")
+        cell = read_cell(cell_dir)
         outs = [scratch / f"A_fm.{name}" for name in ("on.npy", "off.npy", "starts.npz", "stability.json")]
         t0 = time.perf_counter()
         cell_class_maps(members, cell.X.shape[1], cell.X.shape[2], options, *outs)
@@ -295,13 +303,8 @@ def part_a(args, study: Study, cell_dir: Path, scratch: Path) -> None:
 def one_epoch(cell: CellData, preset: str, device: str, threads: int | None, scale: float) -> dict:
     """One epoch of ``preset`` by train_cnn; its seconds (from the per-epoch log) times ``scale``."""
     params = resolve_params(preset, {"epochs": 1})
-    timer = EpochTimes()
-    logger = logging.getLogger("deepchrome.train")
-    logger.addHandler(timer)
-    try:
+    with EpochTimes() as timer:
         result = train_cnn(cell, params, seed_list(params, 0), device=device, threads=threads)
-    finally:
-        logger.removeHandler(timer)
     return {"device": result.device, "torch_threads": torch.get_num_threads(), "train_genes": int((cell.split == "train").sum()),
             "genes": len(cell.y), "seeds": params["seeds"], "epoch_seconds_measured": timer.seconds[0],
             "scale": scale, "epoch_seconds": timer.seconds[0] * scale, "train_cnn_seconds": result.seconds}
@@ -313,7 +316,7 @@ def part_b(args, study: Study, cell_dir: Path) -> None:
     until = time.time() + args.b_seconds
     study.say(f"\n== B. one epoch of the paper and default presets, {args.device} vs CPU "
               f"(part time {args.b_seconds:.0f} s) ==")
-    cell = load_cell(cell_dir / "features.npz", cell_dir / "labels.tsv", cell_dir / "split.tsv")
+    cell = read_cell(cell_dir)
     n_train = int((cell.split == "train").sum())
     threads = args.b_cpu_threads or len(os.sched_getaffinity(0))
     # The paper preset on the same train genes on both (batch 1: an epoch's time grows with its genes), then the
