@@ -131,7 +131,7 @@ rule overview:
         marks=MARKS,
         preset=config["cnn"]["preset"],
         overrides=cnn_overrides(),
-        input=config.get("input", "processed"),
+        input="processed (read counts)" if PROCESSED else config["input"],  # the schema defaults input to signal
         split=config["split"]["method"] if not PROCESSED else "the processed files' own",
         config_files=[str(f) for f in workflow.configfiles],
         command_line={k: str(v) for k, v in workflow.config_settings.config.items()},

@@ -16,7 +16,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from .featuremaps import _draw_map, _draw_mark_bars
-from .style import DIFF_CMAP, _check_map, _kb_ticks, _save, _style, _tss_extent
+from .style import DIFF_CMAP, MIN_CLUSTER, _check_map, _kb_ticks, _save, _style, _tss_extent
 
 ORDER_LABELS = {"strand": "kb from the TSS, in the gene's direction (upstream left)",
                 "genome": "kb from the TSS, genome order (lower coordinate left)"}
@@ -87,16 +87,21 @@ def plot_cell_explanation(summary: Mapping[str, np.ndarray], maps: Mapping[str, 
 
 def plot_importance_clustermap(table: pd.DataFrame, path: str | os.PathLike, title: str) -> None:
     """Cells x marks heat map of per-mark importance shares (rows sum to 1), cells and marks clustered
-    (average linkage, Euclidean) where there are at least two of them."""
+    (average linkage, Euclidean) where there are at least :data:`~deepchrome.figures.style.MIN_CLUSTER` of them
+    (else in the table's order, without a dendrogram); the colour bar sits left of the map, clear of its labels."""
     if table.empty:
         raise ValueError("no importance values given")
     data = table.astype(float)
+    rows, cols = len(data) >= MIN_CLUSTER, data.shape[1] >= MIN_CLUSTER
     with _style():
-        g = sns.clustermap(data, row_cluster=len(data) > 1, col_cluster=data.shape[1] > 1, method="average",
+        g = sns.clustermap(data, row_cluster=rows, col_cluster=cols, method="average",
                            cmap="viridis", annot=len(data) <= 20, fmt=".2f", annot_kws={"fontsize": 7},
-                           figsize=(2.2 + 0.9 * data.shape[1], 2.6 + min(0.3 * len(data), 14)),
-                           cbar_kws={"label": "Share"}, dendrogram_ratio=(0.15, 0.15),
-                           cbar_pos=(0.03, 0.78, 0.02, 0.14))
+                           figsize=(3.0 + 0.9 * data.shape[1], 2.6 + min(0.3 * len(data), 14)),
+                           cbar_kws={"label": "Share"},
+                           dendrogram_ratio=(0.15, 0.15 if cols else 0.02),  # left: the colour bar's room
+                           cbar_pos=(0.02, 0.80, 0.02, 0.14))
+        g.ax_cbar.yaxis.set_label_position("left")
+        g.ax_cbar.yaxis.set_ticks_position("left")
         g.ax_heatmap.set_xlabel("Histone mark")
         g.ax_heatmap.set_ylabel("Cell type")
         g.ax_heatmap.tick_params(axis="y", labelrotation=0)

@@ -28,6 +28,7 @@ from ..summary import MODELS  # noqa: E402
 DPI = 150
 LABEL_MAX_CELLS = 15  # label points with cell ids up to this many cells
 FULL_MAPS_MAX_CELLS = 10  # above this, the grid shows per-mark means instead of full maps
+MIN_CLUSTER = 4  # cells (or marks) a heat map needs before it is clustered and given a dendrogram
 
 # Okabe & Ito (2008) colour-blind-safe palette.
 MODEL_COLORS = {"cnn": "#D55E00", "gbm": "#E69F00", "svm": "#0072B2", "rf": "#009E73", "logreg": "#CC79A7",
