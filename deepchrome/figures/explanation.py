@@ -88,14 +88,15 @@ def plot_cell_explanation(summary: Mapping[str, np.ndarray], maps: Mapping[str, 
 def plot_importance_clustermap(table: pd.DataFrame, path: str | os.PathLike, title: str) -> None:
     """Cells x marks heat map of per-mark importance shares (rows sum to 1), cells and marks clustered
     (average linkage, Euclidean) where there are at least :data:`~deepchrome.figures.style.MIN_CLUSTER` of them
-    (else in the table's order, without a dendrogram); the colour bar sits left of the map, clear of its labels."""
+    (else in the table's order, without a dendrogram); colours start at 0, so that similar shares look similar;
+    the colour bar sits left of the map, clear of its labels."""
     if table.empty:
         raise ValueError("no importance values given")
     data = table.astype(float)
     rows, cols = len(data) >= MIN_CLUSTER, data.shape[1] >= MIN_CLUSTER
     with _style():
         g = sns.clustermap(data, row_cluster=rows, col_cluster=cols, method="average",
-                           cmap="viridis", annot=len(data) <= 20, fmt=".2f", annot_kws={"fontsize": 7},
+                           cmap="viridis", vmin=0, annot=len(data) <= 20, fmt=".2f", annot_kws={"fontsize": 7},
                            figsize=(3.0 + 0.9 * data.shape[1], 2.6 + min(0.3 * len(data), 14)),
                            cbar_kws={"label": "Share"},
                            dendrogram_ratio=(0.15, 0.15 if cols else 0.02),  # left: the colour bar's room

@@ -122,7 +122,7 @@ def plot_predicted_vs_measured(score: np.ndarray, measured: np.ndarray, path: st
         hb = ax.hexbin(measured, score, gridsize=35, cmap="viridis", mincnt=1, bins="log")
         fig.colorbar(hb, ax=ax, label="Genes")
         ax.axvline(np.median(measured), color="white", lw=1, ls="--")
-        ax.set_xlabel("Measured expression, log2(RPKM + 1) (never seen by the workflow)")
+        ax.set_xlabel("Measured expression, log2(RPKM + 1)\n(never seen by the workflow)")
         ax.set_ylabel("Predicted P(ON)")
         ax.set_title(f"{title}\nPearson r = {r:.2f} over {len(score):,} genes (dashed: measured median)",
                      fontsize=9, fontweight="bold")
