@@ -8,7 +8,8 @@ picture. A kept run is a folder of small text files with a ``run.yaml`` (``date`
     python benchmarks/doc_tables.py --check          exit 1 (and print a diff) when a page differs
     python benchmarks/doc_tables.py --keep demo RUN  keep a finished run: copy its outputs (RUN: the folder the
                                                      workflow ran in) into benchmarks/runs/demo/ and its figures
-                                                     into docs/; --command says how it was run
+                                                     into docs/; --command says how it was run, --commit
+                                                     with which code (default: HEAD)
 
 Runs: ``demo`` (the demo config, ``snakemake --cores 2 all transfer``), ``level`` (the demo config with
 ``--config target=level``), ``e123`` (``--configfile config/processed.yaml`` on the real E123 cell); the
@@ -30,6 +31,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from deepchrome import MARKS
 from deepchrome.summary import markdown_levels, markdown_tables
 from protocol_tables import markdown_summary, markdown_versus_each
 from transfer_tables import hidden_expression, markdown_pooled, markdown_transfer
@@ -58,8 +60,10 @@ def explanation_table(t: pd.DataFrame) -> str:
 
 
 def importance_table(t: pd.DataFrame) -> str:
-    """Per cell and mark, the mark's share of the CNN's attribution (``importance.tsv``), marks as columns."""
-    wide = t.pivot(index="cell", columns="mark", values="share").reindex(columns=list(dict.fromkeys(t["mark"])))
+    """Per cell and mark, the mark's share of the CNN's attribution (``importance.tsv``), marks as columns in the
+    workflow's default order."""
+    marks = [m for m in MARKS if m in set(t["mark"])] + sorted(set(t["mark"]) - set(MARKS))
+    wide = t.pivot(index="cell", columns="mark", values="share").reindex(columns=marks)
     lines = ["| cell | " + " | ".join(wide.columns) + " |", "|---" * (len(wide.columns) + 1) + "|"]
     for cell, row in wide.iterrows():
         lines.append(f"| {cell} | " + " | ".join(f"{v:.2f}" for v in row) + " |")
@@ -157,7 +161,8 @@ def block(kind: str, name: str, page: Path) -> str:
         body = provenance(runs, "Table") + "\n\n" + make()
     else:
         run, file, _, alt = FIGURES[name]
-        body = f"![{alt}]({(DOCS / file).relative_to(page.parent).as_posix()})\n\n" + provenance((run,), "Figure") + "\n"
+        image = (DOCS / file).relative_to(page.parent).as_posix()
+        body = f"![{alt}]({image})\n\n" + provenance((run,), "Figure") + "\n"
     return f"<!-- {kind}:{name} -->\n{body}<!-- /{kind}:{name} -->"
 
 
@@ -221,9 +226,10 @@ def report_screenshot(run: Path, png: Path) -> None:
     subprocess.run([sys.executable, str(ROOT / "tests" / "browser.py"), str(html), str(png)], check=True)
 
 
-def keep(run: str, folder: Path, command: str) -> None:
+def keep(run: str, folder: Path, command: str, commit: str | None = None) -> None:
     """Copy a finished run's outputs into ``benchmarks/runs/<run>/`` (with its ``run.yaml``) and its figures into
-    docs/; the demo also keeps its job costs and its predict cell against the hidden expression."""
+    docs/; the demo also keeps its job costs and its predict cell against the hidden expression. ``commit`` is the
+    code the run was made with (default: the checkout's HEAD)."""
     out = RUNS / run
     out.mkdir(parents=True, exist_ok=True)
     for kept, source in KEEP[run].items():
@@ -237,8 +243,8 @@ def keep(run: str, folder: Path, command: str) -> None:
             shutil.copyfile(folder / source, DOCS / file)
     if run == "demo":
         report_screenshot(folder, DOCS / "report.png")
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True).stdout.strip()
+    commit = commit or subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                                      text=True).stdout.strip()
     meta = {"date": datetime.date.today().isoformat(), "command": command, "commit": commit}
     (out / "run.yaml").write_text(yaml.safe_dump(meta, sort_keys=False))
     print(f"kept {run}: {', '.join(sorted(p.name for p in out.iterdir()))}")
@@ -249,9 +255,10 @@ def main() -> int:
     ap.add_argument("--check", action="store_true", help="fail when a page differs from what the kept runs give")
     ap.add_argument("--keep", nargs=2, metavar=("RUN", "FOLDER"), help=f"keep a run: one of {', '.join(KEEP)}")
     ap.add_argument("--command", default="", help="with --keep: how the run was made (goes into run.yaml)")
+    ap.add_argument("--commit", help="with --keep: the commit the run was made with (default: HEAD)")
     args = ap.parse_args()
     if args.keep:
-        keep(args.keep[0], Path(args.keep[1]), args.command)
+        keep(args.keep[0], Path(args.keep[1]), args.command, args.commit)
         return 0
     return check_or_write(args.check)
 
