@@ -139,3 +139,33 @@ def test_palettes_are_fixed():
     assert figures.model_color("cnn") == figures.MODEL_COLORS["cnn"]
     assert figures.mark_colors(MARKS) == [figures.MARK_COLORS[m] for m in MARKS]
     assert len(set(figures.mark_colors(MARKS + ["H2A.Z", "H3K27ac"]))) == 7
+
+
+@pytest.mark.parametrize("n", [3, 5])
+def test_transfer_heatmap_states_its_colour_range_and_clusters_from_four_cells(tmp_path, monkeypatch, n):
+    from matplotlib.collections import LineCollection
+
+    from deepchrome.figures import transfer
+
+    drawn = {}
+    monkeypatch.setattr(transfer, "_save", lambda fig, path: drawn.update(fig=fig))
+    cells = _cells(n)
+    matrix = pd.DataFrame(np.linspace(0.874, 0.895, n * n).reshape(n, n), index=cells, columns=cells)
+    figures.plot_transfer_heatmap(matrix, {c: c for c in cells}, tmp_path / "transfer.png")
+    fig = drawn["fig"]
+    assert "colours span only 0.874 to 0.895" in fig._suptitle.get_text()
+    heatmap = next(ax for ax in fig.axes if ax.get_xlabel() == "Test genes of cell")
+    assert sorted({p.get_edgecolor()[:3] for p in heatmap.patches}) == [(0.0, 0.0, 0.0), (1.0, 1.0, 1.0)]
+    trees = [c for ax in fig.axes[:2] for c in ax.collections if isinstance(c, LineCollection)]  # seaborn's row,
+    assert (len(trees) > 0) == (n >= 4)  # column dendrogram axes: drawn from 4 cells on
+
+
+def test_importance_heatmap_colours_start_at_zero(tmp_path, monkeypatch):
+    from deepchrome.figures import explanation
+
+    drawn = {}
+    monkeypatch.setattr(explanation, "_save", lambda fig, path: drawn.update(fig=fig))
+    table = pd.DataFrame(np.random.default_rng(0).dirichlet(np.ones(5), 3), index=_cells(3), columns=MARKS)
+    figures.plot_importance_clustermap(table, tmp_path / "importance.png", "Importance")
+    mesh = next(c for ax in drawn["fig"].axes for c in ax.collections if ax.get_xlabel() == "Histone mark")
+    assert mesh.norm.vmin == 0
