@@ -103,7 +103,7 @@ def cost_table(t: pd.DataFrame) -> str:
 
 
 TABLES: dict[str, tuple[tuple[str, ...], Callable[[], str]]] = {
-    # name: (the kept runs it reads, the markdown)
+    # name: (the kept runs it reads (a run's folder, or one file of it), the markdown)
     "headline": (("demo", "e123"), headline_table),
     "demo-auc": (("demo",), lambda: markdown_tables(read("demo", "auc.tsv"), read("demo", "models.tsv"))),
     "e123-auc": (("e123",), lambda: markdown_tables(read("e123", "auc.tsv"), None)),
@@ -117,7 +117,7 @@ TABLES: dict[str, tuple[tuple[str, ...], Callable[[], str]]] = {
     "demo-cost": (("demo",), lambda: cost_table(read("demo", "jobs.tsv"))),
     "level-levels": (("level",), lambda: markdown_levels(read("level", "levels.tsv"),
                                                          read("level", "level_models.tsv"))),
-    **{f"protocol-{part}{suffix}": (("cnn_protocol",),
+    **{f"protocol-{part}{suffix}": ((f"cnn_protocol/{part}.tsv",),
                                     lambda part=part, f=f: f(read("cnn_protocol", f"{part}.tsv")))
        for part in ("choice", "heldout", "heldout2")
        for suffix, f in (("", markdown_summary), ("-each", markdown_versus_each))},
@@ -149,8 +149,9 @@ def provenance(runs: tuple[str, ...], kind: str) -> str:
     """The one line that says which script wrote a block, from which kept runs, and when they ran."""
     parts = []
     for run in runs:
-        meta = yaml.safe_load((RUNS / run / "run.yaml").read_text())
-        parts.append(f"`benchmarks/runs/{run}/` (run of {meta['date']}: {meta['command']})")
+        meta = yaml.safe_load((RUNS / run.split("/")[0] / "run.yaml").read_text())
+        shown = run if "/" in run else run + "/"
+        parts.append(f"`benchmarks/runs/{shown}` (run of {meta['date']}: {meta['command']})")
     return f"*{kind} written by `{SCRIPT}` from " + " and ".join(parts) + ".*"
 
 
