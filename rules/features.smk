@@ -32,6 +32,11 @@ rule cell_features:
         "results/{cell}/features.npz",
     params:
         marks=MARKS,
+        bins={
+            "bin_size": config["windows"]["bin_size"],
+            "bin_order": config["windows"]["bin_order"],
+            "input": config["input"],
+        },
     log:
         "logs/features/{cell}/combine.log",
     benchmark:
