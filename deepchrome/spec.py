@@ -154,8 +154,11 @@ REFERENCE_MODEL = "cnn"
 
 
 def models_for(target_name: str, kinds: tuple[str, ...] = ("network", "baseline", "score")) -> tuple[str, ...]:
-    """The registry's models serving ``target_name`` (of the given kinds), in table order."""
-    return tuple(s.name for s in REGISTRY if target_name in s.targets and s.kind in kinds)
+    """The registry's models serving ``target_name`` (of the given kinds), in table order: the registry's for
+    ``class``; for ``level`` each class model's regression form takes its place."""
+    order = [s.level_form or s.name for s in REGISTRY if "class" in s.targets] if target(target_name).is_level else []
+    order += [s.name for s in REGISTRY if s.name not in order]
+    return tuple(m for m in order if target_name in SPECS[m].targets and SPECS[m].kind in kinds)
 
 
 def baseline_names(target_name: str) -> tuple[str, ...]:
@@ -172,10 +175,11 @@ def configured_models(baselines: list[str], marks: list[str], target_name: str) 
     return [*models_for(target_name, ("network",)), *chosen]
 
 
-def model_order(models) -> list[str]:
-    """``models`` (IDs) in the registry's order; unknown IDs after them, in their given order."""
-    given = list(dict.fromkeys(models))
-    return [s.name for s in REGISTRY if s.name in given] + [m for m in given if m not in SPECS]
+def model_order(models, target_name: str = "class") -> list[str]:
+    """``models`` (IDs) in the table order of ``target_name``; others after them, sorted."""
+    given = set(models)
+    known = [m for m in models_for(target_name) if m in given]
+    return known + sorted(given - set(known))
 
 
 def model_label(model: str) -> str:

@@ -1,4 +1,4 @@
-from deepchrome.explain import gene_figures, query_genes, safe_name, sheet_names
+from deepchrome.sheets import gene_figures, query_genes, safe_name, sheet_names
 
 # --config genes=ENSG...,ENSG... : file name (wildcard) -> gene ID as given
 QUERIED_GENES = {safe_name(g): g for g in query_genes(config.get("genes"))}

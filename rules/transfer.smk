@@ -1,4 +1,4 @@
-from deepchrome.explain import sheet_names
+from deepchrome.sheets import sheet_names
 
 
 rule train_pooled:
@@ -86,7 +86,7 @@ rule pooled_table:
     input:
         own=summary_inputs("results/{cell}/cnn/predictions.tsv"),
         pooled="results/transfer/pooled/cnn/predictions.tsv",
-        left_out=summary_inputs(f"results/transfer/{LEFT_OUT}{{cell}}/cnn/predictions.tsv"),
+        left_out=summary_inputs(f"results/transfer/{spec.LEFT_OUT}{{cell}}/cnn/predictions.tsv"),
         promoter=summary_inputs("results/{cell}/promoter/predictions.tsv") if "promoter" in MODELS else [],
     output:
         table=report(
