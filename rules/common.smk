@@ -30,6 +30,12 @@ def checked(function, *args, **kwargs):
         raise WorkflowError(str(err))
 
 
+def grows(amount):
+    """A rule's memory (MB) or wall time (minutes): ``amount`` at the first attempt, growing with each retry (the
+    SLURM profile's ``retries``); set here alone, for every executor."""
+    return lambda wildcards, attempt: amount * attempt
+
+
 def config_files():
     return ", ".join(map(str, workflow.configfiles)) or "the config"
 

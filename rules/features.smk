@@ -16,7 +16,8 @@ rule mark_features:
         "results/benchmarks/features/{cell}/{mark}.tsv"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=grows(2000),
+        runtime=grows(30),
     conda:
         "../envs/deepchrome.yaml"
     script:
@@ -43,7 +44,8 @@ rule cell_features:
         "results/benchmarks/features/{cell}/combine.tsv"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=grows(2000),
+        runtime=grows(10),
     conda:
         "../envs/deepchrome.yaml"
     script:

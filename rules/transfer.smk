@@ -28,8 +28,8 @@ rule train_pooled:
         "results/benchmarks/transfer/{pool}.tsv"
     threads: 1
     resources:
-        mem_mb=4000,
-        runtime=240,
+        mem_mb=grows(8000),
+        runtime=grows(480),
     conda:
         "../envs/deepchrome-cuda.yaml"
     script:
@@ -72,8 +72,8 @@ rule transfer_matrix:
         "results/benchmarks/summary/transfer.tsv"
     threads: 1  # as in training, so that the diagonal repeats each cell's CNN test AUC exactly
     resources:
-        mem_mb=4000,
-        runtime=60,
+        mem_mb=grows(4000),
+        runtime=grows(120),
     conda:
         "../envs/deepchrome.yaml"
     script:
@@ -109,7 +109,8 @@ rule pooled_table:
         "logs/summary/pooled.log",
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=grows(2000),
+        runtime=grows(10),
     conda:
         "../envs/deepchrome.yaml"
     script:
