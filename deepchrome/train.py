@@ -19,13 +19,14 @@ import torch
 from scipy.stats import pearsonr
 from sklearn.metrics import roc_auc_score
 
+from . import __version__
 from .dataset import CellData, require_both_classes  # noqa: F401 (baselines' and tests' import)
 from .ensemble import SeedStack, build_member, fold_input_scaling, full_float32, member_scores, save_model
 from .errors import DeepChromeError
 from .evaluate import level_model_metrics, model_metrics
 from .io import write_json, write_tsv
 from .model import network_description, score_of
-from .spec import PRESETS, REFERENCE_MODEL, TARGETS, resolve_params, run_params, transform  # noqa: F401 (the training API names them)
+from .spec import PRESETS, TARGETS, resolve_params, run_params, transform  # noqa: F401 (the training API names them)
 
 log = logging.getLogger("deepchrome.train")
 
@@ -351,15 +352,14 @@ def model_inputs(cell: CellData, transform_kind: str) -> dict:
 
 
 def model_description(cell: CellData, preset: str, params: dict, seeds: list[int], target: str, name: str,
-                      cells: list[str] | None = None) -> dict:
-    """What model.pt records of an ensemble trained on ``cell`` (JSON values): ``model`` (its registry name),
-    ``network`` (:func:`deepchrome.model.network_description`), ``inputs`` (:func:`model_inputs`), ``target``,
-    ``preset``, ``params`` (the resolved training parameters), ``seeds``, ``cell`` (``name``: the cell, or the
-    pooled model), ``cells`` (the cells whose genes it was trained on; default ``[name]``) and ``version``."""
-    from . import __version__
-
-    return {"model": REFERENCE_MODEL, "network": network_description(params, cell.X.shape[1], cell.X.shape[2],
-                                                                     TARGETS[target].head),
+                      cells: list[str] | None = None, model: str = "cnn") -> dict:
+    """What model.pt records of an ensemble trained on ``cell`` (JSON values): ``model`` (its name in
+    :data:`deepchrome.spec.REGISTRY`), ``network`` (:func:`deepchrome.model.network_description`), ``inputs``
+    (:func:`model_inputs`), ``target``, ``preset``, ``params`` (the resolved training parameters), ``seeds``,
+    ``cell`` (``name``: the cell, or the pooled model), ``cells`` (the cells whose genes it was trained on; default
+    ``[name]``) and ``version`` (the package's)."""
+    network = network_description(params, cell.X.shape[1], cell.X.shape[2], TARGETS[target].head)
+    return {"model": model, "network": network,
             "inputs": model_inputs(cell, params["transform"]), "target": target, "preset": preset,
             "params": {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()},
             "seeds": [int(s) for s in seeds], "cell": name, "cells": list(cells or [name]), "version": __version__}
