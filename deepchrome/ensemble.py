@@ -170,11 +170,12 @@ def read_description(path: str | os.PathLike) -> dict:
     return _read(path)[1]
 
 
-def network_of(network: dict) -> nn.Module:
-    """A freshly initialised network of the description ``network`` (its ``family`` picks the module)."""
+def network_of(network: dict, path: str | os.PathLike | None = None) -> nn.Module:
+    """A freshly initialised network of the description ``network`` (its ``family`` picks the module; ``path``: the
+    model file it describes, for the error)."""
     family = network.get("family")
     if family not in FAMILIES:
-        raise DeepChromeError(None, f"unknown network family {family!r}",
+        raise DeepChromeError(path, f"unknown network family {family!r}",
                               f"use a model of a known family ({', '.join(FAMILIES)}) or the deepchrome version that "
                               "wrote it")
     return importlib.import_module(FAMILIES[family]).build_network(network)
@@ -186,7 +187,7 @@ def load_model(path: str | os.PathLike) -> tuple[list[nn.Module], dict]:
     states, description = _read(path)
     members = []
     for seed in sorted(states):
-        member = network_of(description["network"])
+        member = network_of(description["network"], path)
         try:
             member.load_state_dict(states[seed])
         except RuntimeError as err:

@@ -97,8 +97,9 @@ def test_a_model_of_another_preset_loads_from_its_file_alone(cell, tmp_path):
 
 
 def test_damaged_or_earlier_model_files_are_one_clear_error(cell, tmp_path):
-    """A truncated model.pt, one without a description (written by an earlier version) and weights that do not
-    fit the described network: each one DeepChromeError naming the file, what is wrong and how to fix it."""
+    """A truncated model.pt, one without a description (written by an earlier version), weights that do not fit the
+    described network, a missing file and an unknown network family: each one DeepChromeError naming the file, what
+    is wrong and how to fix it."""
     params = resolve_params("default", None)
     torch.manual_seed(0)
     state = build_member(params, 5, 100).state_dict()
@@ -110,8 +111,11 @@ def test_damaged_or_earlier_model_files_are_one_clear_error(cell, tmp_path):
     torch.save({0: state}, old)
     other = tmp_path / "other.pt"
     save_model(other, {0: state}, model_description(cell, "paper", resolve_params("paper"), [0], "class", "c"))
+    alien = tmp_path / "alien.pt"
+    described = model_description(cell, "default", params, [0], "class", "c")
+    save_model(alien, {0: state}, {**described, "network": {**described["network"], "family": "alien"}})
     for path, problem in ((cut, "truncated"), (old, "earlier version"), (other, "do not fit"),
-                          (tmp_path / "missing.pt", "does not exist")):
+                          (tmp_path / "missing.pt", "does not exist"), (alien, "unknown network family 'alien'")):
         with pytest.raises(DeepChromeError, match=problem) as err:
             load_model(path)
         assert str(path) in str(err.value) and "Fix:" in str(err.value)
