@@ -17,7 +17,6 @@ from scipy import stats as sps
 from sklearn.metrics import mean_squared_error, r2_score
 
 from conftest import FAST, ROOT, snakemake, synthetic_cell
-from deepchrome import MARKS
 from deepchrome.baselines import LEVEL_BASELINES, fit_baseline
 from deepchrome.dataset import save_features
 from deepchrome.ensemble import build_member, load_model, predict, read_description, save_model
