@@ -219,8 +219,9 @@ def _sum_over_path(path: _StraightPath, genes: torch.Tensor, alphas: torch.Tenso
 
 def integrated_gradients(members: Sequence[DeepChromeCNN], X: np.ndarray, steps: int = 32, max_steps: int = 1024,
                          tolerance: float = 0.01) -> Attributions:
-    """Integrated gradients of the members' mean score (P(ON); level members: the level) from the zero input, for inputs ``X`` ``[genes, marks, bins]``
-    (already in the model's input space), steps refined per gene until the completeness gap is under ``tolerance``.
+    """Integrated gradients of the members' mean score (P(ON); level members: the level) from the zero input, for
+    inputs ``X`` ``[genes, marks, bins]`` (already in the model's input space), steps refined per gene until the
+    completeness gap is under ``tolerance`` (both ends of the gap from the members' own forward pass).
 
     The integral is the trapezoid rule over ``steps`` equal intervals of the path (``steps + 1`` gradients, the
     one at the zero input, alpha -> 0+, computed per gene with the others); a gene whose gap is still >=
