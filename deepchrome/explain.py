@@ -21,7 +21,7 @@ from .errors import DeepChromeError
 from .sheets import sheet_names
 from .io import atomic_path, write_json, write_npy, write_tsv
 from .model import DeepChromeCNN
-from .train import transform
+from .spec import transform
 
 log = logging.getLogger("deepchrome.explain")
 
@@ -111,11 +111,12 @@ def importance_matrix(table: pd.DataFrame, marks: Sequence[str]) -> pd.DataFrame
     return wide.reindex(index=pd.unique(label), columns=list(marks))
 
 
-def gene_panels(gene: str, cells: Mapping[str, dict], transform_kind: str, options: dict) -> list[dict]:
+def gene_panels(gene: str, cells: Mapping[str, dict], options: dict) -> list[dict]:
     """For one gene, per cell that holds it: its features (model input), attributions, P(ON), label and split.
 
-    ``cells``: ``{cell: {"name", "features", "labels", "split", "members"}}``. The gene is matched by its
-    ID with or without an Ensembl version (``ENSG...1.5`` matches ``ENSG...1``).
+    ``cells``: ``{cell: {"name", "features", "labels", "split", "members", "transform"}}`` (``transform``: the
+    cell's model's input transform, from its description). The gene is matched by its ID with or without an
+    Ensembl version (``ENSG...1.5`` matches ``ENSG...1``).
     """
     panels = []
     for cell_id, c in cells.items():
@@ -125,8 +126,8 @@ def gene_panels(gene: str, cells: Mapping[str, dict], transform_kind: str, optio
         if rows.size == 0:
             continue
         i = rows[0]
-        X = transform(cell.X[i:i + 1], transform_kind)
-        refs = (attr.reference_genes(cell, transform_kind, options["references"], options["seed"])
+        X = transform(cell.X[i:i + 1], c["transform"])
+        refs = (attr.reference_genes(cell, c["transform"], options["references"], options["seed"])
                 if options["method"] == "gradientshap" else None)
         res = attr.attribute(c["members"], X, options["method"], steps=options["steps"], max_steps=options["max_steps"],
                              tolerance=options["tolerance"], references=refs, samples=options["samples"],
