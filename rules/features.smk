@@ -9,7 +9,7 @@ rule mark_features:
         bin_size=config["windows"]["bin_size"],
         bin_order=config["windows"]["bin_order"],
         bigwig_nan=config["windows"]["bigwig_nan"],
-        transform=cnn_transform(),
+        transform=TRANSFORM,
     log:
         "logs/features/{cell}/{mark}.log",
     benchmark:

@@ -38,7 +38,7 @@ rule baseline:
         metrics="results/{cell}/{baseline}/metrics.json",
         predictions="results/{cell}/{baseline}/predictions.tsv",
     params:
-        transform=cnn_transform(),
+        transform=TRANSFORM,
         seed=config["baselines"]["seed"],
         target=TARGET,
     log:

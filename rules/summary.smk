@@ -133,8 +133,7 @@ rule overview:
         ),
     params:
         marks=MARKS,
-        preset=config["cnn"]["preset"],
-        overrides=cnn_overrides(),
+        cnn=config["cnn"],
         input=config.get("input", "processed"),
         split=config["split"]["method"] if not PROCESSED else "the processed files' own",
         config_files=[str(f) for f in workflow.configfiles],
