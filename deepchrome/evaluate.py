@@ -96,3 +96,12 @@ def level_model_metrics(cell: CellData, predicted: np.ndarray, extra: dict, scal
     if not scaled:
         out["not_reported"] = {key: UNSCALED_REASON for key in UNSCALED}
     return {**out, **extra}
+
+
+def target_metrics(cell: CellData, scores: np.ndarray, extra: dict, target: str, scaled: bool = True) -> dict:
+    """metrics.json of a model for the run's ``target``: :func:`model_metrics` (``class``) or
+    :func:`level_model_metrics` (``level``; ``scaled``: the scores are levels, not another scale)."""
+    if target == "level":
+        return level_model_metrics(cell, scores, extra, scaled=scaled)
+    return model_metrics(cell, scores, extra)
+

@@ -11,13 +11,15 @@ if "demo" in config:
             marks=MARKS,
             seed=config["demo"]["seed"],
             genes=config["demo"]["genes"],
+            flank=config["windows"]["flank"],
         log:
             "logs/demo_data.log",
         benchmark:
             "results/benchmarks/demo_data.tsv"
         threads: 1
         resources:
-            mem_mb=2000,
+            mem_mb=grows(2000),
+            runtime=grows(10),
         conda:
             "../envs/deepchrome.yaml"
         script:

@@ -1,4 +1,4 @@
-from deepchrome.explain import gene_figures, query_genes, safe_name, sheet_names
+from deepchrome.sheets import gene_figures, query_genes, safe_name, sheet_names
 
 # --config genes=ENSG...,ENSG... : file name (wildcard) -> gene ID as given
 QUERIED_GENES = {safe_name(g): g for g in query_genes(config.get("genes"))}
@@ -22,8 +22,6 @@ rule attributions:
         summary="results/{cell}/cnn/attribution_summary.npz",
         stats="results/{cell}/cnn/attribution_stats.json",
     params:
-        preset=config["cnn"]["preset"],
-        overrides=cnn_overrides(),
         options=config["attribution"],
     log:
         "logs/attributions/{cell}.log",
@@ -31,8 +29,8 @@ rule attributions:
         "results/benchmarks/attributions/{cell}.tsv"
     threads: 1
     resources:
-        mem_mb=3000,
-        runtime=60,
+        mem_mb=grows(3000),
+        runtime=grows(60),
     conda:
         "../envs/deepchrome.yaml"
     script:
@@ -43,6 +41,7 @@ rule explanation_figure:
     """One cell's explanation: mean attribution of ON and OFF genes, per-mark importance, class maps."""
     input:
         summary="results/{cell}/cnn/attribution_summary.npz",
+        model="results/{cell}/cnn/model.pt",
         on="results/{cell}/cnn/featuremap_on.npy",
         off="results/{cell}/cnn/featuremap_off.npy",
     output:
@@ -56,12 +55,12 @@ rule explanation_figure:
     params:
         label=lambda wildcards: dict(zip(cells(), sheet_names(cell_table(), labels=True)))[wildcards.cell],
         method=config["attribution"]["method"].replace("_", " "),
-        bin_order=bin_order(),
     log:
         "logs/explanation_figure/{cell}.log",
     threads: 1
     resources:
-        mem_mb=1000,
+        mem_mb=grows(1000),
+        runtime=grows(10),
     conda:
         "../envs/deepchrome.yaml"
     script:
@@ -96,7 +95,8 @@ rule explanation_summary:
         "logs/summary/explanation.log",
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=grows(2000),
+        runtime=grows(10),
     conda:
         "../envs/deepchrome.yaml"
     script:
@@ -122,16 +122,13 @@ rule explain_gene:
         gene=lambda wildcards: QUERIED_GENES.get(wildcards.gene, wildcards.gene),
         cells=run_cells,
         names=lambda _: sheet_names(cell_table()),
-        marks=MARKS,
-        preset=config["cnn"]["preset"],
-        overrides=cnn_overrides(),
         options=config["attribution"],
-        bin_order=bin_order(),
     log:
         "logs/explain/{gene}.log",
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=grows(2000),
+        runtime=grows(10),
     conda:
         "../envs/deepchrome.yaml"
     script:

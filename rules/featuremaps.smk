@@ -4,7 +4,6 @@ rule featuremaps:
     (method mean) or start 0 (method paper), the between-start spread and split-half stability are kept."""
     input:
         model="results/{cell}/cnn/model.pt",
-        features="results/{cell}/features.npz",
     output:
         on="results/{cell}/cnn/featuremap_on.npy",
         off="results/{cell}/cnn/featuremap_off.npy",
@@ -18,8 +17,6 @@ rule featuremaps:
             labels={"cell": "{cell}", "figure": "ON and OFF maps"},
         ),
     params:
-        preset=config["cnn"]["preset"],
-        overrides=cnn_overrides(),
         options=config["featuremaps"],
     log:
         "logs/featuremaps/{cell}.log",
@@ -27,7 +24,8 @@ rule featuremaps:
         "results/benchmarks/featuremaps/{cell}.tsv"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=grows(2000),
+        runtime=grows(30),
     conda:
         "../envs/deepchrome.yaml"
     script:

@@ -10,20 +10,18 @@ rule train_cnn:
         metrics="results/{cell}/cnn/metrics.json",
         predictions="results/{cell}/cnn/predictions.tsv",
     params:
-        preset=config["cnn"]["preset"],
-        overrides=cnn_overrides(),
+        cnn=config["cnn"],
         device=config["cnn"]["device"],
         seed=config["cnn"]["seed"],
         target=TARGET,
-        description=feature_description(),
     log:
         "logs/cnn/{cell}.log",
     benchmark:
         "results/benchmarks/cnn/{cell}.tsv"
     threads: 1
     resources:
-        mem_mb=4000,
-        runtime=120,
+        mem_mb=grows(8000),
+        runtime=grows(240),
     conda:
         "../envs/deepchrome-cuda.yaml"
     script:
@@ -40,7 +38,7 @@ rule baseline:
         metrics="results/{cell}/{baseline}/metrics.json",
         predictions="results/{cell}/{baseline}/predictions.tsv",
     params:
-        transform=cnn_transform(),
+        transform=TRANSFORM,
         seed=config["baselines"]["seed"],
         target=TARGET,
     log:
@@ -49,8 +47,8 @@ rule baseline:
         "results/benchmarks/{baseline}/{cell}.tsv"
     threads: 1
     resources:
-        mem_mb=4000,
-        runtime=60,
+        mem_mb=grows(4000),
+        runtime=grows(60),
     conda:
         "../envs/deepchrome.yaml"
     script:

@@ -8,17 +8,14 @@ rule predict_cell:
     output:
         "results/{cell}/predicted.tsv",
     params:
-        description=feature_description(),
-        preset=config["cnn"]["preset"],
-        overrides=cnn_overrides(),
         device=config["cnn"]["device"],
         target=TARGET,
     log:
         "logs/predict/{cell}.log",
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=30,
+        mem_mb=grows(2000),
+        runtime=grows(30),
     conda:
         "../envs/deepchrome.yaml"
     script:

@@ -25,7 +25,8 @@ rule auc_table:
         "logs/summary/auc_table.log",
     threads: 1
     resources:
-        mem_mb=1000,
+        mem_mb=grows(1000),
+        runtime=grows(10),
     conda:
         "../envs/deepchrome.yaml"
     script:
@@ -38,6 +39,7 @@ rule summary_figures:
         table="results/summary/auc.tsv",
         models="results/summary/models.tsv",
         histories=summary_inputs("results/{cell}/cnn/history.tsv"),
+        cnn_models=summary_inputs("results/{cell}/cnn/model.pt"),  # the maps' bin size (the models' description)
         on=summary_inputs("results/{cell}/cnn/featuremap_on.npy"),
         off=summary_inputs("results/{cell}/cnn/featuremap_off.npy"),
     output:
@@ -82,7 +84,8 @@ rule summary_figures:
         "logs/summary/figures.log",
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=grows(2000),
+        runtime=grows(10),
     conda:
         "../envs/deepchrome.yaml"
     script:
@@ -105,7 +108,8 @@ rule published_figure:
         "logs/summary/published.log",
     threads: 1
     resources:
-        mem_mb=1000,
+        mem_mb=grows(1000),
+        runtime=grows(10),
     conda:
         "../envs/deepchrome.yaml"
     script:
@@ -129,8 +133,7 @@ rule overview:
         ),
     params:
         marks=MARKS,
-        preset=config["cnn"]["preset"],
-        overrides=cnn_overrides(),
+        cnn=config["cnn"],
         input="processed (read counts)" if PROCESSED else config["input"],  # the schema defaults input to signal
         split=config["split"]["method"] if not PROCESSED else "the processed files' own",
         config_files=[str(f) for f in workflow.configfiles],
@@ -141,7 +144,8 @@ rule overview:
         "logs/summary/overview.log",
     threads: 1
     resources:
-        mem_mb=1000,
+        mem_mb=grows(1000),
+        runtime=grows(10),
     conda:
         "../envs/deepchrome.yaml"
     script:

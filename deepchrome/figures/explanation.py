@@ -1,8 +1,8 @@
 """Explanation figures: attributions of P(ON) per cell (``[marks, bins]`` class means, per-mark importance,
 class maps beside them), per-mark importance across cells (clustered), and one gene across cells.
 
-Attributions are in units of P(ON) per input value; positive values raise P(ON). Bins are
-:data:`deepchrome.BIN_SIZE` bp centred on the TSS.
+Attributions are in units of P(ON) per input value; positive values raise P(ON). Bins are ``bin_size`` bp (the
+model's, from its description) centred on the TSS.
 """
 
 from __future__ import annotations
@@ -28,16 +28,16 @@ def _symmetric_limit(*arrays) -> float:
     return float(values.max()) if values.size and values.max() > 0 else 1.0
 
 
-def _draw_attribution(ax, arr: np.ndarray, marks: Sequence[str], limit: float, bin_order: str,
+def _draw_attribution(ax, arr: np.ndarray, marks: Sequence[str], limit: float, bin_order: str, bin_size: int,
                       show_x: bool = True):
     n_marks, n_bins = arr.shape
     im = ax.imshow(arr, aspect="auto", cmap=DIFF_CMAP, vmin=-limit, vmax=limit, interpolation="nearest",
-                   extent=_tss_extent(n_bins, n_marks))
+                   extent=_tss_extent(n_bins, n_marks, bin_size))
     ax.axvline(0, color="black", lw=1.0, ls="--")
     ax.grid(False)
     ax.set_yticks(range(n_marks))
     ax.set_yticklabels(marks)
-    _kb_ticks(ax, n_bins)
+    _kb_ticks(ax, n_bins, bin_size)
     if show_x:
         ax.set_xlabel(ORDER_LABELS.get(bin_order, "kb from the TSS"))
     else:
@@ -46,7 +46,7 @@ def _draw_attribution(ax, arr: np.ndarray, marks: Sequence[str], limit: float, b
 
 
 def plot_cell_explanation(summary: Mapping[str, np.ndarray], maps: Mapping[str, np.ndarray], marks: Sequence[str],
-                          path: str | os.PathLike, title: str, bin_order: str = "strand") -> None:
+                          path: str | os.PathLike, title: str, bin_order: str = "strand", *, bin_size: int) -> None:
     """One cell: per class (rows ON, OFF) the mean attribution ``[marks, bins]`` over the correctly predicted
     genes (diverging, centred at 0, one scale), the per-mark importance (mean |attribution|) and the class map.
 
@@ -66,7 +66,7 @@ def plot_cell_explanation(summary: Mapping[str, np.ndarray], maps: Mapping[str, 
         im_a = im_m = None
         for row, key in enumerate(("on", "off")):
             ax = fig.add_subplot(gs[row, 0])
-            im_a = _draw_attribution(ax, attr[key], marks, limit, bin_order, show_x=row == 1)
+            im_a = _draw_attribution(ax, attr[key], marks, limit, bin_order, bin_size, show_x=row == 1)
             ax.set_title(f"{names[key]} (n = {int(summary[f'n_{key}'])}): mean attribution", fontsize=9,
                          fontweight="bold")
             bar = fig.add_subplot(gs[row, 1], sharey=ax)
@@ -74,7 +74,7 @@ def plot_cell_explanation(summary: Mapping[str, np.ndarray], maps: Mapping[str, 
                             top=top, fmt="{:.2g}")
             bar.set_title("Per-mark importance", fontsize=9)
             cm = fig.add_subplot(gs[row, 3])
-            im_m = _draw_map(cm, cmaps[key], marks, show_x=row == 1)
+            im_m = _draw_map(cm, cmaps[key], marks, bin_size, show_x=row == 1)
             cm.set_xlabel(ORDER_LABELS.get(bin_order, "kb from the TSS") if row == 1 else "")
             cm.set_title(f"{key.upper()} class map (optimised input)", fontsize=9)
         cb = fig.colorbar(im_a, cax=fig.add_subplot(gs[:, 2]))
@@ -116,7 +116,7 @@ def plot_importance_clustermap(table: pd.DataFrame, path: str | os.PathLike, tit
 
 
 def plot_gene_explanation(gene: str, panels: Sequence[Mapping], marks: Sequence[str], path: str | os.PathLike,
-                          bin_order: str = "strand") -> None:
+                          bin_order: str = "strand", *, bin_size: int) -> None:
     """One gene across cells: per cell its features (model input space) and its attribution map ``[marks, bins]``,
     titled with P(ON) against the label. ``panels``: dicts with ``cell``, ``name``, ``features``,
     ``attributions``, ``score``, ``label`` and ``split``."""
@@ -135,17 +135,17 @@ def plot_gene_explanation(gene: str, panels: Sequence[Mapping], marks: Sequence[
             attr = _check_map(p["attributions"], marks, f"attributions of {p['cell']}")
             last = i == n - 1
             im_f = axes[i, 0].imshow(feats, aspect="auto", cmap="viridis", vmin=0, vmax=top, interpolation="nearest",
-                                     extent=_tss_extent(feats.shape[1], len(marks)))
+                                     extent=_tss_extent(feats.shape[1], len(marks), bin_size))
             axes[i, 0].axvline(0, color="white", lw=1.0, ls="--")
             axes[i, 0].grid(False)
             axes[i, 0].set_yticks(range(len(marks)))
             axes[i, 0].set_yticklabels(marks)
-            _kb_ticks(axes[i, 0], feats.shape[1])
+            _kb_ticks(axes[i, 0], feats.shape[1], bin_size)
             if last:
                 axes[i, 0].set_xlabel(ORDER_LABELS.get(bin_order, "kb from the TSS"))
             else:
                 axes[i, 0].tick_params(axis="x", labelbottom=False)
-            im_a = _draw_attribution(axes[i, 1], attr, marks, limit, bin_order, show_x=last)
+            im_a = _draw_attribution(axes[i, 1], attr, marks, limit, bin_order, bin_size, show_x=last)
             axes[i, 1].tick_params(axis="y", labelleft=False)
             label = "expressed (ON)" if int(p["label"]) == 1 else "silent (OFF)"
             right = (float(p["score"]) > 0.5) == (int(p["label"]) == 1)
