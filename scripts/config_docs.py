@@ -110,7 +110,6 @@ WHEN = {  # when to change a key
     "cnn.params.epochs": "fewer for a quick trial run",
     "cnn.params.patience": "`null` to keep the best of all epochs",
     "cnn.params.transform": "`none` for signal that is already on a log scale",
-    "cnn.params.seeds": "prefer `cnn.seeds`",
     "baselines.models": "to skip slow baselines (svm on large cells)",
     "featuremaps.method": "`paper` for the published single-start map",
     "featuremaps.starts": "fewer for quicker, noisier maps",
@@ -179,15 +178,21 @@ def row(key: str, sub: dict, presets: dict[str, dict]) -> str:
 
 
 def table(schema: dict, presets: dict[str, dict]) -> str:
-    """The generated block: one table of every key, in the schema's order."""
+    """The generated block: one table of every key, in the schema's order; a text above for a key the schema no
+    longer has is an error."""
+    keys = dict(walk(schema))
+    stale = sorted((set(WHAT) | set(WHEN)) - set(keys))
+    if stale:
+        raise SystemExit(f"{Path(__file__).relative_to(ROOT)}: texts for keys the schema does not have: "
+                         f"{', '.join(stale)}")
     lines = [START, "| key | default | values | what it does |", "|---|---|---|---|"]
-    lines += [row(key, sub, presets) for key, sub in walk(schema)]
+    lines += [row(key, sub, presets) for key, sub in keys.items()]
     return "\n".join(lines + [END])
 
 
 def render(page: str) -> str:
     """The page with its generated block rewritten from the schema."""
-    from deepchrome.train import PRESETS
+    from deepchrome.spec import PRESETS
 
     head, rest = page.split(START, 1)
     tail = rest.split(END, 1)[1]
