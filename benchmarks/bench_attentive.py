@@ -4,15 +4,17 @@ Parts (``--part``), each row with CPU seconds (``time.process_time`` of this pro
 thread count and the 1-minute load average at its end (the machine is shared: compare rows of the same load):
 
 * ``layout``: one training step (forward and backward) of the marks' bin LSTMs, one ``nn.LSTM`` per mark against
-  one block-diagonal LSTM of all marks (the same separate weights per mark, masked), at minibatches of 32 and 128.
+  one LSTM of all marks at once (5 inputs, 5 x 32 units each way: what keeping the marks' weights separate in one
+  call needs, a block-diagonal mask on its weights, which costs nothing more and is left out), at minibatches of
+  32 and 128.
 * ``cost``: training at the paper's scale on a synthetic cell of 19,802 genes with the real split proportions
   (6,601 train / 6,601 valid / 6,600 test; Poisson counts with a weak, noisy ON signal on two marks, so that
   training takes a realistic number of epochs): the default preset in full (``--default-seeds`` of its
   5 seeds, extrapolated linearly to 5 when fewer: seeds train one after another); the paper preset for
   ``--paper-epochs`` epochs of its one seed, extrapolated linearly to its 90 epochs (it has no early stopping).
 * ``e123``: real E123 as the workflow splits it (train file, a seeded stratified 20% of it for validation, the
-  200-gene test file): attentive default, attentive paper and the CNN default; test AUC with its 95% bootstrap
-  interval and DeLong's p against the CNN.
+  200-gene test file): ``--models`` trained (cost rows; test scores kept beside them); ``--summary-only``: test
+  AUC with its 95% bootstrap interval and DeLong's p against the CNN default (``attentive_e123_auc.tsv``).
 * ``protocol``: tasks of ``benchmarks/cnn_protocol.py`` (E123 re-split and E123 features with other cells'
   labels, interleaved; ``--tasks N`` first ones) for ``--models`` (``cnn`` = the CNN default, ``attentive`` =
   the attentive default, ``attentive_paper``, or ``attentive:key=value,...`` overrides of the default); resumable.
@@ -139,23 +141,39 @@ def part_cost(args) -> list[dict]:
     return rows
 
 
-def part_e123(args) -> list[dict]:
-    """Test AUC [95% CI] and DeLong p vs the CNN default on real E123 (the workflow's split)."""
+def e123_cell() -> CellData:
+    """Real E123 as the workflow splits it (its train file, 20% of it for validation, seed 0; its test file)."""
     real = SHARED / "real" / "E123"
-    cell = load_published_cell({"train": real / "train.csv", "test": real / "test.csv"}, MARKS, seed=0,
+    return load_published_cell({"train": real / "train.csv", "test": real / "test.csv"}, MARKS, seed=0,
                                valid_fraction=0.2)
-    test = cell.split == "test"
-    scores, rows = {}, []
-    for model in ("cnn", "attentive", "attentive_paper"):
+
+
+def part_e123(args) -> list[dict]:
+    """Train ``--models`` on real E123; keep each one's test scores (``e123_scores_<model>.npy``) and cost."""
+    cell = e123_cell()
+    rows = []
+    for model in args.models:
         r, cpu, wall, load = measured(lambda: train_model(model, cell, args.threads))
-        scores[model] = r.scores[test]
-        ci = bootstrap_ci(cell.y[test], scores[model])["auc"]
-        p = delong_test(cell.y[test], scores[model], scores["cnn"])["p"] if model != "cnn" else np.nan
-        rows.append({"part": "e123", "model": model, "test_auc": round(roc_auc_score(cell.y[test], scores[model]), 4),
-                     "ci_low": round(ci[0], 4), "ci_high": round(ci[1], 4), "delong_p_vs_cnn": p,
-                     "best_epochs": json.dumps(list(r.best_epoch.values())), "cpu_s": round(cpu, 1),
-                     "wall_s": round(wall, 1), "threads": args.threads, "load": round(load, 1)})
+        np.save(args.out_dir / f"e123_scores_{model}.npy", r.scores[cell.split == "test"])
+        rows.append({"part": "e123", "model": model, "best_epochs": json.dumps(list(r.best_epoch.values())),
+                     "cpu_s": round(cpu, 1), "wall_s": round(wall, 1), "threads": args.threads,
+                     "load": round(load, 1)})
     return rows
+
+
+def e123_summary(args) -> None:
+    """Test AUC [95% bootstrap CI] and DeLong's p against the CNN of every model with kept E123 scores."""
+    y = e123_cell().y[e123_cell().split == "test"]
+    scores = {p.stem.removeprefix("e123_scores_"): np.load(p) for p in sorted(args.out_dir.glob("e123_scores_*.npy"))}
+    rows = []
+    for model, s in scores.items():
+        ci = bootstrap_ci(y, s)["auc"]
+        rows.append({"model": model, "test_auc": round(roc_auc_score(y, s), 4), "ci_low": round(ci[0], 4),
+                     "ci_high": round(ci[1], 4),
+                     "delong_p_vs_cnn": delong_test(y, s, scores["cnn"])["p"] if model != "cnn" else np.nan})
+    table = pd.DataFrame(rows)
+    table.to_csv(args.out_dir / "attentive_e123_auc.tsv", sep="\t", index=False)
+    print(table.to_string(index=False))
 
 
 def part_protocol(args, out: Path) -> None:
@@ -207,6 +225,9 @@ def main() -> None:
         if not args.summary_only:
             part_protocol(args, out)
         summarise(out)
+        return
+    if args.part == "e123" and args.summary_only:
+        e123_summary(args)
         return
     append({"layout": part_layout, "cost": part_cost, "e123": part_e123}[args.part](args), out)
 

@@ -45,10 +45,10 @@ PRESETS: dict[str, dict] = {
               "patience": None, "transform": "none", "seeds": 1, "max_steps": None, "patience_genes": None,
               "select": "auc"},
     # The CNN default's protocol (log1p input, 5 seeds, minibatches of 32, early stopping per seed after 15 epochs
-    # without a better valid AUC) at a higher lr than the paper's: at 10 steps per epoch on a 320-gene cell,
-    # 1e-4 barely leaves the initial plateau in 100 epochs, 1e-3 takes most of them, 1e-2 diverges, 3e-3 learns
-    # within about 10 (README, "AttentiveChrome"). Large cells scale as the CNN's (deepchrome.train.schedule): at
-    # the paper's 6,601 train genes 64 steps of 104 genes per epoch and a patience of 3 epochs (16,384 genes).
+    # without a better valid AUC) at a higher lr than the paper's, for a 320-gene cell's 10 steps per epoch: on the
+    # synthetic test cell, 1e-3 had not left the initial plateau after 8 epochs, 3e-3 left it after about 6 and
+    # 1e-2 diverged. Large cells scale as the CNN's (deepchrome.train.schedule): at the paper's 6,601 train genes
+    # 64 steps of 104 genes per epoch and a patience of 3 epochs (16,384 genes).
     "default": {**_ARCHITECTURE, "lr": 3e-3, "weight_decay": 0.0, "batch_size": 32, "clip": 1.0, "epochs": 100,
                 "patience": 15, "transform": "log1p", "seeds": 5, "max_steps": 64, "patience_genes": 16384,
                 "select": "auc"},
