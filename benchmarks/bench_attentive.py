@@ -16,11 +16,11 @@ thread count and the 1-minute load average at its end (the machine is shared: co
   200-gene test file): ``--models`` trained (cost rows; test scores kept beside them); ``--summary-only``: test
   AUC with its 95% bootstrap interval and DeLong's p against the CNN default (``attentive_e123_auc.tsv``).
 * ``protocol``: tasks of ``benchmarks/cnn_protocol.py`` (E123 re-split and E123 features with other cells'
-  labels, interleaved; ``--tasks N`` first ones) for ``--models`` (``cnn`` = the CNN default, ``attentive`` =
+  labels, interleaved; ``--tasks N`` of them from ``--first``) for ``--models`` (``cnn`` = the CNN default, ``attentive`` =
   the attentive default, ``attentive_paper``, or ``attentive:key=value,...`` overrides of the default); resumable.
   ``--summary-only`` prints the mean test-AUC difference of each model to the CNN with its 95% t-interval.
 
-    .venv/bin/python benchmarks/bench_attentive.py --part cost|e123|protocol|layout [--threads 2] [--tasks 4]
+    .venv/bin/python benchmarks/bench_attentive.py --part cost|e123|protocol|layout [--threads 2] [--tasks 4] [--first 0]
         [--models cnn attentive ...] [--paper-epochs 2] [--default-seeds 5] [--out-dir benchmarks/runs] [--summary-only]
 """
 
@@ -183,7 +183,7 @@ def part_protocol(args, out: Path) -> None:
     ns = argparse.Namespace(resplits=args.tasks, cell_resplits=args.tasks, resplit_start=0, cell_start=0,
                             cell_every=7, workflow_split=False, demo=None)
     done = set(zip(*[pd.read_csv(out, sep="\t")[c] for c in ("task", "model")])) if out.exists() else set()
-    for name, make in cnn_protocol.tasks(ns)[:args.tasks]:
+    for name, make in cnn_protocol.tasks(ns)[args.first:args.first + args.tasks]:
         for model in args.models:
             if (name, model) in done:
                 continue
@@ -215,6 +215,7 @@ def main() -> None:
     ap.add_argument("--paper-epochs", type=int, default=2)
     ap.add_argument("--default-seeds", type=int, default=5, help="fewer: extrapolated to the preset's 5")
     ap.add_argument("--tasks", type=int, default=4)
+    ap.add_argument("--first", type=int, default=0, help="protocol: start at this task (parallel runs)")
     ap.add_argument("--models", nargs="+", default=["cnn", "attentive"])
     ap.add_argument("--out-dir", type=Path, default=ROOT / "benchmarks" / "runs")
     ap.add_argument("--summary-only", action="store_true")
