@@ -21,6 +21,7 @@ localrules:
     summary_figures,
     published_figure,
     overview,
+    attention_agreement,
 
 
 include: "rules/fetch.smk"
@@ -40,6 +41,7 @@ else:
 
 
 include: "rules/models.smk"
+include: "rules/attentive.smk"
 # The models across cells (transfer matrix, pooled CNNs, predict cells) run for either target.
 include: "rules/transfer.smk"
 include: "rules/predict.smk"

@@ -30,30 +30,13 @@ from torch import nn
 from .dataset import CellData
 from .ensemble import member_scores
 from .errors import DeepChromeError
-from .model import HEADS
-from .train import (TRANSFORMS, CNNResult, _aucs, _deterministic, _history, _losses, _pearsons, require_both_classes,
-                    schedule, select_device, transform)
+from .model import HEADS, score_of
+from .train import (CNNResult, _aucs, _deterministic, _history, _losses, _pearsons, require_both_classes, schedule,
+                    select_device, transform)
 
 log = logging.getLogger("deepchrome.attentive")
 
 FAMILY = "attentive"
-_ARCHITECTURE = {"bin_hidden": 32, "mark_hidden": 16, "dropout": 0.5}
-PRESETS: dict[str, dict] = {
-    # The authors' script (v2PyTorch/train.py with the paper's settings): raw counts, Adam at 1e-4 on 10 genes per
-    # step, gradient norm clipped at 1, one network, 90 epochs, the epoch of best valid AUC.
-    "paper": {**_ARCHITECTURE, "lr": 1e-4, "weight_decay": 0.0, "batch_size": 10, "clip": 1.0, "epochs": 90,
-              "patience": None, "transform": "none", "seeds": 1, "max_steps": None, "patience_genes": None,
-              "select": "auc"},
-    # The CNN default's protocol (log1p input, 5 seeds, minibatches of 32, early stopping per seed after 15 epochs
-    # without a better valid AUC) at a higher lr than the paper's, for a 320-gene cell's 10 steps per epoch: on the
-    # synthetic test cell, 1e-3 had not left the initial plateau after 8 epochs, 3e-3 left it after about 6 and
-    # 1e-2 diverged. Large cells scale as the CNN's (deepchrome.train.schedule): at the paper's 6,601 train genes
-    # 64 steps of 104 genes per epoch and a patience of 3 epochs (16,384 genes).
-    "default": {**_ARCHITECTURE, "lr": 3e-3, "weight_decay": 0.0, "batch_size": 32, "clip": 1.0, "epochs": 100,
-                "patience": 15, "transform": "log1p", "seeds": 5, "max_steps": 64, "patience_genes": 16384,
-                "select": "auc"},
-}
-SELECTS = ("auc", "loss")
 _EVAL_CHUNK = 1024  # genes per forward pass when validating: bounds memory (one mark's states: 26 MB)
 
 
@@ -108,6 +91,10 @@ class AttentiveChrome(nn.Module):
         z = self.logits(x)
         return torch.log_softmax(torch.cat([torch.zeros_like(z), z], dim=1), dim=1) if self.head == "class" else z
 
+    def score(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` ``[batch, marks, bins]`` -> P(ON) ``[batch]`` (the level head: the level), as every scorer reads it."""
+        return score_of(self.forward(x), self.head)
+
     def attention(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``x`` ``[batch, marks, bins]`` -> (bin attention ``[batch, marks, bins]``, mark attention
         ``[batch, marks]``), each summing to 1 over its last axis (in training mode, of the dropped-out states)."""
@@ -129,31 +116,12 @@ def build_network(description: dict) -> AttentiveChrome:
     return AttentiveChrome(**sizes)
 
 
-def resolve_params(preset: str, overrides: dict | None = None) -> dict:
-    """The preset's training parameters updated by ``overrides`` (a new dict; unknown keys or values are an error)."""
-    if preset not in PRESETS:
-        raise DeepChromeError(None, f"unknown attentive preset {preset!r}", f"use one of {', '.join(PRESETS)}")
-    unknown = sorted(set(overrides or {}) - set(PRESETS[preset]))
-    if unknown:
-        raise DeepChromeError(None, f"unknown attentive parameter(s) {', '.join(unknown)}",
-                              f"allowed keys: {', '.join(sorted(PRESETS[preset]))}")
-    params = {**PRESETS[preset], **(overrides or {})}
-    if params["transform"] not in TRANSFORMS:
-        raise DeepChromeError(None, f"unknown transform {params['transform']!r}", f"use one of {', '.join(TRANSFORMS)}")
-    if params["select"] not in SELECTS:
-        raise DeepChromeError(None, f"unknown select {params['select']!r}", f"use one of {', '.join(SELECTS)}")
-    if isinstance(params["seeds"], bool) or not isinstance(params["seeds"], int) or params["seeds"] < 1:
-        raise DeepChromeError(None, f"seeds is {params['seeds']!r}", "give a whole number of seeds >= 1")
-    return params
-
-
 @torch.no_grad()
 def _outputs(net: AttentiveChrome, X: torch.Tensor) -> torch.Tensor:
     """P(ON) (level head: the level) float64 ``[genes]`` of ``net`` in eval mode for inputs ``X`` ``[genes, marks,
     bins]`` on its device."""
     net.eval()
-    column = (lambda z: z[:, 1].exp()) if net.head == "class" else (lambda z: z[:, 0])
-    return torch.cat([column(net(c)).double() for c in X.split(_EVAL_CHUNK)])
+    return torch.cat([net.score(c).double() for c in X.split(_EVAL_CHUNK)])
 
 
 def _train_seed(net: AttentiveChrome, X: torch.Tensor, y: torch.Tensor, rows: tuple[np.ndarray, np.ndarray],

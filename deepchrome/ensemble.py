@@ -38,7 +38,7 @@ from .spec import transform
 
 _EVAL_CHUNK = 4096  # genes per forward pass when scoring: bounds memory, not results
 DESCRIPTION_KEY = "description"  # model.pt's entry describing the model (all other keys are seeds)
-FAMILIES = {"cnn": "deepchrome.model"}
+FAMILIES = {"cnn": "deepchrome.model", "attentive": "deepchrome.attentive"}
 """Network family (a description's ``network["family"]``) -> the module whose ``build_network`` builds it."""
 
 

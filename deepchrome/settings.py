@@ -16,12 +16,12 @@ import jsonschema
 import yaml
 
 from .errors import DeepChromeError
-from .spec import run_params
+from .spec import network_params, run_params
 
 COMMAND_LINE = "the command line (--config)"
 _NULL = {"", "null", "none", "~"}
 _TRUE, _FALSE = {"true", "yes", "on"}, {"false", "no", "off"}
-MOVED = {"cnn.params.seeds": "cnn.seeds"}
+MOVED = {"cnn.params.seeds": "cnn.seeds", "attentive.params.seeds": "cnn.seeds", "attentive.seeds": "cnn.seeds"}
 """Keys with one home elsewhere: the key given -> the key that sets it."""
 
 
@@ -209,6 +209,12 @@ def check_run(config: dict, processed: bool, overrides: dict, files: dict[str, d
         params = run_params(config["cnn"])
     except DeepChromeError as err:
         raise DeepChromeError(where("cnn.preset", "cnn.params"), f"cnn.params: {err.problem}", err.fix) from None
+    if "attentive" in config.get("networks", []):
+        try:
+            network_params("attentive", config["cnn"], config.get("attentive"))
+        except DeepChromeError as err:
+            raise DeepChromeError(where("attentive.preset", "attentive.params"), f"attentive.params: {err.problem}",
+                                  err.fix) from None
     check_target(config["target"], processed, where("target", "processed", "genes"), config.get("genes"))
     n_bins = 2 * flank // bin_size
     if not processed and (n_bins - params["kernel"] + 1) // params["pool"] < 1:

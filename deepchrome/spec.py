@@ -91,6 +91,51 @@ def run_params(cnn: dict) -> dict:
     return resolve_params(cnn["preset"], {**cnn.get("params", {}), **({} if seeds is None else {"seeds": seeds})})
 
 
+_ATTENTIVE_ARCHITECTURE = {"bin_hidden": 32, "mark_hidden": 16, "dropout": 0.5}
+ATTENTIVE_PRESETS: dict[str, dict] = {
+    # The authors' script (QData/AttentiveChrome v2PyTorch with the paper's settings): Adam at 1e-4 on 10 genes per
+    # step, gradient norm clipped at 1, one network, 90 epochs, the epoch of best valid AUC.
+    "paper": {**_ATTENTIVE_ARCHITECTURE, "lr": 1e-4, "weight_decay": 0.0, "batch_size": 10, "clip": 1.0,
+              "epochs": 90, "patience": None, "seeds": 1, "max_steps": None, "patience_genes": None, "select": "auc"},
+    # The CNN default's protocol (minibatches of 32, early stopping per seed after 15 epochs without a better valid
+    # AUC, 5 seeds) at a higher lr than the paper's for a small cell's few steps per epoch; large cells scale as the
+    # CNN's (deepchrome.train.schedule). Evidence: benchmarks/bench_attentive.py, docs/models.md.
+    "default": {**_ATTENTIVE_ARCHITECTURE, "lr": 3e-3, "weight_decay": 0.0, "batch_size": 32, "clip": 1.0,
+                "epochs": 100, "patience": 15, "seeds": 5, "max_steps": 64, "patience_genes": 16384, "select": "auc"},
+}
+"""AttentiveChrome's presets. Its input transform is the run's (the CNN's), so every model sees the same values."""
+
+
+def resolve_attentive(preset: str, overrides: dict | None = None) -> dict:
+    """AttentiveChrome's preset ``preset`` updated by ``overrides`` (a new dict; unknown keys or values are an error)."""
+    if preset not in ATTENTIVE_PRESETS:
+        raise DeepChromeError(None, f"unknown attentive preset {preset!r}", f"use one of {', '.join(ATTENTIVE_PRESETS)}")
+    unknown = sorted(set(overrides or {}) - set(ATTENTIVE_PRESETS[preset]))
+    if unknown:
+        raise DeepChromeError(None, f"unknown attentive parameter(s) {', '.join(unknown)}",
+                              f"allowed keys: {', '.join(sorted(ATTENTIVE_PRESETS[preset]))}")
+    params = {**ATTENTIVE_PRESETS[preset], **(overrides or {})}
+    if params["select"] not in SELECTS:
+        raise DeepChromeError(None, f"unknown select {params['select']!r}", f"use one of {', '.join(SELECTS)}")
+    if isinstance(params["seeds"], bool) or not isinstance(params["seeds"], int) or params["seeds"] < 1:
+        raise DeepChromeError(None, f"seeds is {params['seeds']!r}", "give a whole number of seeds >= 1")
+    return params
+
+
+def network_params(name: str, cnn: dict, attentive: dict | None = None) -> tuple[str, dict]:
+    """``(preset, parameters)`` of the run's network ``name`` (``cnn`` or ``attentive``) from the config blocks
+    ``cnn`` and ``attentive`` (preset, params). Both networks share the CNN's input transform, ``cnn.seed`` and,
+    where set, ``cnn.seeds``: the same inputs, seeds and ensemble size (null: each preset's own)."""
+    run = run_params(cnn)
+    if name == "cnn":
+        return cnn["preset"], run
+    block = attentive or {"preset": "default", "params": {}}
+    params = resolve_attentive(block["preset"], block.get("params"))
+    if cnn.get("seeds") is not None:
+        params["seeds"] = cnn["seeds"]
+    return block["preset"], {**params, "transform": run["transform"]}
+
+
 @dataclass(frozen=True)
 class Target:
     """What the models predict, chosen once per run (config key ``target``)."""
@@ -138,6 +183,8 @@ class ModelSpec:
 
 REGISTRY: tuple[ModelSpec, ...] = (
     ModelSpec("cnn", "CNN", "DeepChrome CNN", "#D55E00", ("class", "level"), "network", "cnn"),
+    ModelSpec("attentive", "AttentiveChrome", "AttentiveChrome (LSTMs with attention)", "#56B4E9", ("class", "level"),
+              "network", "attentive"),
     ModelSpec("gbm", "Gradient boosting", "gradient-boosted trees", "#E69F00", ("class", "level"), "baseline", "gbm"),
     ModelSpec("svm", "SVM", "SVM (RBF kernel)", "#0072B2", ("class",), "baseline", "svr"),
     ModelSpec("rf", "Random forest", "random forest", "#009E73", ("class", "level"), "baseline", "rf"),
@@ -166,13 +213,14 @@ def baseline_names(target_name: str) -> tuple[str, ...]:
     return models_for(target_name, ("baseline", "score"))
 
 
-def configured_models(baselines: list[str], marks: list[str], target_name: str) -> list[str]:
-    """The run's models: the networks, then ``baselines`` (config ``baselines.models``, class IDs) in their
-    form for ``target_name``; the promoter score only where H3K4me3 is a mark."""
-    chosen = [m for m in baselines if m != "promoter" or PROMOTER_MARK in marks]
+def configured_models(networks: list[str], baselines: list[str], marks: list[str], target_name: str) -> list[str]:
+    """The run's models in table order: ``networks`` (config ``networks``), then ``baselines`` (config
+    ``baselines.models``, class IDs) in their form for ``target_name``; the promoter score only where H3K4me3 is a
+    mark."""
+    chosen = [*networks, *(m for m in baselines if m != "promoter" or PROMOTER_MARK in marks)]
     if target(target_name).is_level:
         chosen = [SPECS[m].level_form or m for m in chosen]
-    return [*models_for(target_name, ("network",)), *chosen]
+    return model_order(chosen, target_name)
 
 
 def model_order(models, target_name: str = "class") -> list[str]:

@@ -7,6 +7,7 @@ stopped on the valid Pearson r instead of the valid AUC).
 
 from __future__ import annotations
 
+import importlib
 import logging
 import math
 import os
@@ -21,12 +22,12 @@ from sklearn.metrics import roc_auc_score
 
 from . import __version__
 from .dataset import CellData, require_both_classes  # noqa: F401 (baselines' and tests' import)
-from .ensemble import SeedStack, build_member, fold_input_scaling, full_float32, member_scores, save_model
+from .ensemble import FAMILIES, SeedStack, build_member, fold_input_scaling, full_float32, member_scores, save_model
 from .errors import DeepChromeError
-from .evaluate import level_model_metrics, model_metrics
+from .evaluate import target_metrics
 from .io import write_json, write_tsv
-from .model import network_description, score_of
-from .spec import PRESETS, TARGETS, resolve_params, run_params, transform  # noqa: F401 (the training API names them)
+from .model import score_of
+from .spec import PRESETS, TARGETS, TRANSFORMS, model_long_name, network_params, resolve_params, transform  # noqa: F401 (the API)
 
 log = logging.getLogger("deepchrome.train")
 
@@ -311,7 +312,8 @@ def train_cnn(cell: CellData, params: dict, seeds: list[int], device: str = "aut
                      warning=warning, seconds=time.perf_counter() - start)
 
 
-def cnn_metrics(cell: CellData, result: CNNResult, preset: str, params: dict, target: str = "class") -> dict:
+def cnn_metrics(cell: CellData, result: CNNResult, preset: str, params: dict, target: str = "class",
+                model: str = "cnn") -> dict:
     """What metrics.json records of an ensemble beyond the reported model's AUCs: its protocol (preset,
     parameters, selection) and one entry per seed (best epoch, epochs run, valid and test AUC of that seed;
     ``target="level"``: valid and test Pearson r)."""
@@ -336,7 +338,8 @@ def cnn_metrics(cell: CellData, result: CNNResult, preset: str, params: dict, ta
     output = "predicted log2(RPKM + 1), trained by mean squared error," if target == "level" else "P(ON)"
     return {"seconds": result.seconds, "device": result.device, "device_warning": result.warning,
             "preset": preset, "params": params, "schedule": plan, "seeds": seeds,
-            "protocol": {"model": f"mean {output} of {len(result.seeds)} independently seeded CNN(s)",
+            "protocol": {"model": f"mean {output} of {len(result.seeds)} independently seeded "
+                                  f"{model_long_name(model)} network(s)",
                          "selection": f"each seed: {stopping}, on the valid split only",
                          "test_genes_used_for": "the reported metrics only"}}
 
@@ -358,7 +361,8 @@ def model_description(cell: CellData, preset: str, params: dict, seeds: list[int
     (:func:`model_inputs`), ``target``, ``preset``, ``params`` (the resolved training parameters), ``seeds``,
     ``cell`` (``name``: the cell, or the pooled model), ``cells`` (the cells whose genes it was trained on; default
     ``[name]``) and ``version`` (the package's)."""
-    network = network_description(params, cell.X.shape[1], cell.X.shape[2], TARGETS[target].head)
+    family = importlib.import_module(FAMILIES[model])
+    network = family.network_description(params, cell.X.shape[1], cell.X.shape[2], TARGETS[target].head)
     return {"model": model, "network": network,
             "inputs": model_inputs(cell, params["transform"]), "target": target, "preset": preset,
             "params": {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()},
@@ -367,17 +371,19 @@ def model_description(cell: CellData, preset: str, params: dict, seeds: list[int
 
 def train_and_save(cell: CellData, cnn: dict, first_seed: int, device: str, threads: int | None, target: str,
                    name: str, model: str | os.PathLike, history: str | os.PathLike, metrics: str | os.PathLike,
-                   cells: list[str] | None = None, extra: dict | None = None) -> CNNResult:
-    """Train the ensemble of the config block ``cnn`` (preset, params, seeds: :func:`deepchrome.spec.run_params`)
-    on ``cell`` (called ``name``; ``cells``: the cells it pools) for ``target`` and write its files: ``model``
-    (every seed's weights and the :func:`model_description`), ``history`` (per epoch and seed) and ``metrics`` (the
+                   cells: list[str] | None = None, extra: dict | None = None, network: str = "cnn",
+                   attentive: dict | None = None) -> CNNResult:
+    """Train the ensemble of ``network`` (a network of :data:`deepchrome.spec.REGISTRY`: ``cnn`` or ``attentive``)
+    with the parameters the config blocks ``cnn`` and ``attentive`` give it (:func:`deepchrome.spec.network_params`)
+    on ``cell`` (called ``name``; ``cells``: the cells it pools) for ``target`` and write its files: ``model`` (every
+    seed's weights and the :func:`model_description`), ``history`` (per epoch and seed) and ``metrics`` (the
     reported model's test metrics, its protocol from :func:`cnn_metrics`, and ``extra``)."""
-    params = run_params(cnn)
+    preset, params = network_params(network, cnn, attentive)
     seeds = seed_list(params, first_seed)
-    result = train_cnn(cell, params, seeds=seeds, device=device, threads=threads, target=target)
-    save_model(model, result.states, model_description(cell, cnn["preset"], params, seeds, target, name, cells))
+    trainer = train_cnn if network == "cnn" else getattr(importlib.import_module(FAMILIES[network]), f"train_{network}")
+    result = trainer(cell, params, seeds=seeds, device=device, threads=threads, target=target)
+    save_model(model, result.states, model_description(cell, preset, params, seeds, target, name, cells, model=network))
     write_tsv(result.history, history)
-    evaluate = level_model_metrics if target == "level" else model_metrics
-    write_json(evaluate(cell, result.scores,
-                        {**cnn_metrics(cell, result, cnn["preset"], params, target), **(extra or {})}), metrics)
+    write_json(target_metrics(cell, result.scores, {**cnn_metrics(cell, result, preset, params, target, network),
+                                                    **(extra or {})}, target), metrics)
     return result

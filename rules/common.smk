@@ -71,7 +71,7 @@ MARKS = list(config["marks"])
 TARGET = config["target"]
 LEVEL = spec.target(TARGET).is_level
 # The networks, then the configured baselines in their form for the target (the promoter score needs H3K4me3).
-MODELS = spec.configured_models(config["baselines"]["models"], MARKS, TARGET)
+MODELS = spec.configured_models(config["networks"], config["baselines"]["models"], MARKS, TARGET)
 CNN_PARAMS = spec.run_params(config["cnn"])
 TRANSFORM = CNN_PARAMS["transform"]  # the input transform of every model, so all see the same values
 DOWNLOADS = {}  # local path under resources/downloads -> URL
@@ -390,6 +390,8 @@ def all_outputs(_):
         per_cell_outputs += expand("results/{cell}/cnn/featuremap.png", cell=cells()) + expand(
             "results/{cell}/cnn/{file}", cell=cells(), file=["attributions.npz", "explanation.png"]
         )
+        if "attentive" in MODELS:
+            per_cell_outputs += expand("results/{cell}/attentive/attention.png", cell=cells())
     per_cell_outputs += expand("results/{cell}/predicted.tsv", cell=predict_cells())
     if subset_run():  # the summary stays that of the last run on all cells
         return per_cell_outputs
@@ -399,6 +401,7 @@ def all_outputs(_):
     if LEVEL:
         return per_cell_outputs + summary + LEVEL_SUMMARY
     summary += ["results/summary/explanation.tsv", "results/summary/figures/importance.png"]
+    summary += ["results/summary/attention.tsv"] if "attentive" in MODELS else []
     return per_cell_outputs + summary + [f"results/summary/figures/{f}.png" for f in figures]
 
 

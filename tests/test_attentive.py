@@ -10,12 +10,19 @@ import pytest
 import torch
 from sklearn.metrics import roc_auc_score
 
-from deepchrome.attentive import (PRESETS, AttentiveChrome, attention_maps, build_network, members_from_states,
-                                  network_description, resolve_params, train_attentive)
+from deepchrome.attentive import (AttentiveChrome, attention_maps, build_network, members_from_states,
+                                  network_description, train_attentive)
 from deepchrome.errors import DeepChromeError
+from deepchrome.spec import ATTENTIVE_PRESETS as PRESETS
+from deepchrome.spec import network_params, resolve_attentive
 from deepchrome.train import transform
-
 from conftest import synthetic_cell
+
+
+def resolve_params(preset: str, overrides: dict | None = None) -> dict:
+    """The preset's parameters as the workflow gives them (the CNN default's log1p transform, the preset's seeds)."""
+    return network_params("attentive", {"preset": "default", "params": {}, "seeds": None},
+                          {"preset": preset, "params": overrides or {}})[1]
 
 # Quick training on the synthetic cell: one seed, 12 epochs at the default lr (enough to leave the initial plateau),
 # the epoch of lowest valid loss kept: the valid AUC is 1 from the first epoch on, before the network has learned.
@@ -164,8 +171,8 @@ def test_attention_finds_the_signal(trained):
 def test_presets_and_errors():
     assert PRESETS["paper"]["lr"] == 1e-4 and PRESETS["paper"]["batch_size"] == 10 and PRESETS["paper"]["clip"] == 1
     with pytest.raises(DeepChromeError, match="unknown attentive parameter"):
-        resolve_params("default", {"n_filters": 3})
+        resolve_attentive("default", {"n_filters": 3})
     with pytest.raises(DeepChromeError, match="preset"):
-        resolve_params("fast")
+        resolve_attentive("fast")
     with pytest.raises(DeepChromeError, match="distinct"):
         train_attentive(synthetic_cell(n_genes=50), resolve_params("default"), seeds=[1, 1], device="cpu")
