@@ -1,6 +1,7 @@
 """Downloads against a real HTTP server on loopback that honours Range and can misbehave on request."""
 
 import hashlib
+from pathlib import Path
 
 import pytest
 
@@ -55,7 +56,49 @@ def test_file_urls_and_paths(tmp_path):
     src.write_text("hello")
     assert is_url(f"file://{src}") and not is_url(str(src))
     assert fetch(f"file://{src}", tmp_path / "out" / "x.txt").read_text() == "hello"
-    assert download_path("https://egg2.wustl.edu/roadmap/data/x.gz") == "resources/downloads/egg2.wustl.edu/roadmap/data/x.gz"
+    local = download_path("https://egg2.wustl.edu/roadmap/data/x.gz")
+    assert local.startswith("resources/downloads/egg2.wustl.edu/") and local.endswith("/x.gz")
+
+
+ESCAPES = [
+    "http://h/x/../../../../../../../ESCAPED.bigwig",
+    "http://h/x/%2e%2e/%2E%2E/%2e%2e/ESCAPED.bigwig",
+    "http://h/x/..%2f..%2f..%2fESCAPED.bigwig",
+    "http://h/x/%252e%252e%252f%252e%252e%252fESCAPED.bigwig",
+    "http://h/x/..\\..\\..\\ESCAPED.bigwig",
+    "http://h/x/..%5c..%5cESCAPED.bigwig",
+    "http://h//etc/passwd",
+    "http://h/%2fetc%2fpasswd",
+    "file:///etc/passwd",
+    "http://h/x/..",
+    "http://h/x/.bashrc",
+    "http://h/",
+    "http://h",
+    "http://../ESCAPED.bigwig",
+    "http://%2e%2e/ESCAPED.bigwig",
+    "http://user:pw@../x",
+    "http://h:8080/a//b///c.bigwig",
+    "ftp://h/a b/c d.gz",
+]
+
+
+@pytest.mark.parametrize("url", ESCAPES)
+def test_no_url_leads_outside_the_downloads(url, tmp_path):
+    root = tmp_path / "resources" / "downloads"
+    local = download_path(url, str(root))
+    assert Path(local).resolve().is_relative_to(root.resolve()), (url, local)
+    parts = local[len(str(root)) + 1:].split("/")
+    assert len(parts) == 3 and all(p and not p.startswith(".") for p in parts), (url, local)
+    assert "\\" not in local and "%" not in local
+
+
+def test_different_urls_never_share_a_file():
+    urls = ["http://h/track.bigwig?f=A", "http://h/track.bigwig?f=B", "http://h/track.bigwig",
+            "http://h/a/track.bigwig", "http://h:81/track.bigwig", "https://h/track.bigwig", "http://h/track.bigwig#x"]
+    paths = [download_path(u) for u in urls]
+    assert len(set(paths)) == len(urls), paths
+    assert all(p.endswith("/track.bigwig") for p in paths)  # the suffix tells the readers the file type
+    assert download_path(urls[0]) == paths[0]  # stable across runs
 
 
 def test_served_truncated_gzip_is_not_saved(server, tmp_path):
