@@ -15,6 +15,7 @@ import re
 import pandas as pd
 
 from .io import atomic_path
+from .markup import rst_literal, rst_text
 from .summary import MODELS
 
 MODEL_NAMES = {"cnn": "DeepChrome CNN", "svm": "SVM (RBF kernel)", "rf": "random forest",
@@ -84,7 +85,7 @@ def _table_rst(table: pd.DataFrame) -> str:
 def _cell_list(cells: pd.DataFrame) -> str:
     """``cellA (name), cellB, ...``; long lists are cut after 10 cells (the landing page must fit a screen)."""
     names = cells["name"] if "name" in cells else pd.Series([None] * len(cells))
-    items = [f"{c} ({n})" if isinstance(n, str) and n and n != "nan" else str(c)
+    items = [rst_text(f"{c} ({n})" if isinstance(n, str) and n and n != "nan" else c)
              for c, n in zip(cells["cell"], names)]
     return ", ".join(items[:10]) + (f" and {len(items) - 10} more" if len(items) > 10 else "")
 
@@ -130,15 +131,15 @@ def overview_text(template: str, auc: pd.DataFrame, models: pd.DataFrame | None,
                   "``target: level``)"
                   if level else "*1. Accuracy*, *2. Training*, *3. Feature maps*,\n*4. Explanation*, *5. Across cells*"),
         baselines=" and ".join([", ".join(baselines[:-1]), baselines[-1]] if len(baselines) > 1 else baselines) or "no other model",
-        n_marks=len(settings["marks"]), marks=", ".join(settings["marks"]), protocol=protocol,
+        n_marks=len(settings["marks"]), marks=rst_text(", ".join(settings["marks"])), protocol=protocol,
         published_text=(", reproduced against published AUCs"
                         if "published_auc" in auc and auc["published_auc"].notna().any() else ""),
         n_cells=len(cells), n_test="?" if math.isnan(n_test) else f"{n_test:,.0f}",
         headline=_table_rst(headline(auc, models)), cell_list=_cell_list(cells),
-        config_files=", ".join(f"``{os.path.basename(str(f))}``" for f in settings["config_files"]) or "the defaults",
+        config_files=", ".join(rst_literal(os.path.basename(str(f))) for f in settings["config_files"]) or "the defaults",
         preset=settings["preset"], preset_text=_preset_text(settings["params"]), input=settings["input"],
         split=settings["split"], predict_text=_predict_text(settings.get("predict") or {}),
-        overrides="".join(f" Command line: ``{k}={v}``." for k, v in overrides.items()),
+        overrides="".join(f" Command line: {rst_literal(f'{k}={v}')}." for k, v in overrides.items()),
     )
 
 
