@@ -16,6 +16,7 @@ import pandas as pd
 
 from .io import atomic_path
 from .markup import rst_literal, rst_text
+from .stats import MIN_CELLS_CI
 from .summary import MODELS
 
 MODEL_NAMES = {"cnn": "DeepChrome CNN", "svm": "SVM (RBF kernel)", "rf": "random forest",
@@ -76,7 +77,8 @@ def _table_rst(table: pd.DataFrame) -> str:
         mean = f"{row.mean_auc:.3f}"
         if round(row.mean_auc, 3) == best:
             mean = f"**{mean}**"
-        ci = "not computed" if math.isnan(row.ci_low) else f"{row.ci_low:.3f} - {row.ci_high:.3f}"
+        ci = (f"none below {MIN_CELLS_CI} cells" if math.isnan(row.ci_low) and 1 < row.n_cells < MIN_CELLS_CI else
+              "not computed" if math.isnan(row.ci_low) else f"{row.ci_low:.3f} - {row.ci_high:.3f}")
         spread = "one cell" if row.n_cells == 1 else f"{row.min_auc:.3f} - {row.max_auc:.3f}"
         lines += [f"   * - {row.name}", f"     - {mean}", f"     - {ci}", f"     - {spread}"]
     return "\n".join(lines)

@@ -5,7 +5,8 @@ rule gene_windows:
         chrom_sizes=CHROM_SIZES,
         expression="results/genes/expression.tsv" if config["restrict_to_expression"] else [],
     output:
-        "results/genes/windows.tsv",
+        windows="results/genes/windows.tsv",
+        counts="results/genes/gene_counts.json",
     params:
         flank=config["windows"]["flank"],
         bin_order=config["windows"]["bin_order"],

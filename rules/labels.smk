@@ -27,7 +27,8 @@ rule labels:
         expression="results/genes/expression.tsv",
         windows="results/genes/windows.tsv",
     output:
-        "results/{cell}/labels.tsv",
+        labels="results/{cell}/labels.tsv",
+        counts="results/{cell}/label_counts.json",
     params:
         column=cell_expression_column,
         source=EXPRESSION,

@@ -21,7 +21,7 @@ def main():
     if p.target == "level":
         write_json(level_model_metrics(cell, result.scores, extra, scaled=name != "promoter"), o.metrics)
     else:
-        write_json(model_metrics(cell, result.scores, extra), o.metrics)
+        write_json(model_metrics(cell, result.scores, extra, name=f"{name}, cell {snakemake.wildcards.cell}"), o.metrics)
 
 
 run_step(snakemake, main)
