@@ -13,7 +13,7 @@ from deepchrome import BIN_SIZE
 from deepchrome.baselines import BASELINES, LEVEL_BASELINES, LEVEL_NAMES
 from deepchrome.dataset import find_published_cells
 from deepchrome.errors import DeepChromeError
-from deepchrome.fetch import download_path, is_url
+from deepchrome.sources import local_source
 from deepchrome.settings import check_config, check_target, origin
 from deepchrome.train import resolve_params
 from deepchrome.transfer import LEFT_OUT, POOLED
@@ -242,32 +242,13 @@ def predict_models(sheet, path):
 BASE_URLS = {k: v for k, v in config.items() if k.endswith("_url")}
 
 
-def resolve(value, where, **fields):
-    """Fill ``{name_url}`` base URLs (and ``fields`` such as cell and mark) into a source template."""
-    try:
-        return value.format(**BASE_URLS, **fields)
-    except (KeyError, IndexError, ValueError) as err:
-        raise config_error(
-            where,
-            f"cannot fill the template {value!r} (unknown or malformed placeholder {err})",
-            f"use only the placeholders {', '.join([*BASE_URLS, *fields])} (in braces), or set the missing base URL",
-        )
-
-
 def source(value, where, produced=(), **fields):
-    """The local file behind a config or sheet entry: a download target for URLs, else the path."""
-    value = resolve(value, where, **fields)
-    if is_url(value):
-        local = download_path(value)
-        DOWNLOADS[local] = value
-        return local
-    if value not in produced and not Path(value).exists():
-        raise config_error(
-            where,
-            f"the file {value} does not exist",
-            "correct the path (relative paths start at the working directory) or give a URL",
-        )
-    return value
+    """The local file behind a config or sheet entry (``{name_url}`` base URLs and ``fields`` such as cell and
+    mark filled in): a download target for URLs, else the path."""
+    try:
+        return local_source(value, where, {**BASE_URLS, **fields}, produced, DOWNLOADS)
+    except DeepChromeError as err:
+        raise WorkflowError(str(err))
 
 
 if PROCESSED:

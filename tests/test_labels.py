@@ -150,3 +150,24 @@ def test_median_rpkm_of_zero_is_named():
     with pytest.raises(DeepChromeError, match=r"column 'E1' \(cell cellX\): the median RPKM is 0 \(190 of 200 genes "
                                               r"have RPKM 0\), so only 10 genes are above it \(ON\)"):
         cell_labels(genes([f"G{i}" for i in range(200)]), expr, "cellX", column="E1")
+
+
+def test_gene_ids_match_in_every_form():
+    """`snakemake explain --config genes=...`: the full ID, its version and the processed files' number match."""
+    from deepchrome.ids import gene_key, gene_rows
+
+    ids = ["196932", "130749", "ENSG00000000003_PAR_Y", "TP53"]
+    for query, row in (("ENSG00000130749", 1), ("ENSG00000130749.5", 1), ("130749", 1), ("ensg00000196932", 0),
+                       ("ENSG00000000003_PAR_Y", 2), ("TP53", 3)):
+        assert gene_rows(query, ids) == [row], query
+    assert gene_rows("ENSG00000000003", ids) == [] and gene_key("ENSG00000141510.2") == "141510"
+
+
+def test_gene_ids_of_the_published_processed_files():
+    """The published E123 files key genes by the ENSG number: the full IDs of its gene table find them."""
+    from deepchrome.ids import gene_rows
+
+    processed = pd.read_csv(shared_file("real", "E123", "test.csv"), header=None, usecols=[0])[0].astype(str).unique()
+    table = pd.read_csv(shared_file("real", "E123", "genes.tsv"), sep="\t")
+    test_genes = table[table["deepchrome_split"] == "test"]["gene_id"].head(20)
+    assert all(len(gene_rows(g, processed)) == 1 for g in test_genes)
