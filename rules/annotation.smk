@@ -4,6 +4,7 @@ rule gene_windows:
         annotation=ANNOTATION,
         chrom_sizes=CHROM_SIZES,
         expression="results/genes/expression.tsv" if config["restrict_to_expression"] else [],
+        checksums=[checksum_file(ANNOTATION), checksum_file(CHROM_SIZES)],
     output:
         windows="results/genes/windows.tsv",
         counts="results/genes/gene_counts.json",

@@ -4,6 +4,7 @@ rule mark_features:
         data=mark_file,
         windows="results/genes/windows.tsv",
         chrom_sizes=CHROM_SIZES,
+        checksum=lambda wildcards: checksum_file(mark_file(wildcards)),
     output:
         temp("results/{cell}/marks/{mark}.npy"),
     params:

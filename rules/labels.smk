@@ -3,6 +3,7 @@ rule expression:
     the columns of the cell sheet's cells."""
     input:
         EXPRESSION,
+        checksum=checksum_file(EXPRESSION),
     output:
         "results/genes/expression.tsv",
     params:
