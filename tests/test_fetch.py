@@ -111,3 +111,32 @@ def test_served_truncated_gzip_is_not_saved(server, tmp_path):
         fetch(f"{server.url}/c.gz", tmp_path / "out" / "c.gz", backoff=0.01)
     assert f"{server.url}/c.gz" in str(err.value) and "download it again" in err.value.fix
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_workflow_downloads_stay_inside_and_apart(server, tmp_path, small_data):
+    """Through the workflow: two marks' URLs that differ only in the query, with '..' and '%2e%2e' in their
+    paths, are two downloads, both under resources/downloads/, and the features are built from them."""
+    import pandas as pd
+
+    from conftest import own_config, snakemake
+
+    (server.root / "x" / "%2e%2e").mkdir(parents=True)  # the test server does not decode paths: serve both
+    for served in (server.root / "track.bigwig", server.root / "x" / "%2e%2e" / "track.bigwig"):
+        served.write_bytes((small_data / "cellA-H3K4me3.bigwig").read_bytes())
+    work = tmp_path / "run"
+    work.mkdir()
+    args = ["--configfile", str(own_config(work, small_data))]
+    samples = pd.read_csv(work / "samples.tsv", sep="\t")
+    urls = {"H3K4me3": f"{server.url}/x/../track.bigwig?f=A", "H3K4me1": f"{server.url}/x/%2e%2e/track.bigwig?f=B"}
+    for mark, url in urls.items():
+        samples.loc[(samples["cell"] == "cellA") & (samples["mark"] == mark), "signal"] = url
+    samples.to_csv(work / "samples.tsv", sep="\t", index=False)
+    before = set(tmp_path.rglob("*"))
+    out = snakemake("results/cellA/features.npz", *args, workdir=work)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    new = {p for p in set(tmp_path.rglob("*")) - before if p.is_file()}
+    assert all(p.is_relative_to(work) for p in new), sorted(new)  # nothing written outside the run
+    downloads = {p for p in new if p.name == "track.bigwig"}
+    assert {download_path(u, str(work / "resources" / "downloads")) for u in urls.values()} == {str(p) for p in downloads}
+    assert all(p.is_relative_to(work / "resources" / "downloads") for p in downloads) and len(downloads) == 2
+    assert len(server.requests) == 2
