@@ -17,6 +17,8 @@ rule fetch:
     retries: 2
     threads: 1
     resources:
+        mem_mb=grows(1000),
+        runtime=grows(60),
         downloads=1,
     conda:
         "../envs/deepchrome.yaml"
@@ -47,7 +49,8 @@ rule checksum:
         "logs/checksums/{name}.log",
     threads: 1
     resources:
-        mem_mb=500,
+        mem_mb=grows(500),
+        runtime=grows(30),
     conda:
         "../envs/deepchrome.yaml"
     script:
