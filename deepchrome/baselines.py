@@ -31,9 +31,12 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC, SVR
 from threadpoolctl import threadpool_limits
 
-from .dataset import CellData, require_both_classes
+from .dataset import CellData, load_cell, require_both_classes
 from .errors import DeepChromeError
+from .evaluate import predictions_table, target_metrics
+from .io import write_json, write_tsv
 from .spec import PROMOTER_BP, PROMOTER_MARK, baseline_names, promoter_bins, transform
+from .spec import target as spec_target
 
 BASELINES = baseline_names("class")
 LEVEL_BASELINES = baseline_names("level")
@@ -204,3 +207,20 @@ def fit_baseline(name: str, cell: CellData, transform_kind: str, seed: int, thre
     scores = model.predict(X).astype(np.float64) if level else _score(model, X)
     return BaselineResult(scores=scores, params=chosen, valid_auc=auc, seconds=time.perf_counter() - start,
                           grid={**grids[name], "fixed": fixed_settings[name]}, grid_valid_auc=tried)
+
+
+def run_baseline(name: str, features, labels, split, transform_kind: str, seed: int, threads: int, target: str,
+                 out_predictions, out_metrics) -> BaselineResult:
+    """Fit baseline ``name`` on one cell's files for ``target`` and write its predictions.tsv and metrics.json (the
+    test metrics, the chosen grid point, the whole grid's valid scores and the protocol)."""
+    cell = load_cell(features, labels, split)
+    result = fit_baseline(name, cell, transform_kind, seed=seed, threads=threads, target=target)
+    write_tsv(predictions_table(cell, result.scores), out_predictions)
+    goal = spec_target(target)
+    extra = {"seconds": result.seconds, "device": "cpu", "params": result.params, "transform": transform_kind,
+             "protocol": {"grid": result.grid, f"grid_valid_{goal.metric}": result.grid_valid_auc,
+                          "selection": f"the grid point with the best {goal.metric_label}, fitted on the train split",
+                          "test_genes_used_for": "the reported metrics only"}}
+    write_json(target_metrics(cell, result.scores, extra, target, scaled=name != "promoter"), out_metrics)
+    return result
+

@@ -97,7 +97,8 @@ def level_metrics(measured: np.ndarray, predicted: np.ndarray) -> dict[str, floa
             "r2": float(r2_score(measured, predicted)), "mse": float(mean_squared_error(measured, predicted))}
 
 
-def level_model_metrics(cell: CellData, predicted: np.ndarray, extra: dict, scaled: bool = True) -> dict:
+def level_model_metrics(cell: CellData, predicted: np.ndarray, extra: dict, scaled: bool = True,
+                        name: str = "the model") -> dict:
     """Everything :func:`model_metrics` gives of ``predicted`` as a score (the AUC of the predicted level against
     the median label, so both targets compare), plus per split ``{split}_r`` and, on the test genes, ``test_r``,
     ``test_rho``, ``test_r2``, ``test_mse`` with 95% bootstrap intervals (``test_r_ci``, ...: [low, high], 2,000
@@ -105,7 +106,7 @@ def level_model_metrics(cell: CellData, predicted: np.ndarray, extra: dict, scal
     level, the untrained promoter score): R^2 and MSE are null, with the reason under ``not_reported``."""
     predicted = np.asarray(predicted, dtype=np.float64)
     measured = cell.levels()
-    out = model_metrics(cell, predicted, {"target": "level"})
+    out = model_metrics(cell, predicted, {"target": "level"}, name=name)
     for name in SPLITS:
         mask = cell.split == name
         out[f"{name}_r"] = level_metrics(measured[mask], predicted[mask])["r"]
@@ -118,3 +119,14 @@ def level_model_metrics(cell: CellData, predicted: np.ndarray, extra: dict, scal
     if not scaled:
         out["not_reported"] = {key: UNSCALED_REASON for key in UNSCALED}
     return {**out, **extra}
+
+
+def target_metrics(cell: CellData, scores: np.ndarray, extra: dict, target: str, scaled: bool = True,
+                   name: str = "the model") -> dict:
+    """metrics.json of a model for the run's ``target``: :func:`model_metrics` (``class``) or
+    :func:`level_model_metrics` (``level``; ``scaled``: the scores are levels, not another scale); ``name`` (e.g.
+    "gbm, cell E003") goes into :func:`model_metrics`' warnings."""
+    if target == "level":
+        return level_model_metrics(cell, scores, extra, scaled=scaled, name=name)
+    return model_metrics(cell, scores, extra, name=name)
+

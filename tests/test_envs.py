@@ -179,3 +179,17 @@ def test_rules_use_the_env_files():
         used |= set(re.findall(r'conda:\s*\n\s*"\.\./envs/([^"]+)"', smk.read_text()))
     assert used, "no rule names a conda env"
     assert used <= {p.name for p in ENVS}
+
+
+def test_driver_requirements_are_the_runner_pins():
+    """requirements-driver.txt (a plain Snakemake environment, tests/test_driver_env.py) pins what requirements.txt
+    pins, and nothing of the job runtime."""
+    pins = pip_pins()
+    driver = {}
+    for line in (ROOT / "requirements-driver.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            name, version = line.split("==")
+            driver[name.lower()] = version
+    assert set(driver) == {"snakemake", "pandas", "pyyaml", "jsonschema", "snakemake-executor-plugin-slurm"}
+    assert all(pins[name] == version for name, version in driver.items()), (driver, pins)
