@@ -5,6 +5,16 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 PY=${PYTHON:-python3}
+TORCH=${DEEPCHROME_TORCH:-pypi}  # pypi: PyPI's torch (CUDA build with NVIDIA libraries); cpu: PyTorch's CPU wheel
+CPU_INDEX=https://download.pytorch.org/whl/cpu
+
+need_python() {
+  # requirements.txt pins releases (numpy, scipy, snakemake) that exist for Python >= 3.11 only
+  if ! "$1" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+    echo "error: deepchrome needs Python >= 3.11, and $1 is $("$1" --version 2>&1). Fix: PYTHON=python3.11 bash run.sh ... (and remove .venv if it was made with the old one)." >&2
+    exit 1
+  fi
+}
 
 need_bedtools() {
   command -v bedtools >/dev/null 2>&1 && return
@@ -22,13 +32,25 @@ setup() {
   local reqs=$1
   need_bedtools
   if [ ! -x .venv/bin/python ]; then
+    need_python "$PY"
     echo "== creating .venv with $($PY --version)"
     $PY -m venv .venv
   fi
-  local stamp=.venv/.installed-$(cat "$reqs" requirements.txt pyproject.toml | sha1sum | cut -c1-12)
+  need_python .venv/bin/python
+  case "$TORCH" in
+    pypi|cpu) ;;
+    *) echo "error: DEEPCHROME_TORCH=$TORCH; use pypi (the default) or cpu" >&2; exit 2 ;;
+  esac
+  local stamp=.venv/.installed-$( (cat "$reqs" requirements.txt pyproject.toml; [ "$TORCH" = pypi ] || echo "$TORCH") | sha1sum | cut -c1-12)
   if [ ! -e "$stamp" ]; then
-    echo "== installing pinned packages from $reqs (torch CPU build)"
     .venv/bin/python -m pip install -q --upgrade pip
+    if [ "$TORCH" = cpu ]; then
+      echo "== installing PyTorch's CPU-only wheel from $CPU_INDEX"
+      .venv/bin/python -m pip install -q --index-url "$CPU_INDEX" "$(grep -E '^torch==' requirements.txt)"
+    else
+      echo "== installing torch from PyPI: the CUDA build with its NVIDIA libraries, over 2 GB (DEEPCHROME_TORCH=cpu: the CPU-only wheel)"
+    fi
+    echo "== installing pinned packages from $reqs"
     .venv/bin/python -m pip install -q -r "$reqs"
     .venv/bin/python -m pip install -q --no-deps -e .
     touch "$stamp"
@@ -43,9 +65,22 @@ commands:
   demo [snakemake args...]   set up, then run the workflow on the built-in demo data set (the default);
                              e.g. bash run.sh demo --cores 8, or bash run.sh demo -n for a dry run;
                              --config takes dotted names too: --config cnn.preset=paper cnn.seeds=1
-  test [pytest args...]      set up (with the test tools), then run the test suite
+  test [pytest args...]      set up (with the test tools), then run the test suite (see below)
   setup                      only set up (bedtools, .venv with requirements-test.txt)
   -h, --help                 show this help
+
+Set-up: needs Python >= 3.11 (PYTHON=python3.11 picks one) and Debian/Ubuntu's apt-get for bedtools (with
+sudo when not root). It creates .venv/ with the pinned packages of requirements.txt. torch==2.13.0 from PyPI
+is the CUDA build with its NVIDIA libraries (over 2 GB); on a machine without a GPU,
+DEEPCHROME_TORCH=cpu bash run.sh ... installs PyTorch's CPU-only wheel from https://download.pytorch.org/whl/cpu.
+
+What 'run.sh test' does besides pytest, when run as root (each part opt-out):
+  - installs Chromium with apt-get, to screenshot the report    DEEPCHROME_TEST_NO_BROWSER=1 skips that test
+  - installs slurm-wlm and munge with apt-get and starts a one-node SLURM cluster on 127.0.0.1, stopped
+    again after the test                                        DEEPCHROME_TEST_NO_SLURM=1 skips that test
+  - creates a deepTools virtualenv (hundreds of MB) under ~/.cache/deepchrome, reused by later runs
+                                                                DEEPCHROME_TEST_NO_DEEPTOOLS=1 skips that test
+  Without root, the apt-get parts skip with the reason. docs/development.md says more.
 
 After the set-up the workflow is plain Snakemake: .venv/bin/snakemake --cores 8, then
 .venv/bin/snakemake --report report.html for the HTML report.

@@ -24,9 +24,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from deepchrome.attribution import MeanProbabilityOn, _StraightPath, _frozen, integrated_gradients
+from deepchrome.attribution import MeanScore, _StraightPath, _frozen, integrated_gradients
 from deepchrome.dataset import load_cell
-from deepchrome.ensemble import build_member, load_members
+from deepchrome.ensemble import build_member, load_model
 from deepchrome.train import resolve_params, train_cnn, transform
 
 
@@ -44,7 +44,7 @@ def gauss_legendre_rates(members, X: np.ndarray, steps: int = 32) -> dict:
     from captum.attr._utils.approximation_methods import approximation_parameters
 
     x = torch.from_numpy(X)
-    ig = IntegratedGradients(_frozen(MeanProbabilityOn(members)))
+    ig = IntegratedGradients(_frozen(MeanScore(members)))
     theirs, _, cpu_captum = timed(lambda: ig.attribute(x, baselines=0.0, n_steps=steps, method="gausslegendre",
                                                        internal_batch_size=8192))
     sizes, alphas = approximation_parameters("gausslegendre")
@@ -100,7 +100,7 @@ def main() -> None:
             members.append(build_member(params, *cell.X.shape[1:]))
             members[-1].load_state_dict(trained.states[seed])
     else:
-        members = load_members(res / args.cell / "cnn" / "model.pt", params)[:args.members]
+        members = load_model(res / args.cell / "cnn" / "model.pt")[0][:args.members]
     X = transform(np.resize(cell.X, (args.genes, *cell.X.shape[1:])), params["transform"])
     load_before = os.getloadavg()[0]
     out, wall, cpu = timed(lambda: integrated_gradients(members, X))

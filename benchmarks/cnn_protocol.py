@@ -15,20 +15,21 @@ Tasks (each a 600-gene or demo cell with train / valid / test genes):
 
 Per task: the four trained baselines (tuned on the valid split as the workflow does) and each CNN
 configuration (its seeds' mean P(ON), the default preset with overrides: ``CONFIGS``); ``select`` picks, per
-task, among the ``SELECT_FROM`` configurations the one with the best ensemble valid AUC. Reported per
+task, among ``protocol_tables.SELECT_FROM`` the one with the best ensemble valid AUC. Reported per
 configuration: mean over tasks of (CNN test AUC - best baseline's test AUC) and of (CNN - default CNN) with 95%
 t-intervals, and the number of tasks within 0.005 of the best baseline. Results are appended to ``--out``
 (resumable); ``--jobs`` runs that many jobs (a task's baselines, or one configuration on a task) at a time.
 
-The runs behind the README (``benchmarks/runs/``; ``--summary-only --out FILE`` prints their tables):
+The runs behind the documentation (``benchmarks/runs/cnn_protocol/``; ``--summary-only --out FILE`` prints
+their tables, which ``benchmarks/doc_tables.py`` writes into docs/models.md):
 
-* ``cnn_protocol_choice.tsv``, the choice of the default network (38 tasks): ``--resplits 10
+* ``choice.tsv``, the choice of the default network (38 tasks): ``--resplits 10
   --cell-resplits 3 --workflow-split --demo DIR --jobs 2 --configs default paper_net paper_net_seeds10
   paper_net_wd1e-3 paper_net_select_loss paper_net_shift2``
-* ``cnn_protocol_heldout.tsv``, its check on 34 tasks the choice never saw (other split seeds, other cells):
+* ``heldout.tsv``, its check on 34 tasks the choice never saw (other split seeds, other cells):
   ``--resplits 10 --cell-resplits 3 --resplit-start 10 --cell-start 3 --jobs 2 --configs default paper_net
   select_loss smaller``
-* ``cnn_protocol_heldout2.tsv``, a second such check: ``--resplits 10 --cell-resplits 3 --resplit-start 20
+* ``heldout2.tsv``, a second such check: ``--resplits 10 --cell-resplits 3 --resplit-start 20
   --cell-start 5 --jobs 2 --configs default paper_net``
 
     .venv/bin/python benchmarks/cnn_protocol.py [--resplits 6] [--cell-resplits 1] [--resplit-start 0]
@@ -56,8 +57,8 @@ from threadpoolctl import threadpool_limits
 from deepchrome.baselines import TRAINED, fit_baseline
 from deepchrome.dataset import PUBLISHED_MARKS, CellData, load_cell, load_published_cell, read_published_csv
 from deepchrome.labels import read_expression
-from deepchrome.stats import mean_ci
 from deepchrome.train import resolve_params, seed_list, train_cnn
+from protocol_tables import markdown_summary, markdown_versus_each, summarise
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -75,7 +76,6 @@ CONFIGS = {  # name -> overrides of the default preset
     "select_loss": {"select": "loss"},
     "smaller": {"n_filters": 10, "hidden": (32,)},
 }
-SELECT_FROM = ("paper_net", "paper_net_linear", "paper_net_linear_scale_mark")
 
 
 def e123_pool(data: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -193,28 +193,6 @@ def run_jobs(args, df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def summarise(df: pd.DataFrame) -> pd.DataFrame:
-    """Per configuration: mean (CNN - best baseline) and (CNN - default) over the finished tasks (every model
-    run) with 95% t-intervals; ``within``: tasks where the CNN is at most 0.005 below the best baseline."""
-    configs = [c for c in CONFIGS if c in set(df["model"])]
-    wide = df.pivot(index="task", columns="model", values="test_auc").reindex(columns=[*TRAINED, *configs]).dropna()
-    valid = df.pivot(index="task", columns="model", values="valid_auc").loc[wide.index]
-    cand = [c for c in SELECT_FROM if c in configs]
-    if len(cand) > 1:
-        wide["select"] = [wide.loc[t, valid.loc[t, cand].astype(float).idxmax()] for t in wide.index]
-    best = wide[list(TRAINED)].max(axis=1)
-    rows = []
-    for c in [*configs, *(["select"] if len(cand) > 1 else [])]:
-        d = (wide[c] - best).dropna()
-        m, lo, hi = mean_ci(d.to_numpy())
-        dd = (wide[c] - wide["default"]).dropna() if "default" in wide else pd.Series(dtype=float)
-        m2, lo2, hi2 = mean_ci(dd.to_numpy()) if len(dd) > 1 else (np.nan,) * 3
-        rows.append({"config": c, "tasks": len(d), "mean_auc": wide[c].mean(), "vs_best_baseline": m,
-                     "ci_low": lo, "ci_high": hi, "within": int((d >= -0.005).sum()),
-                     "vs_default": m2, "vs_default_low": lo2, "vs_default_high": hi2})
-    return pd.DataFrame(rows)
-
-
 def main() -> None:
     global SHARED
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -243,31 +221,8 @@ def main() -> None:
     present = [c for c in CONFIGS if c in set(df["model"])]
     wide = df.pivot(index="task", columns="model", values="test_auc").reindex(columns=[*TRAINED, *present])
     print(wide.round(4).to_string())
-    summary = summarise(df)
-    print(summary.round(4).to_string(index=False))
-    print("\n| CNN configuration (5 seeds) | tasks | mean test AUC | CNN - best baseline [95% CI] | within 0.005 of the "
-          "best baseline | CNN - default [95% CI] |\n|---|---|---|---|---|---|")
-    for r in summary.itertuples():
-        vs_default = ("" if r.config == "default" else
-                      f"{r.vs_default:+.4f} [{r.vs_default_low:+.4f}, {r.vs_default_high:+.4f}]")
-        print(f"| {r.config} | {r.tasks} | {r.mean_auc:.4f} | {r.vs_best_baseline:+.4f} [{r.ci_low:+.4f}, "
-              f"{r.ci_high:+.4f}] | {r.within} of {r.tasks} | {vs_default} |")
-    print(versus_each(df))
-
-
-def versus_each(df: pd.DataFrame) -> str:
-    """Markdown: per CNN configuration and baseline, on the tasks where both ran, the tasks where the CNN is at most
-    0.005 below that baseline, and the mean of CNN - baseline."""
-    wide = df.pivot(index="task", columns="model", values="test_auc")
-    lines = ["\n| CNN configuration | " + " | ".join(f"vs {b}: within 0.005, mean difference" for b in TRAINED) + " |",
-             "|---|" + "---|" * len(TRAINED)]
-    for c in [c for c in CONFIGS if c in wide]:
-        cells = []
-        for b in TRAINED:
-            d = (wide[c] - wide[b]).dropna()
-            cells.append(f"{int((d >= -0.005).sum())} of {len(d)}, {d.mean():+.4f}")
-        lines.append(f"| {c} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    print(summarise(df).round(4).to_string(index=False))
+    print("\n" + markdown_summary(df) + "\n" + markdown_versus_each(df), end="")
 
 
 if __name__ == "__main__":

@@ -56,10 +56,9 @@ import torch  # noqa: E402
 import yaml  # noqa: E402
 
 from deepchrome.dataset import CellData, load_cell, save_cell  # noqa: E402
-from deepchrome.ensemble import load_members  # noqa: E402
+from deepchrome.ensemble import load_model  # noqa: E402
 from deepchrome.explain import cell_class_maps  # noqa: E402
 from deepchrome.io import write_json, write_tsv  # noqa: E402
-from deepchrome.predict import feature_inputs  # noqa: E402
 from deepchrome.train import resolve_params, seed_list, select_device, train_and_save, train_cnn  # noqa: E402
 
 RESERVE = 10.0  # seconds kept at the end of the deadline for the summary
@@ -170,18 +169,12 @@ def subsample(cell: CellData, fraction: float, seed: int = 0) -> CellData:
                 keep.append(rng.choice(rows, max(1, round(fraction * rows.size)), replace=False))
     rows = np.sort(np.concatenate(keep))
     return CellData(X=cell.X[rows], y=cell.y[rows], gene_id=cell.gene_id[rows], split=cell.split[rows],
-                    marks=cell.marks, level=None if cell.level is None else cell.level[rows])
+                    marks=cell.marks, level=None if cell.level is None else cell.level[rows], bins=cell.bins)
 
 
-def model_inputs_of(cell: CellData, preset: str) -> dict:
-    """The features' description a model records (the default config's windows and input)."""
-    description = {"bin_size": CONFIG["windows"]["bin_size"], "bin_order": CONFIG["windows"]["bin_order"],
-                   "input": CONFIG["input"], "transform": resolve_params(preset)["transform"]}
-    return feature_inputs(cell.marks, cell.X.shape[2], description)
-
-
-def epoch_overrides(epochs: int | None) -> dict | None:
-    return None if epochs is None else {"epochs": epochs}
+def default_cnn(epochs: int | None) -> dict:
+    """The config's cnn block of the default preset (``epochs``: None, the preset's)."""
+    return {"preset": "default", "params": {} if epochs is None else {"epochs": epochs}}
 
 
 def train_cell(cell_dir: Path, work: Path, first_seed: int, device: str, threads: int | None,
@@ -194,8 +187,8 @@ def train_cell(cell_dir: Path, work: Path, first_seed: int, device: str, threads
     work.mkdir(parents=True, exist_ok=True)
     with EpochTimes() as timer:
         t1 = time.perf_counter()
-        result = train_and_save(cell, "default", epoch_overrides(epochs), first_seed, device, threads, "class",
-                                model_inputs_of(cell, "default"), work / "model.pt", work / "history.tsv",
+        result = train_and_save(cell, default_cnn(epochs), first_seed, device, threads, "class", cell_dir.name,
+                                work / "model.pt", work / "history.tsv",
                                 work / "metrics.json")
         wall = time.perf_counter() - t1
     metrics = json.loads((work / "metrics.json").read_text())
@@ -284,7 +277,7 @@ def part_a(args, study: Study, cell_dir: Path, scratch: Path) -> None:
 
     def featuremaps():
         dev, _ = select_device(args.device)
-        members = [m.to(dev) for m in load_members(scratch / "A_run1" / "model.pt", resolve_params("default"))]
+        members = [m.to(dev) for m in load_model(scratch / "A_run1" / "model.pt")[0]]
         cell = read_cell(cell_dir)
         outs = [scratch / f"A_fm.{name}" for name in ("on.npy", "off.npy", "starts.npz", "stability.json")]
         t0 = time.perf_counter()

@@ -33,7 +33,7 @@ from .dataset import CellData
 from .errors import DeepChromeError
 from .io import atomic_path
 from .model import DeepChromeCNN
-from .train import transform
+from .spec import transform
 
 log = logging.getLogger("deepchrome.attribution")
 
@@ -42,33 +42,19 @@ BASELINE = "zero input (no signal in any mark or bin) in the model's input space
 _ROWS_PER_PASS = 8192  # inputs (genes x steps) per forward/backward pass: bounds memory, not results
 
 
-class ProbabilityOn(nn.Module):
-    """P(ON) ``[batch]`` of one network as sigmoid(z_ON - z_OFF), which equals the softmax's ON entry.
-
-    The sigmoid is a module of its own so that DeepLIFT applies its rule to it (one module per use).
-    """
-
-    def __init__(self, net: DeepChromeCNN):
-        super().__init__()
-        self.net = net
-        self.sigmoid = nn.Sigmoid()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        z = self.net.logits(x)
-        return self.sigmoid(z[:, 1] - z[:, 0])
-
-
-class MeanProbabilityOn(nn.Module):
-    """The reported model: mean P(ON) ``[batch]`` over member networks, for inputs ``[batch, marks, bins]``."""
+class MeanScore(nn.Module):
+    """The reported model: the mean over member networks of their own forward pass's score
+    (:meth:`~deepchrome.model.DeepChromeCNN.score`: P(ON), or the level) ``[batch]``, for inputs
+    ``[batch, marks, bins]``."""
 
     def __init__(self, members: Sequence[DeepChromeCNN]):
         super().__init__()
         if not members:
             raise ValueError("no member networks given")
-        self.members = nn.ModuleList(ProbabilityOn(m) for m in members)
+        self.members = nn.ModuleList(members)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.stack([m(x) for m in self.members]).mean(0)
+        return torch.stack([m.score(x) for m in self.members]).mean(0)
 
 
 @dataclass
@@ -120,9 +106,19 @@ def _relu_backward(grad: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
     return torch.ops.aten.threshold_backward(grad, out, 0)
 
 
+def _score_row(weight: torch.Tensor, bias: torch.Tensor, head: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """An output layer ``weight`` ``[outputs, in]``, ``bias`` ``[outputs]`` as the one direction the score reads:
+    the class head's ON-minus-OFF logit (P(ON) = sigmoid of it, the softmax's ON entry), the level head's level."""
+    if head == "class":
+        return weight[1] - weight[0], bias[1] - bias[0]
+    return weight[0], bias[0]
+
+
 class _StraightPath:
-    """The members' mean P(ON) and its gradient along straight paths ``alpha * x`` (0 < alpha <= 1) from the zero
-    input, computed through the first layers' linearity: exact, and cheaper than autograd on the whole network.
+    """The members' mean score (P(ON), or the level) and its gradient along straight paths ``alpha * x``
+    (0 < alpha <= 1) from the zero input, computed through the first layers' linearity: exact, and cheaper than
+    autograd on the whole network. It follows every option of :class:`~deepchrome.model.DeepChromeCNN` (the level
+    head, the linear path from the input) and equals the members' own forward pass (tests/test_forward.py).
 
     At ``alpha * x`` the convolution's output is ``alpha * conv(x) + bias``, and since the bias is the same over
     a max-pool window, for ``alpha > 0`` the max-pool picks the same position at every point of the path:
@@ -132,14 +128,15 @@ class _StraightPath:
     once per gene (to the pooled positions, then through the transposed convolution; times ``x`` this is IG's
     ``x * sum_k w_k dP/dx(alpha_k x)``). At ``alpha = 0`` itself every window ties; the gradient used there is
     the limit along the path (``alpha -> 0+``), where autograd at the zero input would send it to each window's
-    first position. ``x``: ``[genes, marks, bins]``, in the members' dtype.
+    first position. The linear path (``linear: true``) adds ``alpha * w.x + b`` to the score's logit, whose gradient
+    is ``w`` itself. ``x``: ``[genes, marks, bins]``, in the members' dtype.
     """
 
     def __init__(self, members: Sequence[DeepChromeCNN], x: torch.Tensor):
         for net in members:
             kinds = [type(layer) for layer in net.mlp]
-            if kinds != [nn.Linear, nn.ReLU] * (len(kinds) // 2) + [nn.Linear] or net.mlp[-1].out_features != 2:
-                raise ValueError("integrated gradients need DeepChromeCNN members with a Linear/ReLU head of 2 classes")
+            if kinds != [nn.Linear, nn.ReLU] * (len(kinds) // 2) + [nn.Linear]:
+                raise ValueError("integrated gradients need DeepChromeCNN members with a Linear/ReLU head")
         self.x, self.members = x, list(members)
         self.peak, self.where = [], []  # per member: peak [genes, F*P], its position in its window [genes, F, P]
         for net in self.members:
@@ -149,45 +146,58 @@ class _StraightPath:
             self.peak.append(peak.flatten(1))
             self.where.append(where)
         # Per member: the pooled bias [F*P], the hidden layers as (W^T for the forward pass, W for the
-        # backward, bias), and the output layer as the ON-minus-OFF logit: P(ON) = sigmoid(h @ v + c).
+        # backward, bias), the output layer as the score's logit z = h @ v + c (P(ON) = sigmoid(z); level: z), and
+        # the linear path in the same direction (w [marks * bins], b) with w.x per gene, or None.
         self.bias = [net.conv.bias.repeat_interleave(w.shape[2]) for net, w in zip(self.members, self.where)]
         self.hidden = [[(lin.weight.t().contiguous(), lin.weight, lin.bias) for lin in net.mlp[:-1:2]]
                        for net in self.members]
-        self.head = [(net.mlp[-1].weight[1] - net.mlp[-1].weight[0], net.mlp[-1].bias[1] - net.mlp[-1].bias[0])
-                     for net in self.members]
+        self.head = [_score_row(net.mlp[-1].weight, net.mlp[-1].bias, net.head) for net in self.members]
+        self.linear = [None if net.linear is None else _score_row(net.linear.weight, net.linear.bias, net.head)
+                       for net in self.members]
+        self.linear_x = [None if lin is None else x.flatten(1) @ lin[0] for lin in self.linear]  # [genes]
 
     def gradient_sums(self, genes: torch.Tensor, alphas: torch.Tensor,
                       weights: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Mean P(ON) at ``alphas[k] * x[g]`` ``[len(genes), n]``, and per member ``sum_k weights[k] dP/dpeak`` at
-        those points ``[members, len(genes), F*P]``, for gene indices ``genes`` and path points ``alphas``,
-        ``weights`` ``[n]`` (the same for every gene; ``alphas`` > 0, or 0 meaning the limit from above)."""
+        """Mean score at ``alphas[k] * x[g]`` ``[len(genes), n]``, and per member ``sum_k weights[k] dP/dpeak`` at
+        those points followed by ``sum_k weights[k] dP/dz`` (the linear path's) ``[members, len(genes), F*P + 1]``,
+        for gene indices ``genes`` and path points ``alphas``, ``weights`` ``[n]`` (the same for every gene;
+        ``alphas`` > 0, or 0 meaning the limit from above)."""
         a, n, S = len(genes), len(alphas), len(self.members)
         p_mean = torch.zeros(a * n, dtype=self.x.dtype)
         sums = []
-        for peak, bias, layers, (v, c) in zip(self.peak, self.bias, self.hidden, self.head):
+        for net, peak, bias, layers, (v, c), lin, lin_x in zip(self.members, self.peak, self.bias, self.hidden,
+                                                               self.head, self.linear, self.linear_x):
             hs = [torch.relu(torch.addcmul(bias, peak[genes].unsqueeze(1), alphas.view(1, n, 1)).view(a * n, -1))]
             for wt, _, b in layers:
                 hs.append(torch.relu(torch.addmm(b, hs[-1], wt)))
-            p = torch.sigmoid(torch.addmv(c, hs[-1], v))
+            z = torch.addmv(c, hs[-1], v)
+            if lin is not None:
+                z = z + (lin[1] + lin_x[genes].unsqueeze(1) * alphas.view(1, n)).view(-1)
+            p = torch.sigmoid(z) if net.head == "class" else z
             p_mean += p / S
-            # d mean-P / d h: sigmoid' / S times each point's quadrature weight, back through the layers
-            g = torch.outer(p * (1 - p) * weights.repeat(a) / S, v)
+            # d mean-score / dz (sigmoid' or 1) / S times each point's quadrature weight, back through the layers
+            dz = (p * (1 - p) if net.head == "class" else torch.ones_like(p)) * weights.repeat(a) / S
+            g = torch.outer(dz, v)
             for (_, w, _), h in zip(reversed(layers), reversed(hs[1:])):
                 g = _relu_backward(g, h) @ w
-            sums.append(_relu_backward(g, hs[0]).view(a, n, -1).sum(dim=1))
+            sums.append(torch.cat([_relu_backward(g, hs[0]).view(a, n, -1).sum(dim=1),
+                                   dz.view(a, n).sum(dim=1, keepdim=True)], dim=1))
         return p_mean.view(a, n), torch.stack(sums)
 
     def to_input(self, genes: torch.Tensor, sums: torch.Tensor) -> torch.Tensor:
-        """``x[g] * sum over members of conv^T(sums at the pooled positions)``: weighted gradient sums at the
-        pooled peaks ``[members, len(genes), F*P]`` as attributions of the input ``[len(genes), marks, bins]``."""
+        """``x[g] * sum over members of (conv^T(sums at the pooled positions) + linear path sum * w)``: weighted
+        gradient sums ``[members, len(genes), F*P + 1]`` (:meth:`gradient_sums`) as attributions of the input
+        ``[len(genes), marks, bins]``."""
         total = torch.zeros_like(self.x[genes])
-        for net, where, grad in zip(self.members, self.where, sums):
+        for net, where, grad, lin in zip(self.members, self.where, sums, self.linear):
             where = where[genes]
             at_conv = torch.zeros(len(genes), where.shape[1], self.x.shape[2] - net.conv.kernel_size[0] + 1,
                                   dtype=grad.dtype)
             pool = net.pool.kernel_size
-            at_conv.scatter_(2, where + torch.arange(0, where.shape[2] * pool, pool), grad.view(where.shape))
+            at_conv.scatter_(2, where + torch.arange(0, where.shape[2] * pool, pool), grad[:, :-1].reshape(where.shape))
             total += nn.functional.conv_transpose1d(at_conv, net.conv.weight)
+            if lin is not None:
+                total += grad[:, -1, None, None] * lin[0].view(1, *self.x.shape[1:])
         return self.x[genes] * total
 
 
@@ -198,7 +208,7 @@ def _sum_over_path(path: _StraightPath, genes: torch.Tensor, alphas: torch.Tenso
     nodes = min(len(alphas), _ROWS_PER_PASS)
     group = max(1, _ROWS_PER_PASS // nodes)
     f = torch.empty(len(genes), len(alphas), dtype=path.x.dtype)
-    sums = torch.zeros(len(path.members), len(genes), path.peak[0].shape[1], dtype=path.x.dtype)
+    sums = torch.zeros(len(path.members), len(genes), path.peak[0].shape[1] + 1, dtype=path.x.dtype)
     for lo in range(0, len(genes), group):
         for k in range(0, len(alphas), nodes):
             part_f, part = path.gradient_sums(genes[lo:lo + group], alphas[k:k + nodes], weights[k:k + nodes])
@@ -209,8 +219,9 @@ def _sum_over_path(path: _StraightPath, genes: torch.Tensor, alphas: torch.Tenso
 
 def integrated_gradients(members: Sequence[DeepChromeCNN], X: np.ndarray, steps: int = 32, max_steps: int = 1024,
                          tolerance: float = 0.01) -> Attributions:
-    """Integrated gradients of the members' mean P(ON) from the zero input, for inputs ``X`` ``[genes, marks, bins]``
-    (already in the model's input space), steps refined per gene until the completeness gap is under ``tolerance``.
+    """Integrated gradients of the members' mean score (P(ON); level members: the level) from the zero input, for
+    inputs ``X`` ``[genes, marks, bins]`` (already in the model's input space), steps refined per gene until the
+    completeness gap is under ``tolerance`` (both ends of the gap from the members' own forward pass).
 
     The integral is the trapezoid rule over ``steps`` equal intervals of the path (``steps + 1`` gradients, the
     one at the zero input, alpha -> 0+, computed per gene with the others); a gene whose gap is still >=
@@ -236,8 +247,12 @@ def integrated_gradients(members: Sequence[DeepChromeCNN], X: np.ndarray, steps:
         n = steps
         weights = torch.ones(n + 1, dtype=dtype)
         weights[[0, -1]] = 0.5
-        f, sums = _sum_over_path(path, todo, torch.arange(n + 1, dtype=dtype) / n, weights)
-        score, reference = f[:, -1].double().numpy(), f[:, 0].double().numpy()
+        _, sums = _sum_over_path(path, todo, torch.arange(n + 1, dtype=dtype) / n, weights)
+        # Both ends of the completeness check from the members' own forward pass, not from the path: the gap
+        # then also measures the path against the network it explains.
+        model = MeanScore(members)
+        score = _probability(model, x)
+        reference = np.repeat(_probability(model, torch.zeros_like(x[:1])), len(x))
         while len(todo):
             rows = todo.numpy()
             values[rows] = (path.to_input(todo, sums[:, todo]) / n).numpy()
@@ -267,7 +282,7 @@ def gradientshap(members: Sequence[DeepChromeCNN], X: np.ndarray, references: np
     from captum.attr import GradientShap
 
     start = time.perf_counter()
-    model = _frozen(MeanProbabilityOn(members))
+    model = _frozen(MeanScore(members))
     x = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
     refs = torch.from_numpy(np.ascontiguousarray(references, dtype=np.float32))
     if len(refs) < 2:

@@ -41,7 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import FLANK, MARKS
+from . import MARKS
 from .errors import DeepChromeError
 from .io import atomic_path, write_json
 
@@ -156,16 +156,16 @@ def _layout(seed: int, n_genes: int, n_chroms: int) -> tuple[_Genome, _Genes]:
     return _Genome(chroms, sizes, cell_offset, gaps), genes
 
 
-def _near_end(genome: _Genome, genes: _Genes) -> np.ndarray:
-    """bool [genes]: the window [TSS - 5000, TSS + 5000) does not fit in the chromosome."""
-    return (genes.tss - FLANK < 0) | (genes.tss + FLANK > genome.sizes[genes.chrom])
+def _near_end(genome: _Genome, genes: _Genes, flank: int) -> np.ndarray:
+    """bool [genes]: the window [TSS - flank, TSS + flank) does not fit in the chromosome."""
+    return (genes.tss - flank < 0) | (genes.tss + flank > genome.sizes[genes.chrom])
 
 
-def _overlapping_windows(genome: _Genome, genes: _Genes) -> int:
-    """How many genes have a window overlapping the next gene's window on the same chromosome."""
+def _overlapping_windows(genome: _Genome, genes: _Genes, flank: int) -> int:
+    """How many genes have a window (TSS +/- ``flank``) overlapping the next gene's on the same chromosome."""
     order = np.lexsort((genes.tss, genes.chrom))
     t, c = genes.tss[order], genes.chrom[order]
-    hit = (np.diff(t) < 2 * FLANK) & (np.diff(c) == 0)
+    hit = (np.diff(t) < 2 * flank) & (np.diff(c) == 0)
     return int(hit.sum())
 
 
@@ -492,7 +492,7 @@ Not real data: a small look-alike of the Roadmap Epigenomics (REMC) files, in th
 chrom.sizes              chromosome<TAB>length ({n_chroms} chromosomes: {chroms})
 genes.gtf.gz             GENCODE-style GTF, 1-based inclusive: gene, transcript and exon lines for
                          {n_genes} protein_coding genes; versioned IDs (ENSG9..........N). TSS = gene start
-                         on '+', gene end on '-'. {n_near_end} genes have a TSS within 5 kb of a chromosome
+                         on '+', gene end on '-'. {n_near_end} genes have a TSS within {flank_kb:g} kb of a chromosome
                          end (their window does not fit: the workflow drops them); {n_overlap} pairs of
                          neighbouring windows overlap.
 rpkm.tsv.gz              Roadmap 57epigenomes.RPKM.pc layout: gene_id (no version) then one column per cell
@@ -530,6 +530,7 @@ def make_demo(
     n_chroms: int = 3,
     seed: int = 0,
     trailing_tab: bool = True,
+    flank: int = 5000,
 ) -> dict[str, Path]:
     """Write the demo data set into ``outdir`` and return its files.
 
@@ -539,7 +540,9 @@ def make_demo(
     ``trailing_tab`` ends every RPKM data line with a tab, as the Roadmap file does. ``hidden`` cells get their
     marks like the others, but their expression goes to ``hidden_rpkm.tsv.gz`` (key ``hidden_expression``, same
     layout), which the workflow never reads: cells without RNA-seq, whose truth a test can still check.
-    The same arguments give byte-identical files.
+    ``flank`` (bp): the window the workflow will cut around each TSS (its ``windows.flank``, passed by the demo
+    rule), which says which genes lie near a chromosome end (kept out of the missing-RPKM draw, listed in
+    demo.json) and which windows overlap. The same arguments give byte-identical files.
     """
     cells, hidden = [str(c) for c in cells], [str(c) for c in hidden]
     marks = [str(m) for m in marks]
@@ -557,7 +560,7 @@ def make_demo(
     outdir.mkdir(parents=True, exist_ok=True)
 
     genome, genes = _layout(seed, n_genes, n_chroms)
-    near = _near_end(genome, genes)
+    near = _near_end(genome, genes, flank)
     rng = np.random.default_rng([seed, 3])
     n_missing = max(3, n_genes // 200)
     missing = np.zeros(n_genes, dtype=bool)
@@ -604,7 +607,7 @@ def make_demo(
         "near_chrom_end_genes": near_ids,
         "n_missing_rpkm": int(missing.sum()),
         "missing_rpkm_genes": sorted(genes.gene_id(int(i)) for i in np.flatnonzero(missing)),
-        "n_overlapping_window_pairs": _overlapping_windows(genome, genes),
+        "n_overlapping_window_pairs": _overlapping_windows(genome, genes, flank),
         "n_plus_strand": int((genes.strand > 0).sum()),
         "median_rpkm": medians,
         "fraction_above_median": above,
@@ -620,7 +623,7 @@ def make_demo(
                           cells=", ".join(cells), trailing=trailing, n_missing=info["n_missing_rpkm"],
                           hidden_text=(f"\nhidden_rpkm.tsv.gz       the same layout for {', '.join(hidden)}: cells "
                                        "without RNA-seq for the workflow, their truth for a test" if hidden else ""),
-                          marks=", ".join(marks))
+                          marks=", ".join(marks), flank_kb=flank / 1000)
     with atomic_path(files["readme"]) as tmp:
         tmp.write_text(text)
     return files
@@ -633,11 +636,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--genes", type=int, default=2400, help="number of genes (default 2400)")
     parser.add_argument("--chroms", type=int, default=3, help="number of chromosomes (default 3)")
     parser.add_argument("--cells", default="cellA,cellB,cellC", help="comma-separated cell names")
+    parser.add_argument("--flank", type=int, default=5000,
+                        help="bp on each side of the TSS, the workflow's windows.flank (default 5000)")
     parser.add_argument("--no-trailing-tab", action="store_true", help="RPKM lines without the Roadmap extra tab")
     args = parser.parse_args(argv)
     try:
         files = make_demo(args.outdir, cells=[c.strip() for c in args.cells.split(",") if c.strip()],
-                          n_genes=args.genes, n_chroms=args.chroms, seed=args.seed,
+                          n_genes=args.genes, n_chroms=args.chroms, seed=args.seed, flank=args.flank,
                           trailing_tab=not args.no_trailing_tab)
     except DeepChromeError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -7,20 +7,23 @@ own initialisation, shuffling and best epoch; the reported score is the mean P(O
   them in one forward pass (a grouped convolution and batched matrix products), so training five seeds
   costs about what one did. Member ``s`` sees only its own inputs and weights: its gradients, and so its
   Adam/SGD updates, are exactly those of training it alone.
-* ``model.pt`` is a dict ``seed -> state_dict`` of plain :class:`DeepChromeCNN` members
-  (:func:`save_members`, :func:`load_members`), written byte-identically for identical runs, plus the key
-  ``"inputs"``: what the model expects of its features (:func:`model_inputs`; marks, bins, bin order, transform).
+  Its forward pass is checked against the members' own (tests/test_forward.py).
+* ``model.pt`` is a dict ``seed -> state_dict`` of plain :class:`DeepChromeCNN` members plus the key
+  ``"description"``: the whole model in JSON values (network sizes, inputs, target, preset, parameters, seeds,
+  cell, version), written byte-identically for identical runs (:func:`save_model`). :func:`load_model` needs
+  only the path: the networks are built from the description (:data:`FAMILIES`).
 * :class:`EnsembleCNN` is the mean-probability ensemble as one module (log of the mean P per class), for
-  anything that differentiates through the reported model (feature maps, attributions).
+  anything that differentiates through the reported model (feature maps).
 * ``target: level`` networks (``head="level"``) predict log2(RPKM + 1); the ensemble's level is the members'
-  mean. Their weights carry a ``level_output`` buffer: :func:`saved_target` tells from ``model.pt`` what a
-  saved ensemble predicts, and :func:`predict` returns that output (mean P(ON) or mean level) either way.
+  mean; :func:`predict` returns the ensemble's score (mean P(ON) or mean level) either way.
 """
 
 from __future__ import annotations
 
 import copy
+import importlib
 import io
+import json
 import math
 import os
 
@@ -30,18 +33,19 @@ from torch import nn
 
 from .errors import DeepChromeError
 from .io import atomic_path
-from .model import DeepChromeCNN
+from .model import DeepChromeCNN, build_network, network_description, score_of
+from .spec import transform
 
 _EVAL_CHUNK = 4096  # genes per forward pass when scoring: bounds memory, not results
-INPUTS_KEY = "inputs"  # model.pt's entry describing the features the model expects (all other keys are seeds)
+DESCRIPTION_KEY = "description"  # model.pt's entry describing the model (all other keys are seeds)
+FAMILIES = {"cnn": "deepchrome.model"}
+"""Network family (a description's ``network["family"]``) -> the module whose ``build_network`` builds it."""
 
 
 def build_member(params: dict, n_marks: int, n_bins: int, head: str = "class") -> DeepChromeCNN:
     """A freshly initialised network for ``[marks, bins]`` inputs with the architecture in ``params``
     (``head``: ``class`` or ``level``, see :class:`DeepChromeCNN`)."""
-    return DeepChromeCNN(n_marks, n_bins, n_filters=params["n_filters"], kernel=params["kernel"],
-                         pool=params["pool"], hidden=tuple(params["hidden"]), dropout=params["dropout"], head=head,
-                         linear=params.get("linear", False))
+    return build_network(network_description(params, n_marks, n_bins, head))
 
 
 class SeedStack(nn.Module):
@@ -127,76 +131,92 @@ def fold_input_scaling(state: dict[str, torch.Tensor], mean: np.ndarray, std: np
     return out
 
 
-def save_members(states: dict[int, dict[str, torch.Tensor]], path: str | os.PathLike,
-                 inputs: dict | None = None) -> None:
-    """Write ``{seed: state_dict}`` atomically; identical weights give identical bytes.
+def save_model(path: str | os.PathLike, states: dict[int, dict[str, torch.Tensor]], description: dict) -> None:
+    """Write ``{seed: state_dict, ..., "description": description}`` atomically; identical runs give identical bytes.
 
-    ``inputs`` (plain JSON-like values: the features the model was trained on, see
-    :func:`deepchrome.predict.feature_inputs`) is stored under the key ``"inputs"``.
-
-    ``torch.save`` to a file stores that (temporary, random) file name inside the zip, so the bytes are
-    made in memory and then written.
+    ``description`` (JSON values; :func:`deepchrome.train.model_description`) says everything a loader needs: the
+    network (its ``family`` and sizes), the inputs, the target, the preset and parameters, the seeds, the cell and the
+    package version. ``torch.save`` to a file stores that (temporary, random) file name inside the zip, so the bytes
+    are made in memory and then written.
     """
-    buffer = io.BytesIO()
     content: dict = {int(s): states[s] for s in sorted(states)}
-    if inputs is not None:
-        content[INPUTS_KEY] = inputs
+    content[DESCRIPTION_KEY] = json.loads(json.dumps(description))  # plain JSON values: what weights_only loading reads
+    buffer = io.BytesIO()
     torch.save(content, buffer)
     with atomic_path(path) as tmp:
         tmp.write_bytes(buffer.getvalue())
 
 
-def state_target(state: dict[str, torch.Tensor]) -> str:
-    """What a member's saved weights predict: ``level`` (they carry the ``level_output`` buffer) or ``class``."""
-    return "level" if "level_output" in state else "class"
+def _read(path: str | os.PathLike) -> tuple[dict[int, dict[str, torch.Tensor]], dict]:
+    """``({seed: state_dict}, description)`` of the model file at ``path``, or one DeepChromeError."""
+    rerun = ("delete it and rerun the step that wrote it (Snakemake retrains the model: --forcerun train_cnn, or "
+             "train_pooled for a pooled one)")
+    if not os.path.exists(path):
+        raise DeepChromeError(path, "the model file does not exist", "train the model first (run the workflow)")
+    try:
+        content = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # a damaged zip or pickle: RuntimeError, UnpicklingError, EOFError, ... by torch version
+        detail = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
+        raise DeepChromeError(path, f"cannot be read as a model file, it is truncated or not a model.pt ({detail})",
+                              rerun) from None
+    if not isinstance(content, dict) or DESCRIPTION_KEY not in content:
+        raise DeepChromeError(path, "the model file records no description of its network and inputs: it was "
+                              "written by an earlier version of deepchrome", rerun)
+    return {k: v for k, v in content.items() if k != DESCRIPTION_KEY}, content[DESCRIPTION_KEY]
 
 
-def saved_target(path: str | os.PathLike) -> str:
-    """What the ensemble saved at ``path`` (``model.pt``) predicts: ``class`` (P(ON)) or ``level`` (log2(RPKM + 1))."""
-    states = torch.load(path, map_location="cpu", weights_only=True)
-    return state_target(states[min(k for k in states if k != INPUTS_KEY)])
+def read_description(path: str | os.PathLike) -> dict:
+    """The description saved with the model at ``path`` (see :func:`save_model`), without building its networks."""
+    return _read(path)[1]
 
 
-def load_members(path: str | os.PathLike, params: dict) -> list[DeepChromeCNN]:
-    """The ensemble's members saved at ``path`` (seed order; architecture from ``params``, input shape and head
-    (:func:`state_target`) from the file), on the CPU, in eval mode."""
-    states = torch.load(path, map_location="cpu", weights_only=True)
+def network_of(network: dict, path: str | os.PathLike | None = None) -> nn.Module:
+    """A freshly initialised network of the description ``network`` (its ``family`` picks the module; ``path``: the
+    model file it describes, for the error)."""
+    family = network.get("family")
+    if family not in FAMILIES:
+        raise DeepChromeError(path, f"unknown network family {family!r}",
+                              f"use a model of a known family ({', '.join(FAMILIES)}) or the deepchrome version that "
+                              "wrote it")
+    return importlib.import_module(FAMILIES[family]).build_network(network)
+
+
+def load_model(path: str | os.PathLike) -> tuple[list[nn.Module], dict]:
+    """``(members, description)`` of the model at ``path``: every seed's network (seed order, built from the
+    description's ``network``), on the CPU, in eval mode. Needs nothing but the file."""
+    states, description = _read(path)
     members = []
-    for seed in sorted(k for k in states if k != INPUTS_KEY):
-        n_marks, n_bins = (int(v) for v in states[seed]["input_shape"])
-        member = build_member(params, n_marks, n_bins, head=state_target(states[seed]))
-        shapes = {k: tuple(v.shape) for k, v in member.state_dict().items()}
-        saved = {k: tuple(v.shape) for k, v in states[seed].items()}
-        if shapes != saved:
-            layers = [saved[k][0] for k in sorted(saved) if k.startswith("mlp.") and k.endswith(".weight")]
-            raise DeepChromeError(path, "the saved networks are not of the architecture the settings give "
-                                  f"(n_filters {params['n_filters']}, hidden {list(params['hidden'])}, "
-                                  f"linear {params.get('linear', False)}; saved: n_filters "
-                                  f"{saved.get('conv.weight', ('?',))[0]}, layer sizes {layers}): they were "
-                                  "trained with other settings or an earlier default",
-                                  "train them again with the current settings (delete the model's folder, or "
-                                  "run Snakemake with --forcerun train_cnn)")
-        member.load_state_dict(states[seed])
+    for seed in sorted(states):
+        member = network_of(description["network"], path)
+        try:
+            member.load_state_dict(states[seed])
+        except RuntimeError as err:
+            raise DeepChromeError(path, f"the weights of seed {seed} do not fit the network the file describes "
+                                  f"({str(err).splitlines()[0]})",
+                                  "delete the file and rerun the step that wrote it") from None
         members.append(member.eval())
-    return members
-
-
-def model_inputs(path: str | os.PathLike) -> dict | None:
-    """What the model at ``path`` expects of its features (the ``inputs`` given to :func:`save_members`), or
-    None for a file written without them."""
-    return torch.load(path, map_location="cpu", weights_only=True).get(INPUTS_KEY)
+    return members, description
 
 
 class EnsembleCNN(nn.Module):
-    """The members as one model: ``[batch, marks, bins]`` -> log of the mean P per class ``[batch, 2]``."""
+    """The members as one model, in their own output form: ``[batch, marks, bins]`` -> log of the mean P per class
+    ``[batch, 2]`` (level members: the mean level ``[batch, 1]``). Its :meth:`score` is the ensemble's reported
+    score, the mean of the members' :meth:`~deepchrome.model.DeepChromeCNN.score`."""
 
     def __init__(self, members: list[DeepChromeCNN]):
         super().__init__()
         self.members = nn.ModuleList(members)
+        self.head = members[0].head
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        logp = torch.stack([m(x) for m in self.members])  # [S, batch, 2]
-        return torch.logsumexp(logp, dim=0) - math.log(len(self.members))
+        out = torch.stack([m(x) for m in self.members])  # [S, batch, 2] log-probabilities, or [S, batch, 1] levels
+        if self.head == "class":
+            return torch.logsumexp(out, dim=0) - math.log(len(self.members))
+        return out.mean(dim=0)
+
+    def score(self, x: torch.Tensor) -> torch.Tensor:
+        """The ensemble's score ``[batch]``: mean P(ON) (level: mean level)."""
+        return score_of(self.forward(x), self.head)
 
 
 def full_float32(device: str | torch.device) -> None:
@@ -221,16 +241,15 @@ def member_scores(members: list[DeepChromeCNN], X: np.ndarray, device: str | tor
     out = []
     for member in members:
         m = copy.deepcopy(member).to(device).eval()
-        output = (lambda z: z[:, 1].exp()) if m.head == "class" else (lambda z: z[:, 0])
-        out.append(torch.cat([output(m(c.to(device))).double().cpu() for c in x.split(_EVAL_CHUNK)])
+        out.append(torch.cat([m.score(c.to(device)).double().cpu() for c in x.split(_EVAL_CHUNK)])
                    if len(x) else torch.zeros(0, dtype=torch.float64))
     return torch.stack(out).numpy()
 
 
-def predict(members: list[DeepChromeCNN], X: np.ndarray, params: dict, device: str | torch.device = "cpu") -> np.ndarray:
+def predict(members: list[DeepChromeCNN], X: np.ndarray, transform_kind: str,
+            device: str | torch.device = "cpu") -> np.ndarray:
     """The ensemble's output, the mean over members, float64 ``[genes]``, for raw features ``X``
-    ``[genes, marks, bins]`` (``params['transform']`` applied here): P(ON) for a ``class`` ensemble, the
-    predicted log2(RPKM + 1) for a ``level`` one (which it is: ``members[0].head``, or :func:`saved_target`)."""
-    from .train import transform
-
-    return member_scores(members, transform(X, params["transform"]), device).mean(axis=0)
+    ``[genes, marks, bins]`` (the model's input transform ``transform_kind`` applied here; a saved model's is its
+    description's ``inputs.transform``): P(ON) for a ``class`` ensemble, the predicted log2(RPKM + 1) for a
+    ``level`` one (``members[0].head``)."""
+    return member_scores(members, transform(X, transform_kind), device).mean(axis=0)

@@ -22,7 +22,7 @@ from .ids import gene_rows
 from .sheets import sheet_names
 from .io import atomic_path, write_json, write_npy, write_tsv
 from .model import DeepChromeCNN
-from .train import transform
+from .spec import transform
 
 log = logging.getLogger("deepchrome.explain")
 
@@ -112,12 +112,12 @@ def importance_matrix(table: pd.DataFrame, marks: Sequence[str]) -> pd.DataFrame
     return wide.reindex(index=pd.unique(label), columns=list(marks))
 
 
-def gene_panels(gene: str, cells: Mapping[str, dict], transform_kind: str, options: dict) -> list[dict]:
+def gene_panels(gene: str, cells: Mapping[str, dict], options: dict) -> list[dict]:
     """For one gene, per cell that holds it: its features (model input), attributions, P(ON), label and split.
 
-    ``cells``: ``{cell: {"name", "features", "labels", "split", "members"}}``. The gene is matched in any of
-    its ID forms (:func:`deepchrome.ids.gene_key`: ``ENSG00000130749``, ``ENSG00000130749.5``, the processed
-    files' ``130749``).
+    ``cells``: ``{cell: {"name", "features", "labels", "split", "members", "transform"}}`` (``transform``: the
+    cell's model's input transform, from its description). The gene is matched in any of its ID forms
+    (:func:`deepchrome.ids.gene_key`: ``ENSG00000130749``, ``ENSG00000130749.5``, the processed files' ``130749``).
     """
     panels, examples = [], ["ENSG00000141510"]
     for cell_id, c in cells.items():
@@ -127,8 +127,8 @@ def gene_panels(gene: str, cells: Mapping[str, dict], transform_kind: str, optio
         if not rows:
             continue
         i = rows[0]
-        X = transform(cell.X[i:i + 1], transform_kind)
-        refs = (attr.reference_genes(cell, transform_kind, options["references"], options["seed"])
+        X = transform(cell.X[i:i + 1], c["transform"])
+        refs = (attr.reference_genes(cell, c["transform"], options["references"], options["seed"])
                 if options["method"] == "gradientshap" else None)
         res = attr.attribute(c["members"], X, options["method"], steps=options["steps"], max_steps=options["max_steps"],
                              tolerance=options["tolerance"], references=refs, samples=options["samples"],

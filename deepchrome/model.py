@@ -65,6 +65,17 @@ class DeepChromeCNN(nn.Module):
         z = self.logits(x)
         return torch.log_softmax(z, dim=1) if self.head == "class" else z
 
+    def score(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` ``[batch, marks, bins]`` -> what the network reports per gene ``[batch]``: P(ON), the exponential of
+        :meth:`forward`'s ON entry (the level head: the level). Every scorer (ensemble, attributions) calls this."""
+        return score_of(self.forward(x), self.head)
+
+
+def score_of(output: torch.Tensor, head: str) -> torch.Tensor:
+    """The score in a network's output ``[..., 2]`` (log P(OFF), log P(ON): P(ON)) or ``[..., 1]`` (the level),
+    ``[...]``."""
+    return output[..., 1].exp() if head == "class" else output[..., 0]
+
 
 def network_description(params: dict, n_marks: int, n_bins: int, head: str = "class") -> dict:
     """Everything that shapes a :class:`DeepChromeCNN` (JSON values): what a model file stores to rebuild it.
@@ -75,7 +86,7 @@ def network_description(params: dict, n_marks: int, n_bins: int, head: str = "cl
 
 
 def build_network(description: dict) -> DeepChromeCNN:
-    """A freshly initialised network of ``description`` (:func:`network_description`)."""
+    """A freshly initialised network of ``description`` (:func:`network_description`; its ``family`` is ``cnn``)."""
     d = description
     return DeepChromeCNN(d["n_marks"], d["n_bins"], n_filters=d["n_filters"], kernel=d["kernel"], pool=d["pool"],
                          hidden=tuple(d["hidden"]), dropout=d["dropout"], head=d["head"], linear=d["linear"])

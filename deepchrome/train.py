@@ -19,12 +19,14 @@ import torch
 from scipy.stats import pearsonr
 from sklearn.metrics import roc_auc_score
 
+from . import __version__
 from .dataset import CellData, require_both_classes  # noqa: F401 (baselines' and tests' import)
-from .ensemble import SeedStack, build_member, fold_input_scaling, full_float32, member_scores, save_members
+from .ensemble import SeedStack, build_member, fold_input_scaling, full_float32, member_scores, save_model
 from .errors import DeepChromeError
 from .evaluate import level_model_metrics, model_metrics
 from .io import write_json, write_tsv
-from .spec import PRESETS, resolve_params, transform  # noqa: F401 (the training API names them)
+from .model import network_description, score_of
+from .spec import PRESETS, TARGETS, resolve_params, run_params, transform  # noqa: F401 (the training API names them)
 
 log = logging.getLogger("deepchrome.train")
 
@@ -131,8 +133,7 @@ def _stack_scores(net: SeedStack, X: torch.Tensor, which: torch.Tensor) -> torch
     """P(ON) (level head: the level) float64 ``[len(which), genes]`` of members ``which`` for inputs ``X``
     ``[genes, marks, bins]`` (on the net's device)."""
     net.eval()
-    column = (lambda z: z[..., 1].exp()) if net.head == "class" else (lambda z: z[..., 0])
-    out = [column(net(chunk.unsqueeze(0).expand(len(which), *chunk.shape), which))
+    out = [score_of(net(chunk.unsqueeze(0).expand(len(which), *chunk.shape), which), net.head)
            for chunk in X.split(_EVAL_CHUNK)]
     return torch.cat(out, dim=1).double() if out else torch.zeros(len(which), 0, dtype=torch.float64)
 
@@ -340,18 +341,43 @@ def cnn_metrics(cell: CellData, result: CNNResult, preset: str, params: dict, ta
                          "test_genes_used_for": "the reported metrics only"}}
 
 
-def train_and_save(cell: CellData, preset: str, overrides: dict | None, first_seed: int, device: str,
-                   threads: int | None, target: str, inputs: dict, model: str | os.PathLike,
-                   history: str | os.PathLike, metrics: str | os.PathLike, extra: dict | None = None) -> CNNResult:
-    """Train the preset's ensemble on ``cell`` for ``target`` and write its files: ``model`` (every seed's weights
-    and ``inputs``, the features' description that a later scorer checks), ``history`` (per epoch and seed) and
-    ``metrics`` (the reported model's test metrics, its protocol from :func:`cnn_metrics`, and ``extra``)."""
-    params = resolve_params(preset, overrides)
-    result = train_cnn(cell, params, seeds=seed_list(params, first_seed), device=device, threads=threads,
-                       target=target)
-    save_members(result.states, model, inputs)
+def model_inputs(cell: CellData, transform_kind: str) -> dict:
+    """What a model trained on ``cell`` expects of its features: the features' description (marks in array order,
+    number of bins, bin size, bin order, input kind: :func:`deepchrome.dataset.feature_description`) and the
+    model's input ``transform``."""
+    if cell.bins is None:
+        raise ValueError("the cell carries no description of its bins (load it with deepchrome.dataset.load_cell)")
+    return {"marks": [str(m) for m in cell.marks], "bins": int(cell.X.shape[2]), **cell.bins,
+            "transform": transform_kind}
+
+
+def model_description(cell: CellData, preset: str, params: dict, seeds: list[int], target: str, name: str,
+                      cells: list[str] | None = None, model: str = "cnn") -> dict:
+    """What model.pt records of an ensemble trained on ``cell`` (JSON values): ``model`` (its name in
+    :data:`deepchrome.spec.REGISTRY`), ``network`` (:func:`deepchrome.model.network_description`), ``inputs``
+    (:func:`model_inputs`), ``target``, ``preset``, ``params`` (the resolved training parameters), ``seeds``,
+    ``cell`` (``name``: the cell, or the pooled model), ``cells`` (the cells whose genes it was trained on; default
+    ``[name]``) and ``version`` (the package's)."""
+    network = network_description(params, cell.X.shape[1], cell.X.shape[2], TARGETS[target].head)
+    return {"model": model, "network": network,
+            "inputs": model_inputs(cell, params["transform"]), "target": target, "preset": preset,
+            "params": {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()},
+            "seeds": [int(s) for s in seeds], "cell": name, "cells": list(cells or [name]), "version": __version__}
+
+
+def train_and_save(cell: CellData, cnn: dict, first_seed: int, device: str, threads: int | None, target: str,
+                   name: str, model: str | os.PathLike, history: str | os.PathLike, metrics: str | os.PathLike,
+                   cells: list[str] | None = None, extra: dict | None = None) -> CNNResult:
+    """Train the ensemble of the config block ``cnn`` (preset, params, seeds: :func:`deepchrome.spec.run_params`)
+    on ``cell`` (called ``name``; ``cells``: the cells it pools) for ``target`` and write its files: ``model``
+    (every seed's weights and the :func:`model_description`), ``history`` (per epoch and seed) and ``metrics`` (the
+    reported model's test metrics, its protocol from :func:`cnn_metrics`, and ``extra``)."""
+    params = run_params(cnn)
+    seeds = seed_list(params, first_seed)
+    result = train_cnn(cell, params, seeds=seeds, device=device, threads=threads, target=target)
+    save_model(model, result.states, model_description(cell, cnn["preset"], params, seeds, target, name, cells))
     write_tsv(result.history, history)
     evaluate = level_model_metrics if target == "level" else model_metrics
-    write_json(evaluate(cell, result.scores, {**cnn_metrics(cell, result, preset, params, target), **(extra or {})}),
-               metrics)
+    write_json(evaluate(cell, result.scores,
+                        {**cnn_metrics(cell, result, cnn["preset"], params, target), **(extra or {})}), metrics)
     return result

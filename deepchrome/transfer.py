@@ -2,7 +2,7 @@
 
 * **Transfer matrix**: the reported ensemble of cell ``a`` (its ``model.pt``) scores the test genes of cell
   ``b``; ``[a, b]`` is that test ROC AUC. Scores are made exactly as training made the cell's own
-  (:func:`deepchrome.ensemble.predict` on all of the cell's genes, the model's transform, the same device and
+  (:func:`deepchrome.ensemble.predict` on all of the cell's genes, the transform the model records, the same device and
   thread count), so the diagonal equals each cell's reported CNN test AUC bit for bit. Under ``target: level``
   the score is the predicted level and the AUC is that of the predicted level against the median label, as each
   cell's reported ``test_auc`` is.
@@ -20,6 +20,7 @@ models; in processed mode each cell keeps its files' split (the published files 
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Mapping
@@ -29,38 +30,38 @@ import pandas as pd
 import torch
 
 from .dataset import CellData, load_cell
-from .ensemble import load_members, model_inputs, predict
+from .ensemble import load_model, predict
 from .errors import DeepChromeError
 from .evaluate import metrics
 from .io import write_tsv
-from .predict import check_inputs, check_target, feature_inputs
+from .predict import check_inputs, check_target
+from .spec import LEFT_OUT, POOLED
 from .stats import bootstrap_ci, delong_test
-from .train import resolve_params, select_device, train_and_save
+from .train import select_device, train_and_save
 
 log = logging.getLogger("deepchrome.transfer")
-
-POOLED = "pooled"
-"""The pooled model's name (in ``predict_with`` and file names): no cell may be called so."""
-LEFT_OUT = "without_"
-"""Prefix of a leave-one-cell-out model's name: ``without_<cell>``."""
 
 
 def pool_cells(cells: Mapping[str, CellData]) -> CellData:
     """The genes of all ``cells`` as one cell: rows stacked in the mapping's order, each gene keeping its split,
-    label and level (``target: level``: when every cell has one), gene IDs ``<cell>/<gene>``; the cell's identity
-    is not among the features."""
+    label and level (``target: level``: when every cell has one), gene IDs ``<cell>/<gene>``, and the cells' bins
+    (which must agree, as their marks); the cell's identity is not among the features."""
     if not cells:
         raise DeepChromeError(None, "no cell to pool", "pool at least one cell with expression")
     marks = {tuple(c.marks) for c in cells.values()}
     if len(marks) > 1:
         raise DeepChromeError(None, f"the cells' features hold different marks {sorted(marks)}",
                               "build every cell's features with the same marks")
+    bins = {json.dumps(c.bins, sort_keys=True) for c in cells.values()}
+    if len(bins) > 1:
+        raise DeepChromeError(None, f"the cells' features are binned differently ({', '.join(sorted(bins))})",
+                              "build every cell's features with the same windows and input")
     return CellData(X=np.concatenate([c.X for c in cells.values()]), y=np.concatenate([c.y for c in cells.values()]),
                     gene_id=np.concatenate([np.char.add(f"{name}/", c.gene_id.astype(str))
                                             for name, c in cells.items()]),
                     split=np.concatenate([c.split for c in cells.values()]), marks=list(next(iter(cells.values())).marks),
                     level=None if any(c.level is None for c in cells.values())
-                    else np.concatenate([c.level for c in cells.values()]))
+                    else np.concatenate([c.level for c in cells.values()]), bins=next(iter(cells.values())).bins)
 
 
 def load_cells(names: list[str], features: list[str], labels: list[str], splits: list[str]) -> dict[str, CellData]:
@@ -73,54 +74,53 @@ def load_cells(names: list[str], features: list[str], labels: list[str], splits:
     return {c: load_cell(f, lab, s) for c, f, lab, s in zip(names, features, labels, splits)}
 
 
-def cell_scores(members, cells: Mapping[str, CellData], params: dict, device) -> pd.DataFrame:
+def cell_scores(members, cells: Mapping[str, CellData], transform_kind: str, device) -> pd.DataFrame:
     """One row per gene of every cell: ``cell``, ``gene_id``, ``split``, ``label``, ``score`` (the ensemble's P(ON);
-    level members: the predicted level, and ``level`` the measured one)."""
+    level members: the predicted level, and ``level`` the measured one); ``transform_kind``: the model's."""
     parts = [pd.DataFrame({"cell": name, "gene_id": c.gene_id, "split": c.split, "label": c.y,
-                           "score": predict(members, c.X, params, device),
+                           "score": predict(members, c.X, transform_kind, device),
                            **({} if c.level is None else {"level": c.level})}) for name, c in cells.items()]
     return pd.concat(parts, ignore_index=True)
 
 
 def train_pooled(names: list[str], features: list[str], labels: list[str], splits: list[str], left_out: str | None,
-                 preset: str, overrides: dict, first_seed: int, description: dict, device: str, threads: int,
-                 out: Mapping[str, str], target: str = "class") -> None:
-    """Train the pooled ensemble on every cell of ``names`` but ``left_out`` (None: all), then score every gene
-    of every cell with it. Writes ``out['model']`` (model.pt, with its input description), ``out['history']``,
-    ``out['metrics']`` (AUCs over the pooled genes, the seeds, the cells trained on) and ``out['predictions']``
-    (:func:`cell_scores`). ``description``: the features' settings for :func:`deepchrome.predict.feature_inputs`
-    (``bin_size``, ``bin_order``, ``input``, ``transform``). ``target``: ``class`` (P(ON)) or ``level`` (the
-    level head, metrics as a cell's own level CNN's: :func:`deepchrome.evaluate.level_model_metrics`)."""
-    params = resolve_params(preset, overrides)
+                 cnn: dict, first_seed: int, device: str, threads: int, out: Mapping[str, str],
+                 target: str = "class") -> None:
+    """Train the pooled ensemble (the config block ``cnn``, as a cell's own) on every cell of ``names`` but
+    ``left_out`` (None: all), then score every gene of every cell with it. Writes ``out['model']`` (model.pt,
+    describing itself: its ``cell`` is ``pooled`` or ``without_<cell>``, its ``cells`` those trained on),
+    ``out['history']``, ``out['metrics']`` (AUCs over the pooled genes, the seeds, the cells trained on) and
+    ``out['predictions']`` (:func:`cell_scores`). ``target``: ``class`` (P(ON)) or ``level`` (the level head, metrics
+    as a cell's own level CNN's: :func:`deepchrome.evaluate.level_model_metrics`)."""
     cells = load_cells(names, features, labels, splits)
     trained = [c for c in names if c != left_out]
     pooled = pool_cells({c: cells[c] for c in trained})
     log.info("pooled training set: %s; %d train, %d valid genes", ", ".join(trained),
              int((pooled.split == "train").sum()), int((pooled.split == "valid").sum()))
-    train_and_save(pooled, preset, overrides, first_seed, device, threads, target,
-                   feature_inputs(pooled.marks, pooled.X.shape[2], description), out["model"], out["history"],
-                   out["metrics"], extra={"cells": trained, "left_out": left_out})
-    members = load_members(out["model"], params)
-    write_tsv(cell_scores(members, cells, params, select_device(device)[0]), out["predictions"])
+    name = POOLED if left_out is None else f"{LEFT_OUT}{left_out}"
+    train_and_save(pooled, cnn, first_seed, device, threads, target, name, out["model"], out["history"],
+                   out["metrics"], cells=trained, extra={"cells": trained, "left_out": left_out})
+    members, description = load_model(out["model"])
+    write_tsv(cell_scores(members, cells, description["inputs"]["transform"], select_device(device)[0]),
+              out["predictions"])
 
 
 def transfer_matrix(names: list[str], models: list[str], features: list[str], labels: list[str], splits: list[str],
-                    description: dict, preset: str, overrides: dict, device: str, threads: int,
-                    target: str = "class") -> pd.DataFrame:
+                    device: str, threads: int, target: str = "class") -> pd.DataFrame:
     """Test ROC AUC of every cell's model (rows, ``models[i]`` is cell ``names[i]``'s model.pt) on every cell's test
     genes (columns), cells in ``names`` order; ``target="level"``: the AUC of the predicted level against the median
-    label. Each model is checked against the run's ``target`` and each cell's features first."""
-    params = resolve_params(preset, overrides)
+    label. Each model is checked against the run's ``target`` and each cell's features first; each scores with its
+    own transform (its description)."""
     torch.set_num_threads(threads)
     dev = select_device(device)[0]
     cells = load_cells(names, features, labels, splits)
     matrix = pd.DataFrame(np.nan, index=pd.Index(names, name="model_cell"), columns=names)
     for name, model in zip(names, models):
-        check_target(model, target)
-        members, expected = load_members(model, params), model_inputs(model)
+        members, description = load_model(model)
+        check_target(model, description, target)
         for (data, cell), path in zip(cells.items(), features):
-            check_inputs(model, expected, path, feature_inputs(cell.marks, cell.X.shape[2], description))
-            score = predict(members, cell.X, params, dev)  # all genes, as training scored them
+            check_inputs(model, description, path)
+            score = predict(members, cell.X, description["inputs"]["transform"], dev)  # all genes, as training did
             test = cell.split == "test"
             matrix.loc[name, data] = metrics(cell.y[test], score[test])["auc"]
         log.info("model of %s: test AUC %s", name, matrix.loc[name].round(4).to_dict())

@@ -9,7 +9,7 @@ from snakemake.utils import validate
 
 # Torch-, scikit-learn- and scipy-free modules only: the workflow parses in a plain Snakemake environment.
 from deepchrome import settings, sheets, spec
-from deepchrome.dataset import PUBLISHED_BINS, find_published_cells
+from deepchrome.dataset import find_published_cells
 from deepchrome.errors import DeepChromeError
 from deepchrome.sources import local_source
 
@@ -73,6 +73,7 @@ LEVEL = spec.target(TARGET).is_level
 # The networks, then the configured baselines in their form for the target (the promoter score needs H3K4me3).
 MODELS = spec.configured_models(config["baselines"]["models"], MARKS, TARGET)
 CNN_PARAMS = spec.run_params(config["cnn"])
+TRANSFORM = CNN_PARAMS["transform"]  # the input transform of every model, so all see the same values
 DOWNLOADS = {}  # local path under resources/downloads -> URL
 DEMO_DIR = "resources/demo"
 
@@ -312,27 +313,6 @@ def cell_table():
 def has_published_auc():
     table = cell_table()
     return "published_auc" in table and table["published_auc"].notna().any()
-
-
-def cnn_transform():
-    """The CNN preset's input transform, shared with the baselines so all models see the same values."""
-    return CNN_PARAMS["transform"]
-
-
-def cnn_overrides():
-    """The config's overrides of the CNN preset, with cnn.seeds (when set) as the ensemble's size."""
-    seeds = config["cnn"].get("seeds")
-    return {**config["cnn"]["params"], **({} if seeds is None else {"seeds": seeds})}
-
-
-def feature_description():
-    """How this run builds features, beside their marks and bins (what model.pt records and predict checks)."""
-    return {
-        "bin_size": PUBLISHED_BINS["bin_size"] if PROCESSED else config["windows"]["bin_size"],
-        "bin_order": bin_order(),
-        "input": "processed" if PROCESSED else config["input"],
-        "transform": cnn_transform(),
-    }
 
 
 def model_file(model):

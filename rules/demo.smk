@@ -11,6 +11,7 @@ if "demo" in config:
             marks=MARKS,
             seed=config["demo"]["seed"],
             genes=config["demo"]["genes"],
+            flank=config["windows"]["flank"],
         log:
             "logs/demo_data.log",
         benchmark:

@@ -22,8 +22,6 @@ rule attributions:
         summary="results/{cell}/cnn/attribution_summary.npz",
         stats="results/{cell}/cnn/attribution_stats.json",
     params:
-        preset=config["cnn"]["preset"],
-        overrides=cnn_overrides(),
         options=config["attribution"],
     log:
         "logs/attributions/{cell}.log",
@@ -43,6 +41,7 @@ rule explanation_figure:
     """One cell's explanation: mean attribution of ON and OFF genes, per-mark importance, class maps."""
     input:
         summary="results/{cell}/cnn/attribution_summary.npz",
+        model="results/{cell}/cnn/model.pt",
         on="results/{cell}/cnn/featuremap_on.npy",
         off="results/{cell}/cnn/featuremap_off.npy",
     output:
@@ -56,7 +55,6 @@ rule explanation_figure:
     params:
         label=lambda wildcards: dict(zip(cells(), sheet_names(cell_table(), labels=True)))[wildcards.cell],
         method=config["attribution"]["method"].replace("_", " "),
-        bin_order=bin_order(),
     log:
         "logs/explanation_figure/{cell}.log",
     threads: 1
@@ -124,11 +122,7 @@ rule explain_gene:
         gene=lambda wildcards: QUERIED_GENES.get(wildcards.gene, wildcards.gene),
         cells=run_cells,
         names=lambda _: sheet_names(cell_table()),
-        marks=MARKS,
-        preset=config["cnn"]["preset"],
-        overrides=cnn_overrides(),
         options=config["attribution"],
-        bin_order=bin_order(),
     log:
         "logs/explain/{gene}.log",
     threads: 1

@@ -4,7 +4,6 @@ rule featuremaps:
     (method mean) or start 0 (method paper), the between-start spread and split-half stability are kept."""
     input:
         model="results/{cell}/cnn/model.pt",
-        features="results/{cell}/features.npz",
     output:
         on="results/{cell}/cnn/featuremap_on.npy",
         off="results/{cell}/cnn/featuremap_off.npy",
@@ -18,8 +17,6 @@ rule featuremaps:
             labels={"cell": "{cell}", "figure": "ON and OFF maps"},
         ),
     params:
-        preset=config["cnn"]["preset"],
-        overrides=cnn_overrides(),
         options=config["featuremaps"],
     log:
         "logs/featuremaps/{cell}.log",

@@ -12,7 +12,7 @@ rule mark_features:
         bin_order=config["windows"]["bin_order"],
         bigwig_nan=config["windows"]["bigwig_nan"],
         length_mismatch=config["windows"]["length_mismatch"],
-        transform=cnn_transform(),
+        transform=TRANSFORM,
     log:
         "logs/features/{cell}/{mark}.log",
     benchmark:

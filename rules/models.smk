@@ -10,12 +10,10 @@ rule train_cnn:
         metrics="results/{cell}/cnn/metrics.json",
         predictions="results/{cell}/cnn/predictions.tsv",
     params:
-        preset=config["cnn"]["preset"],
-        overrides=cnn_overrides(),
+        cnn=config["cnn"],
         device=config["cnn"]["device"],
         seed=config["cnn"]["seed"],
         target=TARGET,
-        description=feature_description(),
     log:
         "logs/cnn/{cell}.log",
     benchmark:
@@ -40,7 +38,7 @@ rule baseline:
         metrics="results/{cell}/{baseline}/metrics.json",
         predictions="results/{cell}/{baseline}/predictions.tsv",
     params:
-        transform=cnn_transform(),
+        transform=TRANSFORM,
         seed=config["baselines"]["seed"],
         target=TARGET,
     log:

@@ -8,9 +8,6 @@ rule predict_cell:
     output:
         "results/{cell}/predicted.tsv",
     params:
-        description=feature_description(),
-        preset=config["cnn"]["preset"],
-        overrides=cnn_overrides(),
         device=config["cnn"]["device"],
         target=TARGET,
     log:

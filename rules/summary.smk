@@ -39,6 +39,7 @@ rule summary_figures:
         table="results/summary/auc.tsv",
         models="results/summary/models.tsv",
         histories=summary_inputs("results/{cell}/cnn/history.tsv"),
+        cnn_models=summary_inputs("results/{cell}/cnn/model.pt"),  # the maps' bin size (the models' description)
         on=summary_inputs("results/{cell}/cnn/featuremap_on.npy"),
         off=summary_inputs("results/{cell}/cnn/featuremap_off.npy"),
     output:
@@ -132,9 +133,8 @@ rule overview:
         ),
     params:
         marks=MARKS,
-        preset=config["cnn"]["preset"],
-        overrides=cnn_overrides(),
-        input=config.get("input", "processed"),
+        cnn=config["cnn"],
+        input="processed (read counts)" if PROCESSED else config["input"],  # the schema defaults input to signal
         split=config["split"]["method"] if not PROCESSED else "the processed files' own",
         config_files=[str(f) for f in workflow.configfiles],
         command_line={k: str(v) for k, v in workflow.config_settings.config.items()},

@@ -16,11 +16,9 @@ rule train_pooled:
     params:
         cells=lambda _: available_cells(),
         left_out=pool_left_out,
-        preset=config["cnn"]["preset"],
-        overrides=cnn_overrides(),
+        cnn=config["cnn"],
         seed=config["cnn"]["seed"],
         device=config["cnn"]["device"],
-        description=feature_description(),
         target=TARGET,
     log:
         "logs/transfer/{pool}.log",
@@ -61,9 +59,6 @@ rule transfer_matrix:
     params:
         cells=run_cells,
         names=lambda _: sheet_names(cell_table()),
-        description=feature_description(),
-        preset=config["cnn"]["preset"],
-        overrides=cnn_overrides(),
         device=config["cnn"]["device"],
         target=TARGET,
     log:

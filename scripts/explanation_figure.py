@@ -2,6 +2,7 @@
 import numpy as np
 
 from deepchrome.attribution import load_summary
+from deepchrome.ensemble import read_description
 from deepchrome.figures import plot_cell_explanation
 from deepchrome.logs import run_step
 
@@ -9,8 +10,10 @@ from deepchrome.logs import run_step
 def main():
     i, p = snakemake.input, snakemake.params
     summary = load_summary(i.summary)
+    inputs = read_description(i.model)["inputs"]  # the bins the attributions and maps are over
     plot_cell_explanation(summary, {"on": np.load(i.on), "off": np.load(i.off)}, summary["marks"], snakemake.output[0],
-                          title=f"{p.label}: what drives the CNN's P(ON) ({p.method})", bin_order=p.bin_order)
+                          title=f"{p.label}: what drives the CNN's P(ON) ({p.method})", bin_order=inputs["bin_order"],
+                          bin_size=inputs["bin_size"])
 
 
 run_step(snakemake, main)

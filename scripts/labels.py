@@ -8,8 +8,8 @@ from deepchrome.logs import run_step
 def main():
     expression = read_expression(snakemake.input.expression, missing_values=CHECKED_MISSING)
     table, counts = cell_labels(read_windows(snakemake.input.windows), expression, snakemake.wildcards.cell,
-                           column=snakemake.params.column, source=snakemake.params.source,
-                           target=snakemake.params.target)
+                                column=snakemake.params.column, source=snakemake.params.source,
+                                target=snakemake.params.target)
     write_tsv(table, snakemake.output.labels)
     write_json(counts, snakemake.output.counts)
 

@@ -1,14 +1,14 @@
 """The report's landing page (rule overview)."""
 from deepchrome.logs import run_step
 from deepchrome.overview import write_overview
-from deepchrome.train import resolve_params
+from deepchrome.spec import run_params
 
 
 def main():
     p = snakemake.params
-    settings = {"marks": p.marks, "preset": p.preset, "params": resolve_params(p.preset, p.overrides),
-                "input": p.input, "split": p.split, "config_files": p.config_files,
-                "overrides": p.command_line, "target": p.target, "predict": p.predict}
+    settings = {"marks": p.marks, "preset": p.cnn["preset"], "params": run_params(p.cnn), "input": p.input,
+                "split": p.split, "config_files": p.config_files, "overrides": p.command_line, "target": p.target,
+                "predict": p.predict}
     write_overview(snakemake.input.template, snakemake.input.table, snakemake.input.get("models"), settings,
                    snakemake.output.page, snakemake.output.table)
 

@@ -3,15 +3,14 @@ from deepchrome.dataset import load_cell
 from deepchrome.evaluate import predictions_table
 from deepchrome.io import write_tsv
 from deepchrome.logs import run_step
-from deepchrome.predict import feature_inputs
 from deepchrome.train import train_and_save
 
 
 def main():
     i, o, p = snakemake.input, snakemake.output, snakemake.params
     cell = load_cell(i.features, i.labels, i.split)
-    result = train_and_save(cell, p.preset, p.overrides, p.seed, p.device, snakemake.threads, p.target,
-                            feature_inputs(cell.marks, cell.X.shape[2], p.description), o.model, o.history, o.metrics)
+    result = train_and_save(cell, p.cnn, p.seed, p.device, snakemake.threads, p.target, snakemake.wildcards.cell,
+                            o.model, o.history, o.metrics)
     write_tsv(predictions_table(cell, result.scores), o.predictions)
 
 

@@ -7,8 +7,7 @@ from deepchrome.transfer import transfer_matrix
 
 def main():
     i, o, p = snakemake.input, snakemake.output, snakemake.params
-    matrix = transfer_matrix(p.cells, i.models, i.features, i.labels, i.split, p.description, p.preset, p.overrides,
-                             p.device, snakemake.threads, p.target)
+    matrix = transfer_matrix(p.cells, i.models, i.features, i.labels, i.split, p.device, snakemake.threads, p.target)
     write_tsv(matrix.reset_index(), o.table)
     plot_transfer_heatmap(matrix, dict(zip(p.cells, p.names)), o.figure)
 

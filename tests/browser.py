@@ -22,7 +22,10 @@ NAMES = ("chromium", "chromium-browser", "google-chrome", "chromium-headless-she
 
 
 def ensure_chromium() -> str:
-    """The path of a Chromium binary, installed with apt-get (as root) when none is on PATH."""
+    """The path of a Chromium binary, installed with apt-get (as root) when none is on PATH; skips the test when
+    DEEPCHROME_TEST_NO_BROWSER=1."""
+    if os.environ.get("DEEPCHROME_TEST_NO_BROWSER") == "1":
+        pytest.skip("DEEPCHROME_TEST_NO_BROWSER=1: no headless Chromium (nor its apt-get install)")
     found = next((shutil.which(n) for n in NAMES if shutil.which(n)), None)
     if found:
         return found

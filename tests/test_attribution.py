@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 import torch
 
-from deepchrome.attribution import (MeanProbabilityOn, _StraightPath, attribute, explain_test_genes, gradientshap,
+from deepchrome.attribution import (MeanScore, _StraightPath, attribute, explain_test_genes, gradientshap,
                                     integrated_gradients, summarise)
 from deepchrome.errors import DeepChromeError
 from deepchrome.model import DeepChromeCNN
-from deepchrome.ensemble import build_member, load_members, save_members
-from deepchrome.train import resolve_params, train_cnn, transform
+from deepchrome.ensemble import build_member, load_model, save_model
+from deepchrome.train import model_description, resolve_params, train_cnn, transform
 from conftest import FAST, synthetic_cell
 
 PARAMS = resolve_params("default", FAST)
@@ -41,11 +41,12 @@ def test_model_keeps_its_parameters_and_saved_weights_load(tmp_path):
     # The activation modules hold no state: the saved weights are the same keys as before.
     assert set(net.state_dict()) == {"input_shape", "conv.weight", "conv.bias", "mlp.0.weight", "mlp.0.bias",
                                      "mlp.2.weight", "mlp.2.bias", "mlp.4.weight", "mlp.4.bias"}
-    save_members({0: net.state_dict()}, tmp_path / "m.pt")
-    (back,) = load_members(tmp_path / "m.pt", resolve_params("paper"))  # the paper-sized network
+    save_model(tmp_path / "m.pt", {0: net.state_dict()},
+               model_description(synthetic_cell(10), "paper", resolve_params("paper"), [0], "class", "x"))
+    (back,), _ = load_model(tmp_path / "m.pt")  # the paper-sized network, from the file alone
     x = torch.rand(4, 5, 100)
     assert torch.equal(back(x), net.eval()(x))
-    assert torch.allclose(MeanProbabilityOn([net])(x), net(x)[:, 1].exp(), atol=1e-6)
+    assert torch.allclose(MeanScore([net])(x), net(x)[:, 1].exp(), atol=1e-6)
 
 
 def test_integrated_gradients_complete_within_one_percent(cell, members):
@@ -56,7 +57,7 @@ def test_integrated_gradients_complete_within_one_percent(cell, members):
     assert summary["share_under_tolerance"] >= 0.99, summary
     # The reference is the model at the all-zero input, and the score its P(ON) at x.
     with torch.no_grad():
-        model = MeanProbabilityOn(members)
+        model = MeanScore(members)
         assert res.reference[0] == pytest.approx(float(model(torch.zeros(1, 5, 100))[0]), abs=1e-6)
         assert np.allclose(res.score, model(torch.from_numpy(X)).numpy(), atol=1e-6)
 
@@ -70,7 +71,7 @@ def test_integrated_gradients_equal_captums(cell, members):
     from captum.attr._utils.approximation_methods import approximation_parameters
 
     nets = [copy.deepcopy(m).double() for m in members]
-    model = MeanProbabilityOn(nets).eval()
+    model = MeanScore(nets).eval()
     X = transform(cell.X[cell.split == "test"][:12], "log1p")
     x = torch.from_numpy(X).double()
     ig = IntegratedGradients(model)

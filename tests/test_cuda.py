@@ -30,10 +30,10 @@ from conftest import synthetic_cell
 
 from deepchrome.attribution import integrated_gradients
 from deepchrome.dataset import save_features
-from deepchrome.ensemble import SeedStack, build_member, full_float32, load_members, predict
+from deepchrome.ensemble import SeedStack, build_member, full_float32, load_model, predict
 from deepchrome.evaluate import metrics
 from deepchrome.featuremaps import class_maps
-from deepchrome.predict import feature_inputs, predict_cell
+from deepchrome.predict import predict_cell
 from deepchrome.train import resolve_params, seed_list, select_device, train_and_save, train_cnn, transform
 
 DEVICE = os.environ.get("DEEPCHROME_TEST_DEVICE", "cuda")
@@ -46,7 +46,8 @@ pytestmark = pytest.mark.skipif(DEVICE == "cuda" and not torch.cuda.is_available
 os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
 
 SMALL = {"n_filters": 8, "hidden": [16], "epochs": 6, "patience": None, "seeds": 3}  # default preset otherwise
-DESCRIPTION = {"bin_size": 100, "bin_order": "strand", "input": "signal", "transform": "log1p"}
+CNN = {"preset": "default", "params": {k: v for k, v in SMALL.items() if k != "seeds"}, "seeds": SMALL["seeds"]}
+"""The same as the config's cnn block (what train_and_save takes)."""
 FIRST_SEED = 3
 AUTO = "auto" if DEVICE == "cuda" else "cpu"  # the device the workflow's runs ask for: "auto" (the CPU in a dry run)
 
@@ -72,8 +73,7 @@ def device_run(cell, tmp_path_factory):
     """The small default ensemble trained and saved by the workflow's path with ``device="auto"`` (the GPU)."""
     out = tmp_path_factory.mktemp("device_run")
     paths = {"model": out / "model.pt", "history": out / "history.tsv", "metrics": out / "metrics.json"}
-    result = train_and_save(cell, "default", SMALL, FIRST_SEED, AUTO, None, "class",
-                            feature_inputs(cell.marks, cell.X.shape[2], DESCRIPTION), **paths)
+    result = train_and_save(cell, CNN, FIRST_SEED, AUTO, None, "class", "c", **paths)
     return result, paths
 
 
@@ -167,7 +167,7 @@ def test_feature_maps_with_members_on_the_gpu(device_run):
     perturbed by 1e-6 (relative) move the maps by 2e-6 after 100 or 200 steps, but one start's ON map to r = 0.44
     after 1,000."""
     result, paths = device_run
-    members = load_members(paths["model"], resolve_params("default", SMALL))
+    members, _ = load_model(paths["model"])
     on_device = [copy.deepcopy(m).to(DEVICE) for m in members]
     for target in (1, 0):
         maps_cpu = class_maps(members, target, 5, 100, starts=4, steps=100, seed=0)
@@ -189,9 +189,9 @@ def test_attributions_of_a_model_trained_on_the_gpu(device_run, cell):
     result, paths = device_run
     assert all(t.device.type == "cpu" for state in result.states.values() for t in state.values())
     params = resolve_params("default", SMALL)
-    members = load_members(paths["model"], params)
+    members, _ = load_model(paths["model"])
     test = np.flatnonzero(cell.split == "test")
-    p_device = predict(members, cell.X[test], params, device=DEVICE)
+    p_device = predict(members, cell.X[test], params["transform"], device=DEVICE)
     assert all(p.device.type == "cpu" for m in members for p in m.parameters())
     ig = integrated_gradients(members, transform(cell.X[test], params["transform"]))
     assert ig.values.shape == (len(test), 5, 100) and np.isfinite(ig.values).all()
@@ -207,18 +207,18 @@ def test_scoring_on_the_gpu_and_a_gpu_model_on_the_cpu(device_run, cell, tmp_pat
     GPU scores within 1e-5; predict_cell with device auto (the GPU) gives the same."""
     result, paths = device_run
     raw = torch.load(paths["model"], weights_only=True)  # no map_location: would fail on a CPU-only machine
-    assert all(t.device.type == "cpu" for seed, state in raw.items() if seed != "inputs" for t in state.values())
-    params = resolve_params("default", SMALL)
-    members = load_members(paths["model"], params)
-    on_device, on_cpu = predict(members, cell.X, params, device=DEVICE), predict(members, cell.X, params, device="cpu")
+    assert all(t.device.type == "cpu" for seed, state in raw.items() if seed != "description" for t in state.values())
+    members, description = load_model(paths["model"])
+    kind = description["inputs"]["transform"]
+    on_device, on_cpu = predict(members, cell.X, kind, device=DEVICE), predict(members, cell.X, kind, device="cpu")
     print(f"ensemble.predict CPU vs {DEVICE}: max |diff| {np.abs(on_device - on_cpu).max():.3g}; vs training's "
           f"scores {np.abs(on_cpu - result.scores).max():.3g}")
     np.testing.assert_allclose(on_device, on_cpu, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(on_cpu, result.scores, rtol=1e-5, atol=1e-5)
     features = tmp_path / "features.npz"
-    save_features(features, cell.X, cell.gene_id, cell.marks)
+    save_features(features, cell.X, cell.gene_id, cell.marks, cell.bins)
     for device in ("cpu", "auto"):
-        table = predict_cell(paths["model"], features, DESCRIPTION, params, tmp_path / f"{device}.tsv", device=device)
+        table = predict_cell(paths["model"], features, tmp_path / f"{device}.tsv", device=device)
         assert table["gene_id"].tolist() == cell.gene_id.tolist()
         np.testing.assert_allclose(table["score"].to_numpy(), result.scores, rtol=1e-5, atol=1e-5)
 
@@ -229,14 +229,13 @@ def test_level_target_trains_on_the_gpu(cell, tmp_path):
     signal = np.log1p(cell.X[:, 0, 40:60].sum(axis=1)).astype(np.float64)  # promoter H3K4me3, higher for ON genes
     leveled = replace(cell, level=np.clip(signal - 2.5, 0, None))
     paths = {"model": tmp_path / "model.pt", "history": tmp_path / "history.tsv", "metrics": tmp_path / "metrics.json"}
-    result = train_and_save(leveled, "default", {**SMALL, "lr": 1e-3}, FIRST_SEED, AUTO, None, "level",
-                            feature_inputs(cell.marks, cell.X.shape[2], DESCRIPTION), **paths)
+    result = train_and_save(leveled, {**CNN, "params": {**CNN["params"], "lr": 1e-3}}, FIRST_SEED, AUTO, None, "level",
+                            "c", **paths)
     saved = json.loads(paths["metrics"].read_text())
     print(f"level target on {result.device!r}: test r {saved['test_r']:.3f}, valid r per seed {result.valid_auc}")
     assert result.device == saved["device"] == recorded_name() and saved["target"] == "level"
     assert list(result.history.columns) == ["epoch", "loss", "valid_r", "valid_loss", "seed", "kept"]
     assert np.isfinite(result.member_scores).all() and saved["test_r"] > 0.5
-    params = resolve_params("default", {**SMALL, "lr": 1e-3})
-    members = load_members(paths["model"], params)
-    assert all(m.head == "level" for m in members)
-    np.testing.assert_allclose(predict(members, cell.X, params, device="cpu"), result.scores, rtol=1e-5, atol=1e-5)
+    members, description = load_model(paths["model"])
+    assert all(m.head == "level" for m in members) and description["target"] == "level"
+    np.testing.assert_allclose(predict(members, cell.X, "log1p", device="cpu"), result.scores, rtol=1e-5, atol=1e-5)

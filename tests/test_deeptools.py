@@ -31,7 +31,10 @@ SIZES = {"chr1": 120_000, "chr2": 60_000}
 
 @pytest.fixture(scope="module")
 def compute_matrix() -> Path:
-    """The computeMatrix executable of a cached virtualenv with the pinned deepTools (created when missing)."""
+    """The computeMatrix executable of a cached virtualenv with the pinned deepTools (created when missing); skips
+    the test when DEEPCHROME_TEST_NO_DEEPTOOLS=1."""
+    if os.environ.get("DEEPCHROME_TEST_NO_DEEPTOOLS") == "1":
+        pytest.skip("DEEPCHROME_TEST_NO_DEEPTOOLS=1: no deepTools virtualenv under ~/.cache/deepchrome")
     key = hashlib.sha1(PINS.read_bytes()).hexdigest()[:12]
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "deepchrome"
     venv = cache / f"deeptools-{key}"

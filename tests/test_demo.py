@@ -13,11 +13,12 @@ import pyBigWig
 import pybedtools
 import pytest
 
-from deepchrome import FLANK, MARKS
+from deepchrome import MARKS
 from deepchrome.demo import main, make_demo
 from deepchrome.errors import DeepChromeError
 
 CELLS = ("cellA", "cellB")
+FLANK = 5000  # make_demo's default window: TSS +/- 5 kb, the demo config's windows.flank
 
 
 @pytest.fixture(scope="module")

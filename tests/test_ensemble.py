@@ -5,10 +5,10 @@ import pytest
 import torch
 
 from conftest import FAST, synthetic_cell
-from deepchrome.ensemble import (EnsembleCNN, SeedStack, build_member, fold_input_scaling, load_members,
-                                 member_scores, predict, save_members)
+from deepchrome.ensemble import (EnsembleCNN, SeedStack, build_member, fold_input_scaling, load_model, member_scores,
+                                 predict, save_model)
 from deepchrome.errors import DeepChromeError
-from deepchrome.train import mark_scaling, resolve_params, train_cnn, transform
+from deepchrome.train import mark_scaling, model_description, resolve_params, train_cnn, transform
 
 
 @pytest.fixture(scope="module")
@@ -46,13 +46,14 @@ def test_ensemble_is_the_mean_of_the_seeds_p_on(cell, tmp_path):
     params = resolve_params("default", {**FAST, "epochs": 2, "scale": "mark"})
     res = train_cnn(cell, params, seeds=[0, 1, 2], device="cpu", threads=1)
     np.testing.assert_array_equal(res.scores, res.member_scores.mean(axis=0))
-    save_members(res.states, tmp_path / "model.pt")
-    members = load_members(tmp_path / "model.pt", params)
+    save_model(tmp_path / "model.pt", res.states, model_description(cell, "default", params, [0, 1, 2], "class", "c"))
+    members, description = load_model(tmp_path / "model.pt")
+    assert description["seeds"] == [0, 1, 2] and description["params"]["scale"] == "mark"
     assert len(members) == 3 and not any(m.training for m in members)
     each = np.stack([m(torch.from_numpy(transform(cell.X, "log1p")))[:, 1].exp().detach().double().numpy()
                      for m in members])
     np.testing.assert_allclose(each, res.member_scores, atol=1e-6)
-    np.testing.assert_allclose(predict(members, cell.X, params), each.mean(axis=0), atol=1e-6)
+    np.testing.assert_allclose(predict(members, cell.X, "log1p"), each.mean(axis=0), atol=1e-6)
     log_mean = EnsembleCNN(members)(torch.from_numpy(transform(cell.X, "log1p")))
     np.testing.assert_allclose(log_mean[:, 1].exp().detach().numpy(), each.mean(axis=0), atol=1e-6)
     np.testing.assert_allclose(log_mean.exp().sum(1).detach().numpy(), 1.0, atol=1e-6)
@@ -60,11 +61,13 @@ def test_ensemble_is_the_mean_of_the_seeds_p_on(cell, tmp_path):
 
 def test_model_file_is_byte_identical_for_identical_runs(cell, tmp_path):
     params = resolve_params("default", {**FAST, "epochs": 2})
+    description = model_description(cell, "default", params, [0, 1], "class", "c")
     for name in ("a.pt", "b.pt"):
-        save_members(train_cnn(cell, params, seeds=[0, 1], device="cpu", threads=1).states, tmp_path / name)
+        save_model(tmp_path / name, train_cnn(cell, params, seeds=[0, 1], device="cpu", threads=1).states, description)
     assert (tmp_path / "a.pt").read_bytes() == (tmp_path / "b.pt").read_bytes()
-    states = torch.load(tmp_path / "a.pt", weights_only=True)
-    assert sorted(states) == [0, 1] and "conv.weight" in states[0]
+    states = torch.load(tmp_path / "a.pt", weights_only=True)  # plain torch reads it, description included
+    assert sorted(states, key=str) == [0, 1, "description"] and "conv.weight" in states[0]
+    assert states["description"] == description
 
 
 @pytest.mark.parametrize("linear", [False, True])
@@ -80,12 +83,39 @@ def test_folded_scaling_is_exact(cell, linear):
     np.testing.assert_allclose(member_scores([folded], Xt), member_scores([member], scaled), atol=1e-5)
 
 
-def test_saved_networks_of_another_architecture_are_one_clear_error(tmp_path):
-    """A model.pt of the paper-sized network (the default before 2026-11-30) read with today's default settings."""
-    paper = resolve_params("paper", None)
+def test_a_model_of_another_preset_loads_from_its_file_alone(cell, tmp_path):
+    """A model.pt of the paper-sized network loads and scores with no settings at all: its description says what
+    to build (no preset, no overrides)."""
+    paper = resolve_params("paper", {"linear": True})
     torch.manual_seed(0)
-    save_members({0: build_member(paper, 5, 100).state_dict()}, tmp_path / "model.pt")
-    with pytest.raises(DeepChromeError, match="architecture") as err:
-        load_members(tmp_path / "model.pt", resolve_params("default", None))
-    assert str(tmp_path / "model.pt") in str(err.value) and "Fix:" in str(err.value)
-    assert len(load_members(tmp_path / "model.pt", paper)) == 1
+    net = build_member(paper, 5, 100).eval()
+    save_model(tmp_path / "model.pt", {7: net.state_dict()}, model_description(cell, "paper", paper, [7], "class", "c"))
+    (member,), description = load_model(tmp_path / "model.pt")
+    assert description["preset"] == "paper" and description["network"]["n_filters"] == 50
+    assert description["network"]["linear"] is True and description["inputs"]["transform"] == "none"
+    np.testing.assert_array_equal(predict([member], cell.X, "none"), member_scores([net], cell.X)[0])
+
+
+def test_damaged_or_earlier_model_files_are_one_clear_error(cell, tmp_path):
+    """A truncated model.pt, one without a description (written by an earlier version), weights that do not fit the
+    described network, a missing file and an unknown network family: each one DeepChromeError naming the file, what
+    is wrong and how to fix it."""
+    params = resolve_params("default", None)
+    torch.manual_seed(0)
+    state = build_member(params, 5, 100).state_dict()
+    good = tmp_path / "model.pt"
+    save_model(good, {0: state}, model_description(cell, "default", params, [0], "class", "c"))
+    cut = tmp_path / "cut.pt"
+    cut.write_bytes(good.read_bytes()[:len(good.read_bytes()) // 2])
+    old = tmp_path / "old.pt"
+    torch.save({0: state}, old)
+    other = tmp_path / "other.pt"
+    save_model(other, {0: state}, model_description(cell, "paper", resolve_params("paper"), [0], "class", "c"))
+    alien = tmp_path / "alien.pt"
+    described = model_description(cell, "default", params, [0], "class", "c")
+    save_model(alien, {0: state}, {**described, "network": {**described["network"], "family": "alien"}})
+    for path, problem in ((cut, "truncated"), (old, "earlier version"), (other, "do not fit"),
+                          (tmp_path / "missing.pt", "does not exist"), (alien, "unknown network family 'alien'")):
+        with pytest.raises(DeepChromeError, match=problem) as err:
+            load_model(path)
+        assert str(path) in str(err.value) and "Fix:" in str(err.value)

@@ -108,22 +108,58 @@ def test_training_curves_without_loss(tmp_path):
 def test_featuremap(tmp_path):
     on, off = _maps(1)["E003"]
     out = tmp_path / "E003_featuremap.png"
-    figures.plot_featuremap(on, off, MARKS, out, "E003: feature pattern maps")
+    figures.plot_featuremap(on, off, MARKS, out, "E003: feature pattern maps", bin_size=100)
     _assert_png(out)
 
 
 def test_featuremap_rejects_wrong_shape(tmp_path):
     on, off = _maps(1)["E003"]
     with pytest.raises(ValueError, match="marks"):
-        figures.plot_featuremap(on[:4], off, MARKS, tmp_path / "x.png", "x")
+        figures.plot_featuremap(on[:4], off, MARKS, tmp_path / "x.png", "x", bin_size=100)
     assert not (tmp_path / "x.png").exists()
 
 
 @pytest.mark.parametrize("n", [1, 56])
 def test_featuremaps_grid(tmp_path, n):
     out = tmp_path / "grid.png"
-    figures.plot_featuremaps_grid(_maps(n), MARKS, out)
+    figures.plot_featuremaps_grid(_maps(n), MARKS, out, bin_size=100)
     _assert_png(out)
+
+
+@pytest.mark.parametrize("bin_size", [50, 200])
+def test_kb_axes_follow_the_data_bin_size(monkeypatch, tmp_path, bin_size):
+    """100 bins of 50 bp span TSS +/- 2.5 kb, of 200 bp TSS +/- 10 kb: every map of the feature-map and explanation
+    figures spans that window, its outer tick labels read it, and the many-cells grid's title names it."""
+    from deepchrome.figures import explanation, featuremaps
+
+    drawn = []
+    for module in (explanation, featuremaps):
+        monkeypatch.setattr(module, "_save", lambda fig, path: drawn.append(fig))
+    on, off = _maps(1)["E003"]
+    figures.plot_featuremap(on, off, MARKS, tmp_path / "a.png", "x", bin_size=bin_size)
+    figures.plot_featuremaps_grid(_maps(2), MARKS, tmp_path / "b.png", bin_size=bin_size)
+    summary = {"on": on - 0.5, "off": off - 0.5, "importance_on": on.mean(1), "importance_off": off.mean(1),
+               "n_on": 3, "n_off": 4}
+    figures.plot_cell_explanation(summary, {"on": on, "off": off}, MARKS, tmp_path / "c.png", "x", bin_size=bin_size)
+    panel = {"cell": "E003", "name": "E003", "features": on, "attributions": off - 0.5, "score": 0.7, "label": 1,
+             "split": "test"}
+    figures.plot_gene_explanation("g", [panel], MARKS, tmp_path / "d.png", bin_size=bin_size)
+    half = 100 * bin_size / 2 / 1000
+    edge = f"{half:g}"
+    assert len(drawn) == 4
+    for fig in drawn:
+        maps = [ax for ax in fig.axes if ax.images]  # the heat maps over the window (not bars, not colour bars)
+        assert len(maps) >= 2
+        for ax in maps:
+            assert ax.get_xlim() == pytest.approx((-half, half)), ax.get_title()
+            ticks = ax.get_xticks()
+            labels = [ax.xaxis.get_major_formatter()(v, i) for i, v in enumerate(ticks)]
+            assert ticks[[0, -1]] == pytest.approx([-half, half]) and labels[0] == "\u2212" + edge
+            assert labels[-1] == "+" + edge and "TSS" in labels
+    many = []
+    monkeypatch.setattr(featuremaps, "_save", lambda fig, path: many.append(fig))
+    figures.plot_featuremaps_grid(_maps(12), MARKS, tmp_path / "e.png", bin_size=bin_size)
+    assert f"over the {2 * half:g} kb window" in many[0]._suptitle.get_text()
 
 
 def test_plot_published_needs_published_values(tmp_path):
@@ -139,3 +175,33 @@ def test_palettes_are_fixed():
     assert figures.model_color("cnn") == figures.MODEL_COLORS["cnn"]
     assert figures.mark_colors(MARKS) == [figures.MARK_COLORS[m] for m in MARKS]
     assert len(set(figures.mark_colors(MARKS + ["H2A.Z", "H3K27ac"]))) == 7
+
+
+@pytest.mark.parametrize("n", [3, 5])
+def test_transfer_heatmap_states_its_colour_range_and_clusters_from_four_cells(tmp_path, monkeypatch, n):
+    from matplotlib.collections import LineCollection
+
+    from deepchrome.figures import transfer
+
+    drawn = {}
+    monkeypatch.setattr(transfer, "_save", lambda fig, path: drawn.update(fig=fig))
+    cells = _cells(n)
+    matrix = pd.DataFrame(np.linspace(0.874, 0.895, n * n).reshape(n, n), index=cells, columns=cells)
+    figures.plot_transfer_heatmap(matrix, {c: c for c in cells}, tmp_path / "transfer.png")
+    fig = drawn["fig"]
+    assert "colours span only 0.874 to 0.895" in fig._suptitle.get_text()
+    heatmap = next(ax for ax in fig.axes if ax.get_xlabel() == "Test genes of cell")
+    assert sorted({p.get_edgecolor()[:3] for p in heatmap.patches}) == [(0.0, 0.0, 0.0), (1.0, 1.0, 1.0)]
+    trees = [c for ax in fig.axes[:2] for c in ax.collections if isinstance(c, LineCollection)]  # seaborn's row,
+    assert (len(trees) > 0) == (n >= 4)  # column dendrogram axes: drawn from 4 cells on
+
+
+def test_importance_heatmap_colours_start_at_zero(tmp_path, monkeypatch):
+    from deepchrome.figures import explanation
+
+    drawn = {}
+    monkeypatch.setattr(explanation, "_save", lambda fig, path: drawn.update(fig=fig))
+    table = pd.DataFrame(np.random.default_rng(0).dirichlet(np.ones(5), 3), index=_cells(3), columns=MARKS)
+    figures.plot_importance_clustermap(table, tmp_path / "importance.png", "Importance")
+    mesh = next(c for ax in drawn["fig"].axes for c in ax.collections if ax.get_xlabel() == "Histone mark")
+    assert mesh.norm.vmin == 0

@@ -17,17 +17,16 @@ from scipy import stats as sps
 from sklearn.metrics import mean_squared_error, r2_score
 
 from conftest import FAST, ROOT, snakemake, synthetic_cell
-from deepchrome import MARKS
 from deepchrome.baselines import LEVEL_BASELINES, fit_baseline
 from deepchrome.dataset import save_features
-from deepchrome.ensemble import build_member, load_members, predict, save_members, saved_target
+from deepchrome.ensemble import build_member, load_model, predict, read_description, save_model
 from deepchrome.errors import DeepChromeError
 from deepchrome.evaluate import level_metrics, level_model_metrics
 from deepchrome.labels import cell_labels, expression_level
 from deepchrome.model import DeepChromeCNN
-from deepchrome.predict import feature_inputs, predict_cell
+from deepchrome.predict import predict_cell
 from deepchrome.stats import bootstrap_level_ci
-from deepchrome.train import resolve_params, seed_list, train_cnn
+from deepchrome.train import model_description, resolve_params, seed_list, train_cnn
 from deepchrome.transfer import train_pooled
 
 
@@ -124,19 +123,20 @@ def test_level_cnn_learns_the_level_and_stops_on_valid_r(level_ensemble, tmp_pat
     assert r > 0.7, r
     for seed, h in result.history.groupby("seed"):
         assert result.best_epoch[seed] == int(h.loc[h["valid_r"].idxmax(), "epoch"])
-    save_members(result.states, tmp_path / "model.pt")
-    assert saved_target(tmp_path / "model.pt") == "level"
-    members = load_members(tmp_path / "model.pt", params)
-    np.testing.assert_allclose(predict(members, cell.X, params), result.scores, rtol=1e-6, atol=1e-6)
+    save_model(tmp_path / "model.pt", result.states, model_description(cell, "default", params, [0, 1], "level", "c"))
+    members, description = load_model(tmp_path / "model.pt")
+    assert description["target"] == "level" and description["network"]["head"] == "level"
+    np.testing.assert_allclose(predict(members, cell.X, "log1p"), result.scores, rtol=1e-6, atol=1e-6)
 
 
 def test_saved_class_model_says_class_and_predicts_p_on(tmp_path):
     cell = synthetic_cell(200)
     params = resolve_params("default", {**FAST, "epochs": 2, "seeds": 1})
     result = train_cnn(cell, params, seed_list(params, 0), device="cpu", threads=1)
-    save_members(result.states, tmp_path / "model.pt")
-    assert saved_target(tmp_path / "model.pt") == "class"
-    p_on = predict(load_members(tmp_path / "model.pt", params), cell.X, params)
+    save_model(tmp_path / "model.pt", result.states, model_description(cell, "default", params, [0], "class", "c"))
+    members, description = load_model(tmp_path / "model.pt")
+    assert description["target"] == "class"
+    p_on = predict(members, cell.X, description["inputs"]["transform"])
     assert ((p_on >= 0) & (p_on <= 1)).all()
 
 
@@ -144,21 +144,18 @@ def test_a_model_predicts_only_for_its_own_target(tmp_path):
     """predicted.tsv under level: gene_id, score and level (both the predicted level); a class model asked for a
     level (or the reverse) is one error naming the model file and both targets, and writes nothing."""
     params = resolve_params("default", {"seeds": 1})
-    description = {"bin_size": 100, "bin_order": "strand", "input": "signal", "transform": "log1p"}
-    X = np.random.default_rng(0).poisson(2, (20, 5, 100)).astype(np.float32)
-    save_features(tmp_path / "f.npz", X, [f"g{i}" for i in range(20)], MARKS)
+    cell = synthetic_cell(20)
+    save_features(tmp_path / "f.npz", cell.X, cell.gene_id, cell.marks, cell.bins)
     torch.manual_seed(0)
     for head in ("class", "level"):
-        save_members({0: build_member(params, 5, 100, head=head).state_dict()}, tmp_path / f"{head}.pt",
-                     feature_inputs(MARKS, 100, description))
-    table = predict_cell(tmp_path / "level.pt", tmp_path / "f.npz", description, params, tmp_path / "p.tsv", "cpu",
-                         target="level")
+        save_model(tmp_path / f"{head}.pt", {0: build_member(params, 5, 100, head=head).state_dict()},
+                   model_description(cell, "default", params, [0], head, "c"))
+    table = predict_cell(tmp_path / "level.pt", tmp_path / "f.npz", tmp_path / "p.tsv", "cpu", target="level")
     assert list(table.columns) == ["gene_id", "score", "level"] and (table["score"] == table["level"]).all()
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "p.tsv", sep="\t"), table)
     for model, target in (("class", "level"), ("level", "class")):
         with pytest.raises(DeepChromeError) as err:
-            predict_cell(tmp_path / f"{model}.pt", tmp_path / "f.npz", description, params, tmp_path / "bad.tsv",
-                         "cpu", target=target)
+            predict_cell(tmp_path / f"{model}.pt", tmp_path / "f.npz", tmp_path / "bad.tsv", "cpu", target=target)
         text = str(err.value)
         assert str(tmp_path / f"{model}.pt") in text and f"trained for target: {model}" in text, text
         assert f"this run has target: {target}" in text and text.count("Fix:") == 1, text
@@ -171,7 +168,7 @@ def test_pooled_cnn_learns_the_level_of_the_cells_together(tmp_path):
     files = {"features": [], "labels": [], "split": []}
     for seed in (0, 1):
         cell = level_cell(200, seed)
-        save_features(tmp_path / f"f{seed}.npz", cell.X, cell.gene_id, cell.marks)
+        save_features(tmp_path / f"f{seed}.npz", cell.X, cell.gene_id, cell.marks, cell.bins)
         pd.DataFrame({"gene_id": cell.gene_id, "label": cell.y, "level": cell.level}).to_csv(
             tmp_path / f"l{seed}.tsv", sep="\t", index=False)
         pd.DataFrame({"gene_id": cell.gene_id, "split": cell.split}).to_csv(tmp_path / f"s{seed}.tsv", sep="\t",
@@ -179,10 +176,10 @@ def test_pooled_cnn_learns_the_level_of_the_cells_together(tmp_path):
         for key, name in (("features", f"f{seed}.npz"), ("labels", f"l{seed}.tsv"), ("split", f"s{seed}.tsv")):
             files[key].append(str(tmp_path / name))
     out = {k: str(tmp_path / f"pooled.{k}") for k in ("model", "history", "metrics", "predictions")}
-    description = {"bin_size": 100, "bin_order": "strand", "input": "signal", "transform": "log1p"}
-    train_pooled(["a", "b"], files["features"], files["labels"], files["split"], None, "default",
-                 {**FAST, "epochs": 3, "seeds": 1}, 0, description, "cpu", 1, out, target="level")
-    assert saved_target(out["model"]) == "level"
+    train_pooled(["a", "b"], files["features"], files["labels"], files["split"], None,
+                 {"preset": "default", "params": {**FAST, "epochs": 3}, "seeds": 1}, 0, "cpu", 1, out, target="level")
+    described = read_description(out["model"])
+    assert described["target"] == "level" and described["cell"] == "pooled" and described["cells"] == ["a", "b"]
     recorded = json.loads(Path(out["metrics"]).read_text())
     assert recorded["target"] == "level" and np.isfinite(recorded["test_r"]) and recorded["cells"] == ["a", "b"]
     scores = pd.read_csv(out["predictions"], sep="\t")
@@ -273,7 +270,7 @@ def test_demo_level_run_end_to_end(level_run):
         png = summary / "figures" / f"{figure}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000, figure
     cell = levels["cell"].iloc[0]
-    assert saved_target(level_run / "results" / cell / "cnn" / "model.pt") == "level"
+    assert read_description(level_run / "results" / cell / "cnn" / "model.pt")["target"] == "level"
     recorded = json.loads((level_run / "results" / cell / "cnn" / "metrics.json").read_text())
     assert "valid Pearson r" in recorded["protocol"]["selection"] and recorded["seeds"][0]["valid_r"] > 0
     svr = json.loads((level_run / "results" / cell / "svr" / "metrics.json").read_text())

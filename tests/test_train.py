@@ -8,9 +8,9 @@ from conftest import FAST, synthetic_cell
 
 from deepchrome.dataset import CellData
 from deepchrome.errors import DeepChromeError
-from deepchrome.ensemble import load_members, predict, save_members
-from deepchrome.train import (PRESETS, _shifted, resolve_params, schedule, seed_list, select_device, train_cnn,
-                              transform)
+from deepchrome.ensemble import load_model, predict, save_model
+from deepchrome.train import (PRESETS, _shifted, model_description, resolve_params, schedule, seed_list, select_device,
+                              train_cnn, transform)
 
 
 
@@ -63,9 +63,10 @@ def test_learns_and_restores_each_seeds_best_epoch(cell, trained, tmp_path):
         assert h.kept.tolist() == [int(e == res.best_epoch[seed]) for e in h.epoch]
     assert res.member_scores.shape == (2, len(cell.y))
     assert res.scores.shape == (len(cell.y),) and 0 <= res.scores.min() and res.scores.max() <= 1
-    save_members(res.states, tmp_path / "m.pt")
-    members = load_members(tmp_path / "m.pt", params)
-    np.testing.assert_allclose(predict(members, cell.X, params, "cpu"), res.scores, rtol=1e-6, atol=1e-7)
+    save_model(tmp_path / "m.pt", res.states, model_description(cell, "default", params, [1, 2], "class", "c"))
+    members, description = load_model(tmp_path / "m.pt")
+    np.testing.assert_allclose(predict(members, cell.X, description["inputs"]["transform"], "cpu"), res.scores,
+                               rtol=1e-6, atol=1e-7)
 
 
 def test_repeats_exactly_on_cpu(cell, trained):

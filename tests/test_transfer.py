@@ -16,11 +16,11 @@ import yaml
 
 from conftest import ROOT, SHARED, shared_file, snakemake
 from deepchrome import MARKS
-from deepchrome.dataset import save_features
-from deepchrome.ensemble import build_member, model_inputs, save_members
+from deepchrome.dataset import CellData, feature_description, save_features
+from deepchrome.ensemble import build_member, read_description, save_model
 from deepchrome.errors import DeepChromeError
-from deepchrome.predict import feature_inputs, predict_cell
-from deepchrome.train import resolve_params
+from deepchrome.predict import predict_cell
+from deepchrome.train import model_description, resolve_params
 
 TRAINED = ["cellA", "cellB", "cellC"]
 PREDICT = "cellD"
@@ -95,31 +95,33 @@ def test_transfer_target_pooled_and_left_out(demo_run, tmp_path):
 def test_a_model_refuses_features_built_otherwise(tmp_path):
     params = resolve_params("default", {"seeds": 1})
     torch.manual_seed(0)
-    description = {"bin_size": 100, "bin_order": "strand", "input": "signal", "transform": "log1p"}
-    recorded = feature_inputs(MARKS, 100, description)
-    save_members({0: build_member(params, 5, 100).state_dict()}, tmp_path / "model.pt", recorded)
-    assert model_inputs(tmp_path / "model.pt") == recorded
+    bins = {"bin_size": 100, "bin_order": "strand", "input": "signal"}
     X = np.random.default_rng(0).poisson(2, (20, 5, 100)).astype(np.float32)
     genes = [f"g{i}" for i in range(20)]
-    save_features(tmp_path / "ok.npz", X, genes, MARKS)
-    table = predict_cell(tmp_path / "model.pt", tmp_path / "ok.npz", description, params, tmp_path / "p.tsv", "cpu")
+    save_features(tmp_path / "ok.npz", X, genes, MARKS, bins)
+    cell = CellData(X=X, y=np.arange(20) % 2, gene_id=np.array(genes), split=np.repeat("train", 20), marks=list(MARKS),
+                    bins=bins)
+    save_model(tmp_path / "model.pt", {0: build_member(params, 5, 100).state_dict()},
+               model_description(cell, "default", params, [0], "class", "c"))
+    assert read_description(tmp_path / "model.pt")["inputs"] == {**feature_description(tmp_path / "ok.npz"),
+                                                                 "transform": "log1p"}
+    table = predict_cell(tmp_path / "model.pt", tmp_path / "ok.npz", tmp_path / "p.tsv", "cpu")
     assert list(table["gene_id"]) == genes and table["score"].between(0, 1).all()
 
-    save_features(tmp_path / "swapped.npz", X, genes, list(MARKS[::-1]))
-    cases = [("swapped.npz", description, "marks"), ("ok.npz", {**description, "bin_order": "genome"}, "bin_order"),
-             ("ok.npz", {**description, "input": "reads"}, "input"),
-             ("ok.npz", {**description, "transform": "none"}, "transform")]
-    for features, given, key in cases:
+    cases = [("marks", list(MARKS[::-1]), bins), ("bin_order", MARKS, {**bins, "bin_order": "genome"}),
+             ("input", MARKS, {**bins, "input": "reads"}), ("bin_size", MARKS, {**bins, "bin_size": 200})]
+    for key, marks, described in cases:
+        save_features(tmp_path / f"{key}.npz", X, genes, marks, described)
         with pytest.raises(DeepChromeError) as err:
-            predict_cell(tmp_path / "model.pt", tmp_path / features, given, params, tmp_path / "bad.tsv", "cpu")
+            predict_cell(tmp_path / "model.pt", tmp_path / f"{key}.npz", tmp_path / "bad.tsv", "cpu")
         text = str(err.value)
-        assert str(tmp_path / "model.pt") in text and str(tmp_path / features) in text and key in text, text
+        assert str(tmp_path / "model.pt") in text and str(tmp_path / f"{key}.npz") in text and key in text, text
         assert text.count("Fix:") == 1
     assert not (tmp_path / "bad.tsv").exists()
 
-    save_members({0: build_member(params, 5, 100).state_dict()}, tmp_path / "old.pt")  # no description recorded
-    with pytest.raises(DeepChromeError, match="records no description"):
-        predict_cell(tmp_path / "old.pt", tmp_path / "ok.npz", description, params, tmp_path / "bad.tsv", "cpu")
+    torch.save({0: build_member(params, 5, 100).state_dict()}, tmp_path / "old.pt")  # an earlier version's file
+    with pytest.raises(DeepChromeError, match="earlier version"):
+        predict_cell(tmp_path / "old.pt", tmp_path / "ok.npz", tmp_path / "bad.tsv", "cpu")
 
 
 def test_demo_hidden_cell_has_marks_but_no_column(tmp_path):

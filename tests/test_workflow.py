@@ -72,9 +72,9 @@ def test_contract_files(demo_run):
         history = pd.read_csv(res / cell / "cnn" / "history.tsv", sep="\t")
         assert list(history.columns)[:3] == ["epoch", "loss", "valid_auc"]
         import torch
-        states = torch.load(res / cell / "cnn" / "model.pt", weights_only=True)  # seed -> state_dict, and "inputs"
-        assert states.pop("inputs") == {"marks": list(MARKS), "bins": 100, "bin_size": 100, "bin_order": "strand",
-                                        "input": "signal", "transform": "log1p"}
+        states = torch.load(res / cell / "cnn" / "model.pt", weights_only=True)  # seed -> state_dict, "description"
+        assert states.pop("description")["inputs"] == {"marks": list(MARKS), "bins": 100, "bin_size": 100,
+                                                       "bin_order": "strand", "input": "signal", "transform": "log1p"}
         for state in states.values():
             assert sum(v.numel() for k, v in state.items() if k != "input_shape") == 46397  # the default network
         for cls in ("on", "off"):

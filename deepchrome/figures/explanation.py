@@ -1,8 +1,8 @@
 """Explanation figures: attributions of P(ON) per cell (``[marks, bins]`` class means, per-mark importance,
 class maps beside them), per-mark importance across cells (clustered), and one gene across cells.
 
-Attributions are in units of P(ON) per input value; positive values raise P(ON). Bins are
-:data:`deepchrome.BIN_SIZE` bp centred on the TSS.
+Attributions are in units of P(ON) per input value; positive values raise P(ON). Bins are ``bin_size`` bp (the
+model's, from its description) centred on the TSS.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from .featuremaps import _draw_map, _draw_mark_bars
-from .style import DIFF_CMAP, _check_map, _kb_ticks, _save, _style, _tss_extent
+from .style import DIFF_CMAP, MIN_CLUSTER, _check_map, _kb_ticks, _save, _style, _tss_extent
 
 ORDER_LABELS = {"strand": "kb from the TSS, in the gene's direction (upstream left)",
                 "genome": "kb from the TSS, genome order (lower coordinate left)"}
@@ -28,16 +28,16 @@ def _symmetric_limit(*arrays) -> float:
     return float(values.max()) if values.size and values.max() > 0 else 1.0
 
 
-def _draw_attribution(ax, arr: np.ndarray, marks: Sequence[str], limit: float, bin_order: str,
+def _draw_attribution(ax, arr: np.ndarray, marks: Sequence[str], limit: float, bin_order: str, bin_size: int,
                       show_x: bool = True):
     n_marks, n_bins = arr.shape
     im = ax.imshow(arr, aspect="auto", cmap=DIFF_CMAP, vmin=-limit, vmax=limit, interpolation="nearest",
-                   extent=_tss_extent(n_bins, n_marks))
+                   extent=_tss_extent(n_bins, n_marks, bin_size))
     ax.axvline(0, color="black", lw=1.0, ls="--")
     ax.grid(False)
     ax.set_yticks(range(n_marks))
     ax.set_yticklabels(marks)
-    _kb_ticks(ax, n_bins)
+    _kb_ticks(ax, n_bins, bin_size)
     if show_x:
         ax.set_xlabel(ORDER_LABELS.get(bin_order, "kb from the TSS"))
     else:
@@ -46,7 +46,7 @@ def _draw_attribution(ax, arr: np.ndarray, marks: Sequence[str], limit: float, b
 
 
 def plot_cell_explanation(summary: Mapping[str, np.ndarray], maps: Mapping[str, np.ndarray], marks: Sequence[str],
-                          path: str | os.PathLike, title: str, bin_order: str = "strand") -> None:
+                          path: str | os.PathLike, title: str, bin_order: str = "strand", *, bin_size: int) -> None:
     """One cell: per class (rows ON, OFF) the mean attribution ``[marks, bins]`` over the correctly predicted
     genes (diverging, centred at 0, one scale), the per-mark importance (mean |attribution|) and the class map.
 
@@ -66,7 +66,7 @@ def plot_cell_explanation(summary: Mapping[str, np.ndarray], maps: Mapping[str, 
         im_a = im_m = None
         for row, key in enumerate(("on", "off")):
             ax = fig.add_subplot(gs[row, 0])
-            im_a = _draw_attribution(ax, attr[key], marks, limit, bin_order, show_x=row == 1)
+            im_a = _draw_attribution(ax, attr[key], marks, limit, bin_order, bin_size, show_x=row == 1)
             ax.set_title(f"{names[key]} (n = {int(summary[f'n_{key}'])}): mean attribution", fontsize=9,
                          fontweight="bold")
             bar = fig.add_subplot(gs[row, 1], sharey=ax)
@@ -74,7 +74,7 @@ def plot_cell_explanation(summary: Mapping[str, np.ndarray], maps: Mapping[str, 
                             top=top, fmt="{:.2g}")
             bar.set_title("Per-mark importance", fontsize=9)
             cm = fig.add_subplot(gs[row, 3])
-            im_m = _draw_map(cm, cmaps[key], marks, show_x=row == 1)
+            im_m = _draw_map(cm, cmaps[key], marks, bin_size, show_x=row == 1)
             cm.set_xlabel(ORDER_LABELS.get(bin_order, "kb from the TSS") if row == 1 else "")
             cm.set_title(f"{key.upper()} class map (optimised input)", fontsize=9)
         cb = fig.colorbar(im_a, cax=fig.add_subplot(gs[:, 2]))
@@ -87,16 +87,22 @@ def plot_cell_explanation(summary: Mapping[str, np.ndarray], maps: Mapping[str, 
 
 def plot_importance_clustermap(table: pd.DataFrame, path: str | os.PathLike, title: str) -> None:
     """Cells x marks heat map of per-mark importance shares (rows sum to 1), cells and marks clustered
-    (average linkage, Euclidean) where there are at least two of them."""
+    (average linkage, Euclidean) where there are at least :data:`~deepchrome.figures.style.MIN_CLUSTER` of them
+    (else in the table's order, without a dendrogram); colours start at 0, so that similar shares look similar;
+    the colour bar sits left of the map, clear of its labels."""
     if table.empty:
         raise ValueError("no importance values given")
     data = table.astype(float)
+    rows, cols = len(data) >= MIN_CLUSTER, data.shape[1] >= MIN_CLUSTER
     with _style():
-        g = sns.clustermap(data, row_cluster=len(data) > 1, col_cluster=data.shape[1] > 1, method="average",
-                           cmap="viridis", annot=len(data) <= 20, fmt=".2f", annot_kws={"fontsize": 7},
-                           figsize=(2.2 + 0.9 * data.shape[1], 2.6 + min(0.3 * len(data), 14)),
-                           cbar_kws={"label": "Share"}, dendrogram_ratio=(0.15, 0.15),
-                           cbar_pos=(0.03, 0.78, 0.02, 0.14))
+        g = sns.clustermap(data, row_cluster=rows, col_cluster=cols, method="average",
+                           cmap="viridis", vmin=0, annot=len(data) <= 20, fmt=".2f", annot_kws={"fontsize": 7},
+                           figsize=(3.0 + 0.9 * data.shape[1], 2.6 + min(0.3 * len(data), 14)),
+                           cbar_kws={"label": "Share"},
+                           dendrogram_ratio=(0.15, 0.15 if cols else 0.02),  # left: the colour bar's room
+                           cbar_pos=(0.02, 0.80, 0.02, 0.14))
+        g.ax_cbar.yaxis.set_label_position("left")
+        g.ax_cbar.yaxis.set_ticks_position("left")
         g.ax_heatmap.set_xlabel("Histone mark")
         g.ax_heatmap.set_ylabel("Cell type")
         g.ax_heatmap.tick_params(axis="y", labelrotation=0)
@@ -110,7 +116,7 @@ def plot_importance_clustermap(table: pd.DataFrame, path: str | os.PathLike, tit
 
 
 def plot_gene_explanation(gene: str, panels: Sequence[Mapping], marks: Sequence[str], path: str | os.PathLike,
-                          bin_order: str = "strand") -> None:
+                          bin_order: str = "strand", *, bin_size: int) -> None:
     """One gene across cells: per cell its features (model input space) and its attribution map ``[marks, bins]``,
     titled with P(ON) against the label. ``panels``: dicts with ``cell``, ``name``, ``features``,
     ``attributions``, ``score``, ``label`` and ``split``."""
@@ -129,17 +135,17 @@ def plot_gene_explanation(gene: str, panels: Sequence[Mapping], marks: Sequence[
             attr = _check_map(p["attributions"], marks, f"attributions of {p['cell']}")
             last = i == n - 1
             im_f = axes[i, 0].imshow(feats, aspect="auto", cmap="viridis", vmin=0, vmax=top, interpolation="nearest",
-                                     extent=_tss_extent(feats.shape[1], len(marks)))
+                                     extent=_tss_extent(feats.shape[1], len(marks), bin_size))
             axes[i, 0].axvline(0, color="white", lw=1.0, ls="--")
             axes[i, 0].grid(False)
             axes[i, 0].set_yticks(range(len(marks)))
             axes[i, 0].set_yticklabels(marks)
-            _kb_ticks(axes[i, 0], feats.shape[1])
+            _kb_ticks(axes[i, 0], feats.shape[1], bin_size)
             if last:
                 axes[i, 0].set_xlabel(ORDER_LABELS.get(bin_order, "kb from the TSS"))
             else:
                 axes[i, 0].tick_params(axis="x", labelbottom=False)
-            im_a = _draw_attribution(axes[i, 1], attr, marks, limit, bin_order, show_x=last)
+            im_a = _draw_attribution(axes[i, 1], attr, marks, limit, bin_order, bin_size, show_x=last)
             axes[i, 1].tick_params(axis="y", labelleft=False)
             label = "expressed (ON)" if int(p["label"]) == 1 else "silent (OFF)"
             right = (float(p["score"]) > 0.5) == (int(p["label"]) == 1)

@@ -1,5 +1,5 @@
-"""Feature pattern maps: float ``[marks, bins]`` arrays in [0, 1], bins of :data:`deepchrome.BIN_SIZE` bp
-centred on the TSS, per cell and across cells."""
+"""Feature pattern maps: float ``[marks, bins]`` arrays in [0, 1], bins of ``bin_size`` bp (the model's, from its
+description) centred on the TSS, per cell and across cells."""
 
 from __future__ import annotations
 
@@ -12,24 +12,24 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from .. import BIN_SIZE
 from .style import (DIFF_CMAP, FULL_MAPS_MAX_CELLS, MAP_CMAP, _check_map, _kb_ticks, _save, _style, _tss_extent,
                     mark_colors)
 
 
 # ---------------------------------------------------------------- feature pattern maps
 
-def _draw_map(ax, arr: np.ndarray, marks: Sequence[str], show_marks: bool = True, show_x: bool = True):
+def _draw_map(ax, arr: np.ndarray, marks: Sequence[str], bin_size: int, show_marks: bool = True,
+              show_x: bool = True):
     n_marks, n_bins = arr.shape
     im = ax.imshow(arr, aspect="auto", cmap=MAP_CMAP, vmin=0, vmax=1, interpolation="nearest",
-                   extent=_tss_extent(n_bins, n_marks))
+                   extent=_tss_extent(n_bins, n_marks, bin_size))
     ax.axvline(0, color="white", lw=1.2, ls="--")
     ax.grid(False)
     ax.set_yticks(range(n_marks))
     ax.set_yticklabels(marks)
     if not show_marks:
         ax.tick_params(axis="y", length=0, labelleft=False)
-    _kb_ticks(ax, n_bins)
+    _kb_ticks(ax, n_bins, bin_size)
     if show_x:
         ax.set_xlabel("Position relative to TSS (kb)")
     else:
@@ -56,9 +56,9 @@ def _draw_mark_bars(ax, values, marks: Sequence[str], xlabel: str = "Mean over b
     ax.set_xlabel(xlabel)
 
 
-def plot_featuremap(on, off, marks: Sequence[str], path: str | os.PathLike, title: str) -> None:
-    """ON and OFF class maps of one cell (marks x bins heat maps, shared 0-1 scale) with per-mark mean bars
-    (on one axis fitted to both maps' means)."""
+def plot_featuremap(on, off, marks: Sequence[str], path: str | os.PathLike, title: str, *, bin_size: int) -> None:
+    """ON and OFF class maps of one cell (marks x bins heat maps, shared 0-1 scale, bins of ``bin_size`` bp) with
+    per-mark mean bars (on one axis fitted to both maps' means)."""
     marks = [str(m) for m in marks]
     on = _check_map(on, marks, "ON map")
     off = _check_map(off, marks, "OFF map")
@@ -71,7 +71,7 @@ def plot_featuremap(on, off, marks: Sequence[str], path: str | os.PathLike, titl
         im = None
         for col, (arr, name) in zip((0, 3), ((on, "ON class (expressed)"), (off, "OFF class (not expressed)"))):
             ax = fig.add_subplot(gs[0, col])
-            im = _draw_map(ax, arr, marks)
+            im = _draw_map(ax, arr, marks, bin_size)
             ax.set_title(name, fontweight="bold")
             bar = fig.add_subplot(gs[0, col + 1], sharey=ax)
             _draw_mark_bars(bar, arr.mean(axis=1), marks, top=max(on.mean(axis=1).max(), off.mean(axis=1).max()))
@@ -84,8 +84,9 @@ def plot_featuremap(on, off, marks: Sequence[str], path: str | os.PathLike, titl
 
 
 def plot_featuremaps_grid(maps: Mapping[str, tuple[np.ndarray, np.ndarray]], marks: Sequence[str],
-                          path: str | os.PathLike) -> None:
-    """All cells' class maps: full ON/OFF maps per row for <= 10 cells, else cells x marks mean heat maps."""
+                          path: str | os.PathLike, *, bin_size: int) -> None:
+    """All cells' class maps (bins of ``bin_size`` bp): full ON/OFF maps per row for <= 10 cells, else cells x marks
+    mean heat maps."""
     if not maps:
         raise ValueError("no feature maps given")
     marks = [str(m) for m in marks]
@@ -106,7 +107,7 @@ def plot_featuremaps_grid(maps: Mapping[str, tuple[np.ndarray, np.ndarray]], mar
             for i, (cell, (on, off)) in enumerate(checked.items()):
                 for j, arr in enumerate((on, off)):
                     ax = axes[i, j]
-                    im = _draw_map(ax, arr, marks, show_marks=(j == 0), show_x=(i == n - 1))
+                    im = _draw_map(ax, arr, marks, bin_size, show_marks=(j == 0), show_x=(i == n - 1))
                     ax.tick_params(axis="y", labelsize=7)
                     if i == 0:
                         ax.set_title(("ON class (expressed)", "OFF class (not expressed)")[j], fontweight="bold")
@@ -143,7 +144,7 @@ def plot_featuremaps_grid(maps: Mapping[str, tuple[np.ndarray, np.ndarray]], mar
                     t.set_ha("right")
                     t.set_rotation_mode("anchor")
                 ax.tick_params(axis="y", labelsize=label_size, labelrotation=0)
-            window_kb = next(iter(checked.values()))[0].shape[1] * BIN_SIZE / 1000
+            window_kb = next(iter(checked.values()))[0].shape[1] * bin_size / 1000
             fig.suptitle(f"Feature pattern maps: per-mark mean over the {window_kb:g} kb window around the TSS "
                          f"({n} cells)",
                          fontweight="bold")

@@ -21,13 +21,13 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from .. import BIN_SIZE  # noqa: E402
 from ..io import atomic_path  # noqa: E402
 from ..spec import REGISTRY, model_label, model_order  # noqa: E402,F401 (model_label: the figures' API)
 
 DPI = 150
 LABEL_MAX_CELLS = 15  # label points with cell ids up to this many cells
 FULL_MAPS_MAX_CELLS = 10  # above this, the grid shows per-mark means instead of full maps
+MIN_CLUSTER = 4  # cells (or marks) a heat map needs before it is clustered and given a dendrogram
 
 MODEL_COLORS = {s.name: s.color for s in REGISTRY}
 MODEL_LABELS = {s.name: s.label for s in REGISTRY}
@@ -168,13 +168,15 @@ def _check_map(arr, marks: Sequence[str], what: str) -> np.ndarray:
     return a
 
 
-def _tss_extent(n_bins: int, n_marks: int) -> tuple[float, float, float, float]:
-    half_kb = n_bins * BIN_SIZE / 2 / 1000
+def _tss_extent(n_bins: int, n_marks: int, bin_size: int) -> tuple[float, float, float, float]:
+    """imshow's extent for a ``[marks, bins]`` map of ``n_bins`` bins of ``bin_size`` bp centred on the TSS: x in kb."""
+    half_kb = n_bins * bin_size / 2 / 1000
     return (-half_kb, half_kb, n_marks - 0.5, -0.5)
 
 
-def _kb_ticks(ax, n_bins: int) -> None:
-    half_kb = n_bins * BIN_SIZE / 2 / 1000
+def _kb_ticks(ax, n_bins: int, bin_size: int) -> None:
+    """Five kb ticks over the window of ``n_bins`` bins of ``bin_size`` bp (the data's own: its description's)."""
+    half_kb = n_bins * bin_size / 2 / 1000
     ax.set_xticks(np.linspace(-half_kb, half_kb, 5))
     ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: _signed(v, 1).rstrip("0").rstrip(".")
                                                        if v else "TSS"))

@@ -11,13 +11,14 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.patches import Rectangle
 
-from .style import _auc_limits, _save, _style, model_color
+from .style import MIN_CLUSTER, _auc_limits, _save, _style, model_color
 
 
 def _cell_order(matrix: pd.DataFrame):
     """Average-linkage clustering of the cells on the symmetrised matrix (a cell's row and column together),
-    so that rows and columns share one order and the diagonal stays the diagonal; None below 3 cells."""
-    if len(matrix) < 3:
+    so that rows and columns share one order and the diagonal stays the diagonal; None below
+    :data:`~deepchrome.figures.style.MIN_CLUSTER` cells (the sheet's order: a tree over so few says nothing)."""
+    if len(matrix) < MIN_CLUSTER:
         return None
     from scipy.cluster.hierarchy import linkage
 
@@ -27,29 +28,34 @@ def _cell_order(matrix: pd.DataFrame):
 
 def plot_transfer_heatmap(matrix: pd.DataFrame, names: Mapping[str, str], path: str | os.PathLike) -> None:
     """Cells x cells test AUC (row: the model's cell, column: the data's cell; ``matrix`` indexed by cell IDs,
-    shown with the sheet's ``names``), cells clustered by how their models transfer, AUC written in each box
-    up to 20 cells, the diagonal (each cell's own CNN) outlined."""
+    shown with the sheet's ``names``), cells clustered by how their models transfer (from
+    :data:`~deepchrome.figures.style.MIN_CLUSTER` cells on), AUC written in each box up to 20 cells, the diagonal
+    (each cell's own CNN) outlined in black and white, so that the outline shows on every colour. The colours span
+    the matrix's own range, which the title states: a narrow range looks like large differences."""
     if matrix.empty:
         raise ValueError("no transfer AUCs given")
     data = matrix.astype(float).rename(index=names, columns=names)
     link = _cell_order(matrix)
     n = len(data)
+    lo, hi = np.nanmin(data.to_numpy()), np.nanmax(data.to_numpy())
     with _style():
         g = sns.clustermap(data, row_linkage=link, col_linkage=link, row_cluster=link is not None,
                            col_cluster=link is not None, cmap="viridis", annot=n <= 20, fmt=".3f",
                            annot_kws={"fontsize": 7}, figsize=(3.2 + 0.55 * n, 3.0 + 0.5 * n),
-                           cbar_kws={"label": "Test ROC AUC"}, dendrogram_ratio=(0.12, 0.12),
-                           cbar_pos=(0.06, 0.80, 0.02, 0.14))
+                           cbar_kws={"label": f"Test ROC AUC\n({lo:.3f} to {hi:.3f})"},
+                           dendrogram_ratio=(0.12, 0.12 if link is not None else 0.02),  # left: the colour bar's room
+                           cbar_pos=(0.02, 0.80, 0.02, 0.14))
         g.ax_cbar.yaxis.set_label_position("left")
         g.ax_cbar.yaxis.set_ticks_position("left")
         for k in range(n):  # the diagonal: each model on its own cell (one order on both axes)
-            g.ax_heatmap.add_patch(Rectangle((k, k), 1, 1, fill=False, edgecolor="white", lw=1.5))
+            for color, width in (("black", 3.5), ("white", 1.2)):
+                g.ax_heatmap.add_patch(Rectangle((k, k), 1, 1, fill=False, edgecolor=color, lw=width))
         g.ax_heatmap.set_xlabel("Test genes of cell")
         g.ax_heatmap.set_ylabel("CNN trained on cell")
         g.ax_heatmap.tick_params(axis="y", labelrotation=0)
         g.ax_heatmap.tick_params(axis="x", labelrotation=90)
-        g.figure.suptitle("Each cell's CNN on every cell: test ROC AUC\n(outlined: the model on its own cell)",
-                          fontweight="bold", fontsize=10, y=1.04)
+        g.figure.suptitle(f"Each cell's CNN on every cell: test ROC AUC\n(outlined: the model on its own cell; "
+                          f"colours span only {lo:.3f} to {hi:.3f})", fontweight="bold", fontsize=10, y=1.04)
         try:
             _save(g.figure, path)
         finally:
@@ -116,7 +122,7 @@ def plot_predicted_vs_measured(score: np.ndarray, measured: np.ndarray, path: st
         hb = ax.hexbin(measured, score, gridsize=35, cmap="viridis", mincnt=1, bins="log")
         fig.colorbar(hb, ax=ax, label="Genes")
         ax.axvline(np.median(measured), color="white", lw=1, ls="--")
-        ax.set_xlabel("Measured expression, log2(RPKM + 1) (never seen by the workflow)")
+        ax.set_xlabel("Measured expression, log2(RPKM + 1)\n(never seen by the workflow)")
         ax.set_ylabel("Predicted P(ON)")
         ax.set_title(f"{title}\nPearson r = {r:.2f} over {len(score):,} genes (dashed: measured median)",
                      fontsize=9, fontweight="bold")
