@@ -24,6 +24,24 @@ if TYPE_CHECKING:  # imported where used: the feature jobs import this module an
 
 log = logging.getLogger("deepchrome.annotation")
 
+MIN_KEPT_SHARE = 0.5  # a step that keeps fewer of its genes than this stops: the inputs do not belong together
+WARN_LOST_SHARE = 0.05  # a step that loses more than this share of its genes says so on the console
+
+
+def check_kept(source, what: str, kept: int, total: int, lost_ids, fix: str) -> None:
+    """Stop when fewer than :data:`MIN_KEPT_SHARE` of ``total`` genes are ``kept`` by a step (``what`` says how
+    they were lost, e.g. "have a value in the expression table"); warn when more than :data:`WARN_LOST_SHARE`
+    are lost. Both messages give the counts and the first lost gene IDs (``lost_ids``)."""
+    lost = total - kept
+    if total == 0 or lost == 0:
+        return
+    first = ", ".join(map(str, list(lost_ids)[:5])) + (", ..." if lost > 5 else "")
+    text = f"only {kept:,} of {total:,} genes {what} ({lost:,} lost, {100 * lost / total:.1f}%; first: {first})"
+    if kept < MIN_KEPT_SHARE * total:
+        raise DeepChromeError(source, text + ": fewer than half, so the models would learn from a remnant", fix)
+    if lost > WARN_LOST_SHARE * total:
+        log.warning("%s: %s; %s", source, text.replace("only ", "", 1), fix)
+
 
 def chrom_aliases(name: str) -> list[str]:
     """Spellings of one chromosome across UCSC and Ensembl conventions (``chr1``/``1``, ``chrM``/``MT``)."""
@@ -178,13 +196,20 @@ def gene_windows(genes: pd.DataFrame, chrom_sizes: dict[str, int], flank: int = 
     win["end"] = centre + flank
     size = win["chrom"].map(chrom_sizes)
     outside = ~unknown & ((win["start"] < 0) | (win["end"] > size))
+    check_kept(source, "have a whole window inside the chromosome sizes", int((~unknown & ~outside).sum()),
+               len(win), genes["gene_id"][unknown | outside],
+               "give the chromosome sizes of the annotation's genome build (hg19 for the paper): the lost genes lie "
+               "on chromosomes the sizes lack or past their ends")
     log.info("%d genes: %d windows kept, %d dropped as their window leaves the chromosome, "
              "%d dropped as their chromosome is not in the chromosome sizes",
              len(win), int((~unknown & ~outside).sum()), int(outside.sum()), int(unknown.sum()))
     win = win[~unknown & ~outside].astype({"start": np.int64, "end": np.int64, "tss": np.int64})
     order = {c: i for i, c in enumerate(chrom_sizes)}
     win = win.assign(_o=win["chrom"].map(order)).sort_values(["_o", "start", "gene_id"]).drop(columns="_o")
-    return win.reset_index(drop=True)
+    win = win.reset_index(drop=True)
+    win.attrs["counts"] = {"genes": len(genes), "windows": len(win), "outside_chromosome": int(outside.sum()),
+                           "chromosome_not_in_sizes": int(unknown.sum())}
+    return win
 
 
 def build_windows(annotation: str | os.PathLike, chrom_sizes: str | os.PathLike, flank: int = 5000,
@@ -194,13 +219,24 @@ def build_windows(annotation: str | os.PathLike, chrom_sizes: str | os.PathLike,
 
     With ``keep_ids`` (Ensembl IDs without version, e.g. the expression table's genes), only those
     genes are kept (e.g. GENCODE TSSs restricted to the protein-coding genes of Roadmap's matrix).
+    The returned table's ``attrs["counts"]`` holds the gene counts of each step (``annotation_genes``,
+    ``in_expression`` with ``keep_ids``, ``genes``, ``windows``, ``outside_chromosome``, ``chromosome_not_in_sizes``);
+    a step keeping fewer than half of its genes stops (:func:`check_kept`).
     """
     genes = read_genes(annotation, gene_types)
+    counts = {"annotation_genes": len(genes)}
     if keep_ids is not None:
         listed = genes["ensembl"].isin(set(keep_ids))
         log.info("%d of %d genes are in the expression table; the others are left out", int(listed.sum()), len(genes))
+        check_kept(annotation, "are in the expression table (restrict_to_expression: true)", int(listed.sum()),
+                   len(genes), genes["gene_id"][~listed],
+                   "give an expression table and an annotation with the same gene IDs (Ensembl IDs; versions are "
+                   "ignored), or set restrict_to_expression: false")
+        counts["in_expression"] = int(listed.sum())
         genes = genes[listed]
-    return gene_windows(genes, read_chrom_sizes(chrom_sizes), flank=flank, bin_order=bin_order, source=annotation)
+    windows = gene_windows(genes, read_chrom_sizes(chrom_sizes), flank=flank, bin_order=bin_order, source=annotation)
+    windows.attrs["counts"] = {**counts, **windows.attrs["counts"]}
+    return windows
 
 
 def read_windows(path: str | os.PathLike) -> pd.DataFrame:

@@ -26,7 +26,7 @@ import pybigtools
 
 from .annotation import match_chrom
 from .errors import DeepChromeError
-from .windows import check_exists, log_missing, no_common_chrom, prepare_windows
+from .windows import check_exists, check_lengths, log_missing, no_common_chrom, prepare_windows
 
 log = logging.getLogger("deepchrome.bigwig")
 
@@ -87,19 +87,23 @@ def _nan_bases(bw, chrom: str, starts: np.ndarray, span: int) -> int:
 
 
 def bigwig_features(path: str | os.PathLike, windows: pd.DataFrame, n_bins: int = 100,
-                    bin_size: int = 100, nan_as_zero: bool = False) -> np.ndarray:
+                    bin_size: int = 100, nan_as_zero: bool = False, chrom_sizes: dict[str, int] | None = None,
+                    sizes_path: str | os.PathLike | None = None, accept_lengths: bool = False) -> np.ndarray:
     """Mean bigWig signal per bin: float32 ``[genes, n_bins]``, genome order, rows as ``windows``.
 
     ``sum(value * covered bases) / bin_size`` per bin: bases without data, and bases outside the
     chromosome, count as 0 (deepTools ``--missingDataAsZero``). Windows on chromosomes missing
     from the file are 0. NaN values in the file raise unless ``nan_as_zero`` (then they are 0 and
-    their count under the windows is logged).
+    their count under the windows is logged). Infinite values under the windows are an error. With
+    ``chrom_sizes`` (read from ``sizes_path``), a header of other chromosome lengths is an error (a warning
+    with ``accept_lengths``): see :func:`deepchrome.windows.check_lengths`.
     """
     chrom, start = prepare_windows(windows, n_bins, bin_size)
     out = np.zeros((len(chrom), n_bins), dtype=np.float64)
     bw = open_bigwig(path)
     try:
         sizes = bw.chroms()
+        check_lengths(path, sizes, chrom_sizes, sizes_path, accept_lengths)
         if len(chrom) == 0:
             return out.astype(np.float32)
         wanted = pd.unique(chrom)
@@ -126,6 +130,15 @@ def bigwig_features(path: str | os.PathLike, windows: pd.DataFrame, n_bins: int 
         except pybigtools.BBIReadError as err:  # a data block or the index lies past the end of the file
             raise DeepChromeError(path, f"pybigtools could not read its data ({err}); the file is truncated or "
                                   "damaged", "download the file again; " + _FIX) from None
+        infinite = np.isinf(out)
+        if infinite.any():
+            rows = np.flatnonzero(infinite.any(axis=1))
+            gene = windows["gene_id"].iloc[rows[0]] if "gene_id" in windows else rows[0]
+            raise DeepChromeError(path, f"the bigWig holds infinite values: {int(infinite.sum())} bin(s) of "
+                                  f"{len(rows)} gene window(s) are +/-inf (e.g. {gene}, {chrom[rows[0]]}:"
+                                  f"{start[rows[0]]})", "make the track again: infinite values come from a "
+                                  "division by zero (e.g. a fold change over an empty control); or replace them "
+                                  "with a finite value (bigWigToBedGraph, edit, bedGraphToBigWig)")
         if has_nan:
             groups = pd.Series(np.arange(len(chrom))).groupby(chrom, sort=False).indices
             n_nan = sum(_nan_bases(bw, mapping[c], start[rows], span) for c, rows in groups.items() if c in mapping)

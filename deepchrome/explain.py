@@ -18,6 +18,7 @@ from . import attribution as attr
 from . import featuremaps as fm
 from .dataset import load_cell
 from .errors import DeepChromeError
+from .ids import gene_rows
 from .sheets import sheet_names
 from .io import atomic_path, write_json, write_npy, write_tsv
 from .model import DeepChromeCNN
@@ -115,15 +116,15 @@ def gene_panels(gene: str, cells: Mapping[str, dict], options: dict) -> list[dic
     """For one gene, per cell that holds it: its features (model input), attributions, P(ON), label and split.
 
     ``cells``: ``{cell: {"name", "features", "labels", "split", "members", "transform"}}`` (``transform``: the
-    cell's model's input transform, from its description). The gene is matched by its ID with or without an
-    Ensembl version (``ENSG...1.5`` matches ``ENSG...1``).
+    cell's model's input transform, from its description). The gene is matched in any of its ID forms
+    (:func:`deepchrome.ids.gene_key`: ``ENSG00000130749``, ``ENSG00000130749.5``, the processed files' ``130749``).
     """
-    panels = []
+    panels, examples = [], ["ENSG00000141510"]
     for cell_id, c in cells.items():
         cell = load_cell(c["features"], c["labels"], c["split"])
-        base = np.array([g.split(".")[0] for g in cell.gene_id])
-        rows = np.flatnonzero((cell.gene_id == gene) | (base == gene.split(".")[0]))
-        if rows.size == 0:
+        examples = list(map(str, cell.gene_id[:2]))  # IDs of this run, for the message
+        rows = gene_rows(gene, cell.gene_id)
+        if not rows:
             continue
         i = rows[0]
         X = transform(cell.X[i:i + 1], c["transform"])
@@ -138,5 +139,5 @@ def gene_panels(gene: str, cells: Mapping[str, dict], options: dict) -> list[dic
     if not panels:
         raise DeepChromeError(None, f"gene {gene} is in none of the cells {', '.join(cells)}",
                               "give gene IDs as in results/<cell>/labels.tsv (column gene_id), e.g. "
-                              "--config genes=ENSG00000141510,ENSG00000012048")
+                              f"--config genes={','.join(examples)}")
     return panels

@@ -28,11 +28,29 @@ def is_url(source: str) -> bool:
 
 
 def download_path(url: str, root: str = "resources/downloads") -> str:
-    """Where a URL is stored locally: ``root/<host>/<path>`` (a file URL: ``root/file/<path>``)."""
-    parts = urllib.parse.urlparse(url)
-    host = parts.netloc.replace(":", "_") or parts.scheme
-    path = re.sub(r"[^A-Za-z0-9._/-]", "_", urllib.parse.unquote(parts.path).lstrip("/"))
-    return f"{root}/{host}/{path}"
+    """Where a URL is stored locally: ``root/<host>/<digest>/<file name>``, always inside ``root``.
+
+    ``<digest>`` is the first 16 hex digits of the SHA-256 of the whole URL (query string included), so two
+    different URLs never share a file. The file name is the URL path's last segment, decoded and reduced to
+    ``[A-Za-z0-9._-]`` (its suffix kept: the readers tell ``.bigwig`` and ``.gz`` by it); ``..``, ``%2e%2e``,
+    ``%2f``, backslashes and empty segments cannot lead anywhere since only that one segment is kept and it
+    never starts with a dot. A file URL's host is ``file``.
+    """
+    parts = urllib.parse.urlsplit(url)
+    host = _safe_segment(parts.netloc.rsplit("@", 1)[-1].replace(":", "_") or parts.scheme) or "host"
+    path = parts.path
+    for _ in range(3):  # doubly encoded %252e%252e is still only text, but decode it as far as it goes
+        path = urllib.parse.unquote(path)
+    segments = [s for s in re.split(r"[/\\]", path) if s not in ("", ".", "..")]
+    name = _safe_segment(segments[-1]) if segments else ""
+    digest = hashlib.sha256(url.encode()).hexdigest()[:16]
+    return f"{root}/{host}/{digest}/{name or 'download'}"
+
+
+def _safe_segment(text: str) -> str:
+    """``text`` as one file name: characters outside ``[A-Za-z0-9._-]`` become '_', no leading dot (a hidden
+    file, or '..'), at most 100 characters (the end kept: it holds the suffix)."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", text)[-100:].lstrip(".")
 
 
 def sha256sum(path: str | os.PathLike) -> str:

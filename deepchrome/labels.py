@@ -14,6 +14,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from .annotation import check_kept
 from .errors import DeepChromeError
 from .ids import strip_version
 from .io import check_gzip
@@ -25,6 +26,7 @@ _DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+")
 _SHOWN = 5  # offending rows listed in a message
 CHECKED_MISSING = ("",)  # how a checked table written by the workflow (write_tsv) spells "no value"
 TARGETS = ("class", "level")  # what the models predict: the median label, or the expression level
+MIN_CLASS_SHARE = 0.1  # a cell whose ON or OFF class holds fewer of its genes stops: no split could hold both
 
 
 def expression_level(rpkm) -> np.ndarray:
@@ -111,7 +113,9 @@ def cell_labels(genes: pd.DataFrame, expression: pd.DataFrame, cell: str, column
 
     ``genes`` needs ``gene_id`` and ``ensembl``; ``expression`` is a checked table (``read_expression``);
     ``column`` is the cell's column in it (default: ``cell``). Genes absent from the table, or without a
-    value, are dropped and counted. A column that leaves ON or OFF empty is an error.
+    value, are dropped and counted: fewer than half of ``genes`` labelled is an error, more than 5 % lost a
+    warning (:func:`deepchrome.annotation.check_kept`). A column that leaves ON or OFF below
+    :data:`MIN_CLASS_SHARE` of the genes is an error naming the median (e.g. a median RPKM of 0).
     """
     column = column or cell
     if column not in expression.columns:
@@ -125,6 +129,10 @@ def cell_labels(genes: pd.DataFrame, expression: pd.DataFrame, cell: str, column
         raise DeepChromeError(source, f"the RPKM column {column!r} has no value for any gene of the annotation",
                               "fill the cell's column, or check that the table and the annotation use the same "
                               "gene IDs (Ensembl IDs, versions are ignored)")
+    check_kept(source, f"of the annotation have a value in column {column!r} (cell {cell})", int(has.sum()),
+               len(genes), genes["ensembl"][~has],
+               "check that the expression table and the annotation use the same gene IDs (Ensembl IDs; versions "
+               "are ignored) and that the cell's column is filled")
     median = float(np.median(rpkm[has]))
     label = (rpkm[has] > median).astype(np.int64)
     n_on = int(label.sum())
@@ -133,12 +141,22 @@ def cell_labels(genes: pd.DataFrame, expression: pd.DataFrame, cell: str, column
                               f"the median {median:.4g}, so one class (ON or OFF) is empty",
                               "check the cell's expression column: it is constant (all zeros?) or the wrong column "
                               "(set 'expression' in the cell sheet)")
+    if min(n_on, int(has.sum()) - n_on) < MIN_CLASS_SHARE * has.sum():
+        zeros = int((rpkm[has] == 0).sum())
+        raise DeepChromeError(source, f"column {column!r} (cell {cell}): the median RPKM is {median:.4g} ({zeros:,} of "
+                              f"{int(has.sum()):,} genes have RPKM 0), so only {n_on:,} genes are above it (ON) and "
+                              f"{int(has.sum()) - n_on:,} are not: under {100 * MIN_CLASS_SHARE:.0f}% in one class, "
+                              "too few for every split to hold both",
+                              "check the cell's expression column (mostly zeros: the wrong column, a failed RNA-seq "
+                              "run, or values on another scale?); set 'expression' in the cell sheet, or leave the "
+                              "cell out")
     table = pd.DataFrame({"gene_id": genes["gene_id"][has].to_numpy(), "rpkm": rpkm[has].to_numpy(),
                           "label": label.to_numpy()})
     if target == "level":
         table["level"] = expression_level(table["rpkm"])
     info = {"cell": cell, "median_rpkm": median, "n_genes": int(len(genes)), "n_labelled": int(has.sum()),
-            "n_dropped_no_value": int((~has).sum()), "n_on": n_on}
+            "n_dropped_no_value": int((~has).sum()), "n_on": n_on,
+            "first_dropped": genes["ensembl"][~has].head(5).tolist()}
     log.info("%s: median RPKM %.4g over %d genes; %d ON, %d OFF; %d genes without a value dropped", cell, median,
              info["n_labelled"], info["n_on"], info["n_labelled"] - info["n_on"], info["n_dropped_no_value"])
     return table, info

@@ -14,7 +14,9 @@ import os
 import pandas as pd
 
 from .io import atomic_path
+from .markup import rst_literal, rst_text
 from .spec import model_long_name, model_order
+from .stats import MIN_CELLS_CI
 
 CELL_CI = ("test_auc_low", "test_auc_high")
 """auc.tsv's 95% interval of a cell's test AUC (deepchrome.summary.collect_metrics)."""
@@ -59,7 +61,8 @@ def _table_rst(table: pd.DataFrame) -> str:
         mean = f"{row.mean_auc:.3f}"
         if round(row.mean_auc, 3) == best:
             mean = f"**{mean}**"
-        ci = "not computed" if math.isnan(row.ci_low) else f"{row.ci_low:.3f} - {row.ci_high:.3f}"
+        ci = (f"none below {MIN_CELLS_CI} cells" if math.isnan(row.ci_low) and 1 < row.n_cells < MIN_CELLS_CI else
+              "not computed" if math.isnan(row.ci_low) else f"{row.ci_low:.3f} - {row.ci_high:.3f}")
         spread = "one cell" if row.n_cells == 1 else f"{row.min_auc:.3f} - {row.max_auc:.3f}"
         lines += [f"   * - {row.name}", f"     - {mean}", f"     - {ci}", f"     - {spread}"]
     return "\n".join(lines)
@@ -68,7 +71,7 @@ def _table_rst(table: pd.DataFrame) -> str:
 def _cell_list(cells: pd.DataFrame) -> str:
     """``cellA (name), cellB, ...``; long lists are cut after 10 cells (the landing page must fit a screen)."""
     names = cells["name"] if "name" in cells else pd.Series([None] * len(cells))
-    items = [f"{c} ({n})" if isinstance(n, str) and n and n != "nan" else str(c)
+    items = [rst_text(f"{c} ({n})" if isinstance(n, str) and n and n != "nan" else c)
              for c, n in zip(cells["cell"], names)]
     return ", ".join(items[:10]) + (f" and {len(items) - 10} more" if len(items) > 10 else "")
 
@@ -114,15 +117,15 @@ def overview_text(template: str, auc: pd.DataFrame, models: pd.DataFrame | None,
                   "``target: level``)"
                   if level else "*1. Accuracy*, *2. Training*, *3. Feature maps*,\n*4. Explanation*, *5. Across cells*"),
         baselines=" and ".join([", ".join(baselines[:-1]), baselines[-1]] if len(baselines) > 1 else baselines) or "no other model",
-        n_marks=len(settings["marks"]), marks=", ".join(settings["marks"]), protocol=protocol,
+        n_marks=len(settings["marks"]), marks=rst_text(", ".join(settings["marks"])), protocol=protocol,
         published_text=(", reproduced against published AUCs"
                         if "published_auc" in auc and auc["published_auc"].notna().any() else ""),
         n_cells=len(cells), n_test="?" if math.isnan(n_test) else f"{n_test:,.0f}",
         headline=_table_rst(headline(auc, models)), cell_list=_cell_list(cells),
-        config_files=", ".join(f"``{os.path.basename(str(f))}``" for f in settings["config_files"]) or "the defaults",
+        config_files=", ".join(rst_literal(os.path.basename(str(f))) for f in settings["config_files"]) or "the defaults",
         preset=settings["preset"], preset_text=_preset_text(settings["params"]), input=settings["input"],
         split=settings["split"], predict_text=_predict_text(settings.get("predict") or {}),
-        overrides="".join(f" Command line: ``{k}={v}``." for k, v in overrides.items()),
+        overrides="".join(f" Command line: {rst_literal(f'{k}={v}')}." for k, v in overrides.items()),
     )
 
 

@@ -36,7 +36,7 @@ from isal import igzip_threaded, isal_zlib
 
 from .annotation import match_chrom
 from .errors import DeepChromeError
-from .windows import check_exists, log_missing, no_common_chrom, prepare_windows
+from .windows import check_exists, check_lengths, log_missing, no_common_chrom, prepare_windows
 
 log = logging.getLogger("deepchrome.reads")
 
@@ -223,6 +223,23 @@ def _check_bam_eof(path) -> None:
                                   "download or copy the BAM file again; `samtools quickcheck` tests it")
 
 
+def bam_lengths(path) -> dict[str, int]:
+    """Chromosome -> length (bp) from a BAM file's binary header (its reference list, SAM spec 4.2)."""
+    try:
+        with gzip.open(path, "rb") as fh:
+            if fh.read(4) != b"BAM\1":
+                raise ValueError("no BAM magic")
+            fh.read(int.from_bytes(fh.read(4), "little"))  # the SAM header text
+            sizes = {}
+            for _ in range(int.from_bytes(fh.read(4), "little")):
+                name = fh.read(int.from_bytes(fh.read(4), "little")).rstrip(b"\0").decode()
+                sizes[name] = int.from_bytes(fh.read(4), "little")
+    except (OSError, EOFError, ValueError, UnicodeDecodeError) as err:
+        raise DeepChromeError(path, f"cannot read the BAM header ({err})",
+                              "download or copy the BAM file again; `samtools quickcheck` tests it") from None
+    return sizes
+
+
 def _command_output(cmd: list[str], path) -> Iterator[bytes]:
     """stdout of ``cmd`` in blocks of whole lines; a failure of ``cmd`` raises with its stderr.
 
@@ -365,7 +382,8 @@ def _checked(names: list[str], idx: np.ndarray, start: np.ndarray, end: np.ndarr
 
 
 def read_features(path: str | os.PathLike, windows: pd.DataFrame, n_bins: int = 100,
-                  bin_size: int = 100, threads: int = 1) -> np.ndarray:
+                  bin_size: int = 100, threads: int = 1, chrom_sizes: dict[str, int] | None = None,
+                  sizes_path: str | os.PathLike | None = None, accept_lengths: bool = False) -> np.ndarray:
     """Reads overlapping each bin: float32 ``[genes, n_bins]``, genome order, rows as ``windows``.
 
     A read counts in a bin when they share >= 1 bp (half-open coordinates), exactly as
@@ -377,9 +395,13 @@ def read_features(path: str | os.PathLike, windows: pd.DataFrame, n_bins: int = 
     about 8 MB of text (memory does not grow with the number of reads); gzip is inflated with ISA-L,
     on a second thread when ``threads`` >= 2 (about the same CPU seconds as one thread; less wall
     time on an idle machine, more on a busy one, where the two-thread pipeline stalls). The file need
-    not be sorted; an empty file is an error.
+    not be sorted; an empty file is an error. A BAM header of other chromosome lengths than ``chrom_sizes``
+    (read from ``sizes_path``) is an error, a warning with ``accept_lengths`` (tagAlign/BED have no header).
     """
     check_exists(path)
+    if chrom_sizes and is_bam(path):
+        _check_bam_eof(path)
+        check_lengths(path, bam_lengths(path), chrom_sizes, sizes_path, accept_lengths)
     chrom, start = prepare_windows(windows, n_bins, bin_size)
     if len(chrom) == 0:
         return np.zeros((0, n_bins), dtype=np.float32)

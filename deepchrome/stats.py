@@ -102,17 +102,25 @@ def delong_test(y: np.ndarray, score_a: np.ndarray, score_b: np.ndarray) -> dict
     return {"auc_a": auc_a, "auc_b": auc_b, "diff": diff, "se": se, "z": float(z), "p": p}
 
 
-def mean_ci(values: np.ndarray, level: float = LEVEL) -> tuple[float, float, float]:
-    """Mean and its t-interval ``(mean, low, high)`` over independent values (cells); NaN bounds below 2 values."""
+MIN_CELLS_CI = 3
+"""Fewer cells than this get no interval of their mean: with two cells a t-interval spans 12.7 standard errors
+(one degree of freedom) and ran far outside [0, 1] (0.083 - 1.674 for two real cells)."""
+
+
+def mean_ci(values: np.ndarray, level: float = LEVEL,
+            bounds: tuple[float, float] = (0.0, 1.0)) -> tuple[float, float, float]:
+    """Mean over independent values (cells) and its t-interval ``(mean, low, high)``, clipped to the metric's
+    ``bounds`` (AUC: [0, 1], the default; Pearson r: [-1, 1]). Below :data:`MIN_CELLS_CI` finite values the bounds
+    are NaN (no interval); identical values give the degenerate interval ``(mean, mean, mean)``."""
     v = np.asarray(values, dtype=np.float64)
     v = v[np.isfinite(v)]
     if v.size == 0:
         return math.nan, math.nan, math.nan
     mean = float(v.mean())
-    if v.size < 2:
+    if v.size < MIN_CELLS_CI:
         return mean, math.nan, math.nan
     half = float(sps.t.ppf((1 + level) / 2, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size))
-    return mean, mean - half, mean + half
+    return mean, max(mean - half, bounds[0]), min(mean + half, bounds[1])
 
 
 def wilcoxon_p(a: np.ndarray, b: np.ndarray) -> float:

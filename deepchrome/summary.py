@@ -263,7 +263,7 @@ def compare_levels(table: pd.DataFrame) -> pd.DataFrame:
     wide = table.pivot_table(index="cell", columns="model", values="test_r", aggfunc="first")
     for model in model_order(wide.columns, "level"):
         part = table[table["model"] == model]
-        mean, low, high = mean_ci(part["test_r"])
+        mean, low, high = mean_ci(part["test_r"], bounds=(-1.0, 1.0))
         row = {"model": model, "n_cells": int(part["test_r"].notna().sum()), "mean_test_r": mean, "mean_low": low,
                "mean_high": high, **{f"mean_test_{m}": float(part[f"test_{m}"].mean()) for m in LEVEL_COLUMNS[1:]}}
         if model != "cnn" and "cnn" in wide.columns:

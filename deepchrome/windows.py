@@ -9,11 +9,14 @@ with bins in GENOME order (bin 0 = lowest coordinate); :func:`orient` turns them
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .annotation import match_chrom
 from .errors import DeepChromeError
 
 log = logging.getLogger("deepchrome.windows")
@@ -97,3 +100,38 @@ def orient(features: np.ndarray, strands, bin_order: str) -> np.ndarray:
     minus = strands == "-"
     out[minus] = out[minus][..., ::-1]
     return out
+
+
+LENGTH_SETTING = "windows.length_mismatch"
+
+
+def check_lengths(path, file_sizes: Mapping[str, int], chrom_sizes: Mapping[str, int] | None,
+                  sizes_path: str | os.PathLike | None = None, accept: bool = False) -> None:
+    """Compare a file's header (chromosome -> length in bp: a bigWig's or a BAM's) with ``chrom_sizes``.
+
+    Chromosomes both name (``chr1``/``1`` matched) must have the same length: another length means another
+    genome build, whose windows past the file's chromosome ends would silently read as 0. One error names the
+    file, the first chromosomes that disagree and both lengths; ``accept`` (``windows.length_mismatch: warn``)
+    logs it as a warning instead. Nothing is checked without ``chrom_sizes``.
+    """
+    if not chrom_sizes:
+        return
+    shared = {c: f for c in chrom_sizes if (f := match_chrom(c, file_sizes)) is not None}
+    differ = [(c, int(file_sizes[f]), int(chrom_sizes[c])) for c, f in shared.items()
+              if int(file_sizes[f]) != int(chrom_sizes[c])]
+    if not differ:
+        return
+    shown = "; ".join(f"{c} {n_file:,} bp in the file, {n_sizes:,} bp in chrom_sizes" for c, n_file, n_sizes
+                      in differ[:5]) + (f"; and {len(differ) - 5} more" if len(differ) > 5 else "")
+    problem = (f"its header gives other chromosome lengths than the chromosome sizes {sizes_path} "
+               f"({len(differ)} of {len(shared)} shared chromosomes differ: {shown}): the file is of another "
+               "genome build")
+    if accept:
+        log.warning("%s: %s; used anyway (%s: warn): windows past the file's chromosome ends read as 0",
+                    path, problem, LENGTH_SETTING)
+        return
+    raise DeepChromeError(path, problem,
+                          "give a file aligned to the build of chrom_sizes (and of the annotation; hg19 for the "
+                          "paper), or the chrom_sizes of the file's build; to use it knowingly set "
+                          f"{LENGTH_SETTING}: warn in the config")
+

@@ -4,8 +4,10 @@ rule gene_windows:
         annotation=ANNOTATION,
         chrom_sizes=CHROM_SIZES,
         expression="results/genes/expression.tsv" if config["restrict_to_expression"] else [],
+        checksums=[checksum_file(ANNOTATION), checksum_file(CHROM_SIZES)],
     output:
-        "results/genes/windows.tsv",
+        windows="results/genes/windows.tsv",
+        counts="results/genes/gene_counts.json",
     params:
         flank=config["windows"]["flank"],
         bin_order=config["windows"]["bin_order"],

@@ -11,7 +11,7 @@ from snakemake.utils import validate
 from deepchrome import settings, sheets, spec
 from deepchrome.dataset import find_published_cells
 from deepchrome.errors import DeepChromeError
-from deepchrome.fetch import download_path, is_url
+from deepchrome.sources import local_source
 
 # The workflow's own folder (schemas, sheets of the demo, report pages), also when it runs as a module of another
 # project, where workflow.basedir is that project's folder.
@@ -102,32 +102,10 @@ def chosen_cells(available, where):
 BASE_URLS = {k: v for k, v in config.items() if k.endswith("_url")}
 
 
-def resolve(value, where, **fields):
-    """Fill ``{name_url}`` base URLs (and ``fields`` such as cell and mark) into a source template."""
-    try:
-        return value.format(**BASE_URLS, **fields)
-    except (KeyError, IndexError, ValueError) as err:
-        raise config_error(
-            where,
-            f"cannot fill the template {value!r} (unknown or malformed placeholder {err})",
-            f"use only the placeholders {', '.join([*BASE_URLS, *fields])} (in braces), or set the missing base URL",
-        )
-
-
 def source(value, where, produced=(), **fields):
-    """The local file behind a config or sheet entry: a download target for URLs, else the path."""
-    value = resolve(value, where, **fields)
-    if is_url(value):
-        local = download_path(value)
-        DOWNLOADS[local] = value
-        return local
-    if value not in produced and not Path(value).exists():
-        raise config_error(
-            where,
-            f"the file {value} does not exist",
-            "correct the path (relative paths start at the working directory) or give a URL",
-        )
-    return value
+    """The local file behind a config or sheet entry (``{name_url}`` base URLs and ``fields`` such as cell and
+    mark filled in): a download target for URLs, else the path."""
+    return checked(local_source, value, where, {**BASE_URLS, **fields}, produced, DOWNLOADS)
 
 
 if PROCESSED:

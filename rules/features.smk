@@ -3,12 +3,15 @@ rule mark_features:
     input:
         data=mark_file,
         windows="results/genes/windows.tsv",
+        chrom_sizes=CHROM_SIZES,
+        checksum=lambda wildcards: checksum_file(mark_file(wildcards)),
     output:
         temp("results/{cell}/marks/{mark}.npy"),
     params:
         bin_size=config["windows"]["bin_size"],
         bin_order=config["windows"]["bin_order"],
         bigwig_nan=config["windows"]["bigwig_nan"],
+        length_mismatch=config["windows"]["length_mismatch"],
         transform=TRANSFORM,
     log:
         "logs/features/{cell}/{mark}.log",

@@ -3,6 +3,7 @@ rule expression:
     the columns of the cell sheet's cells."""
     input:
         EXPRESSION,
+        checksum=checksum_file(EXPRESSION),
     output:
         "results/genes/expression.tsv",
     params:
@@ -28,7 +29,8 @@ rule labels:
         expression="results/genes/expression.tsv",
         windows="results/genes/windows.tsv",
     output:
-        "results/{cell}/labels.tsv",
+        labels="results/{cell}/labels.tsv",
+        counts="results/{cell}/label_counts.json",
     params:
         column=cell_expression_column,
         source=EXPRESSION,

@@ -11,7 +11,9 @@ def main():
     n_bins = int(windows["end"].iloc[0] - windows["start"].iloc[0]) // bin_size
     write_npy(mark_features(snakemake.input.data, windows, n_bins=n_bins, bin_size=bin_size,
                             bin_order=snakemake.params.bin_order, bigwig_nan=snakemake.params.bigwig_nan,
-                            transform=snakemake.params.transform, threads=snakemake.threads), snakemake.output[0])
+                            transform=snakemake.params.transform, threads=snakemake.threads,
+                            chrom_sizes=snakemake.input.chrom_sizes,
+                            length_mismatch=snakemake.params.length_mismatch), snakemake.output[0])
 
 
 run_step(snakemake, main)

@@ -24,16 +24,45 @@ def test_tss_follows_strand(tmp_path):
 
 
 def test_off_chromosome_genes_dropped(tmp_path, sizes, caplog):
+    inside = [(f"ENSG{i}.1", "chr1", 20001 + 1000 * i, 21000 + 1000 * i, "+") for i in range(5, 9)]
     gtf = write_gtf(tmp_path / "a.gtf", [("ENSG1.1", "chr1", 3001, 9000, "+"),       # window starts < 0
                                           ("ENSG2.1", "chr1", 50001, 60000, "+"),     # inside
                                           ("ENSG3.1", "chr2", 40001, 47000, "-"),     # TSS 46999 + 5000 > 50000
-                                          ("ENSG4.1", "chrUn", 50001, 60000, "+")])   # not in sizes
+                                          ("ENSG4.1", "chrUn", 50001, 60000, "+"),    # not in sizes
+                                          *inside])
     with caplog.at_level("INFO"):
         win = build_windows(gtf, sizes)
-    assert list(win["gene_id"]) == ["ENSG2"]
-    assert (win["start"].iloc[0], win["end"].iloc[0]) == (45000, 55000)
-    assert "1 windows kept, 2 dropped as their window leaves the chromosome" in caplog.text
+    assert list(win["gene_id"]) == ["ENSG5", "ENSG6", "ENSG7", "ENSG8", "ENSG2"]
+    assert (win["start"].iloc[-1], win["end"].iloc[-1]) == (45000, 55000)
+    assert "5 windows kept, 2 dropped as their window leaves the chromosome" in caplog.text
     assert "1 dropped as their chromosome is not in the chromosome sizes" in caplog.text
+    # 3 of 8 lost (above 5 %): a warning with the counts and the first lost IDs
+    assert "5 of 8 genes have a whole window inside the chromosome sizes (3 lost, 37.5%; first: ENSG1, ENSG3, " \
+           "ENSG4)" in caplog.text
+    assert win.attrs["counts"] == {"annotation_genes": 8, "genes": 8, "windows": 5, "outside_chromosome": 2,
+                                   "chromosome_not_in_sizes": 1}
+
+
+def test_chrom_sizes_of_another_build_stop_when_half_the_genes_are_lost(tmp_path):
+    """Chromosome sizes halved: most windows lie past the chromosome ends: one error with the counts, not a run
+    on the remnant."""
+    genes = [(f"ENSG{i}.1", "chr1", 10_001 + 5_000 * i, 12_000 + 5_000 * i, "+") for i in range(10)]
+    gtf = write_gtf(tmp_path / "a.gtf", genes)
+    half = tmp_path / "half.sizes"
+    half.write_text("chr1\t30000\n")
+    with pytest.raises(DeepChromeError) as err:
+        build_windows(gtf, half)
+    assert str(err.value).startswith(f"{gtf}: only 4 of 10 genes have a whole window inside the chromosome sizes "
+                                     "(6 lost, 60.0%; first: ENSG4, ENSG5, ENSG6, ENSG7, ENSG8, ...): fewer than half")
+    assert "genome build" in err.value.fix
+
+
+def test_restricting_to_an_expression_table_of_other_ids_stops(tmp_path, sizes):
+    gtf = write_gtf(tmp_path / "a.gtf", [(f"ENSG{i}.1", "chr1", 20001 + 1000 * i, 21000 + 1000 * i, "+")
+                                         for i in range(4)])
+    with pytest.raises(DeepChromeError, match=r"only 1 of 4 genes are in the expression table.*first: ENSG1, ENSG2"):
+        build_windows(gtf, sizes, keep_ids=["ENSG0", "OTHER1"])
+    assert build_windows(gtf, sizes, keep_ids=["ENSG0", "ENSG1"]).attrs["counts"]["in_expression"] == 2
 
 
 def test_chrom_names_matched(tmp_path, sizes):

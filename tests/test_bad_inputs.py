@@ -124,6 +124,75 @@ def predict_rows(**models):
     return edit
 
 
+def bigwig(scale=1.0, value=None):
+    """cellA's H3K4me3 bigWig rewritten: chromosome lengths times ``scale`` in the header (another build), its
+    values replaced by ``value`` where given (inf, 0)."""
+    def content(data):
+        import tempfile
+
+        import pyBigWig
+
+        src = pyBigWig.open(str(data / "cellA-H3K4me3.bigwig"))
+        with tempfile.TemporaryDirectory() as tmp:
+            path = f"{tmp}/x.bigwig"
+            out = pyBigWig.open(path, "w")
+            sizes = {c: max(1, int(n * scale)) for c, n in src.chroms().items()}
+            out.addHeader(list(sizes.items()))
+            for c, n in sizes.items():
+                iv = [(s, e, v) for s, e, v in (src.intervals(c) or []) if e <= n]
+                if iv:
+                    out.addEntries([c] * len(iv), [s for s, _, _ in iv], ends=[e for _, e, _ in iv],
+                                   values=[float(v if value is None else value) for _, _, v in iv])
+            out.close()
+            return Path(path).read_bytes()
+    return content
+
+
+def sample_path(make_path):
+    """cellA's H3K4me3 sample-sheet entry replaced by ``make_path(work, data)`` (a path string)."""
+    def make(work, data):
+        args = ["--configfile", str(own_config(work, data))]
+        samples = pd.read_csv(work / "samples.tsv", sep="\t")
+        samples.loc[(samples["cell"] == "cellA") & (samples["mark"] == "H3K4me3"), "signal"] = make_path(work, data)
+        samples.to_csv(work / "samples.tsv", sep="\t", index=False)
+        return args
+    return make
+
+
+def trailing_space(work, data):
+    (work / "a.bigwig").write_bytes((data / "cellA-H3K4me3.bigwig").read_bytes())
+    return f"{work}/a.bigwig "
+
+
+def symlink_loop(work, data):
+    (work / "loop.bigwig").symlink_to(work / "loop2.bigwig")
+    (work / "loop2.bigwig").symlink_to(work / "loop.bigwig")
+    return str(work / "loop.bigwig")
+
+
+def halved_sizes(work, data):
+    sizes = [line.split("\t") for line in (data / "chrom.sizes").read_text().splitlines() if line]
+    path = work / "chrom.sizes"
+    path.write_text("".join(f"{c}\t{int(n) // 3}\n" for c, n in sizes))
+    return ["--configfile", str(own_config(work, data, chrom_sizes=str(path)))]
+
+
+def renamed_ids(share):
+    """The expression table with the gene IDs of its first ``share`` of rows changed (no longer in the GTF)."""
+    def edit(table):
+        n = int(len(table) * share)
+        table.iloc[:n, 0] = [f"ENSGX{i:010d}" for i in range(n)]
+        return table
+    return edit
+
+
+def few_expressed(table):
+    """cellA expressed in 10 genes only: its median RPKM is 0."""
+    table["cellA"] = "0"
+    table.loc[:9, "cellA"] = "5.0"
+    return table
+
+
 BAD_INPUTS = [
     # name, how to break, target, expected texts
     ("unknown top-level key in the file (finding 11)", config(cell="cellA"), WINDOWS,
@@ -205,6 +274,24 @@ BAD_INPUTS = [
     ("bigWig cut in half", mark_file("cut.bigwig", half("cellA-H3K4me3.bigwig")), FEATURES, ["{work}/cut.bigwig"]),
     ("expression column of zeros (finding 7)", rpkm(set_values("cellA", slice(None), "0")), LABELS,
      ["{work}/rpkm.tsv", "column 'cellA'", "one class", "is empty"]),
+    ("bigWig of another genome build (issue 23)", mark_file("half.bigwig", bigwig(scale=0.5)), FEATURES,
+     ["{work}/half.bigwig: its header gives other chromosome lengths than the chromosome sizes {data}/chrom.sizes",
+      "bp in the file", "windows.length_mismatch: warn"]),
+    ("bigWig with infinite values (issue 23)", mark_file("inf.bigwig", bigwig(value=float("inf"))), FEATURES,
+     ["{work}/inf.bigwig: the bigWig holds infinite values", "gene window(s) are +/-inf"]),
+    ("chrom_sizes of another build (issue 23)", halved_sizes, WINDOWS,
+     ["{data}/genes.gtf.gz: only", "genes have a whole window inside the chromosome sizes", "fewer than half",
+      "genome build"]),
+    ("expression IDs mostly unmatched (issue 23)", rpkm(renamed_ids(0.9)), LABELS,
+     ["{work}/rpkm.tsv: only", "have a value in column 'cellA' (cell cellA)", "fewer than half", "same gene IDs"]),
+    ("median RPKM of 0 (issue 23)", rpkm(few_expressed), LABELS,
+     ["{work}/rpkm.tsv: column 'cellA' (cell cellA): the median RPKM is 0", "only 10 genes are above it"]),
+    ("sample path with a trailing space (issue 23)", sample_path(trailing_space), WINDOWS,
+     ["the file '{work}/a.bigwig ' does not exist (it starts or ends with a space)"]),
+    ("sample path that is a symlink loop (issue 23)", sample_path(symlink_loop), WINDOWS,
+     ["the path '{work}/loop.bigwig' is a symlink loop"]),
+    ("sample URL with an unknown placeholder (issue 23)", sample_path(lambda work, data: "http://127.0.0.1:9/{cel}.bw"),
+     WINDOWS, ["the URL 'http://127.0.0.1:9/{cel}.bw' holds the unknown placeholder {cel}"]),
 ]
 
 

@@ -188,3 +188,65 @@ def test_bad_values_stop_the_features_step(tmp_path, small_data):
         assert message in text, text[-3000:]
     assert "Traceback" not in text
     assert not any((tmp_path / t).exists() for t in targets)
+
+
+# ---------------------------------------------------------------------------------------------
+# the file's header against the run's chromosome sizes; infinite and all-zero tracks
+
+def write_sizes(path, sizes: dict[str, int]):
+    path.write_text("".join(f"{c}\t{n}\n" for c, n in sizes.items()))
+    return path
+
+
+def test_header_of_another_build_is_one_error_naming_both_lengths(tmp_path, caplog):
+    """A bigWig (and a BAM) whose header halves chr1: the file, the chromosome and both lengths; the setting
+    that accepts it knowingly turns it into a warning."""
+    import subprocess
+    import shutil
+
+    half = {**SIZES, "chr1": SIZES["chr1"] // 2}
+    sizes = write_sizes(tmp_path / "hg.sizes", SIZES)
+    bigwig = tmp_path / "other_build.bw"
+    bw = pyBigWig.open(str(bigwig), "w")
+    bw.addHeader(list(half.items()))
+    bw.addEntries(["chr1"], [4_000], ends=[6_000], values=[2.0])
+    bw.close()
+    bed6 = tmp_path / "reads.bed"
+    bed6.write_text("chr1\t5000\t5036\tr\t0\t+\n")
+    bam = tmp_path / "other_build.bam"
+    with open(bam, "wb") as fh:
+        subprocess.run([shutil.which("bedtools"), "bedtobam", "-i", str(bed6), "-g",
+                        str(write_sizes(tmp_path / "half.sizes", half))], check=True, stdout=fh)
+    for path in (bigwig, bam):
+        with pytest.raises(DeepChromeError) as err:
+            mark_features(path, WINDOWS, N_BINS, BIN, chrom_sizes=sizes)
+        text = str(err.value)
+        assert text.startswith(f"{path}: its header gives other chromosome lengths than the chromosome sizes {sizes}")
+        assert "1 of 3 shared chromosomes differ: chr1 30,000 bp in the file, 60,000 bp in chrom_sizes" in text
+        assert "windows.length_mismatch: warn" in err.value.fix
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            got = mark_features(path, WINDOWS, N_BINS, BIN, chrom_sizes=sizes, length_mismatch="warn")
+        assert got[0].sum() > 0 and "chr1 30,000 bp in the file" in caplog.text and str(path) in caplog.text
+    write_bigwig(tmp_path / "same.bw")  # the same build: no message
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        mark_features(tmp_path / "same.bw", WINDOWS, N_BINS, BIN, chrom_sizes=sizes)
+    assert "other chromosome lengths" not in caplog.text
+
+
+def test_infinite_values_stop_the_features_step(tmp_path):
+    path = tmp_path / "inf.bw"
+    w = WINDOWS.iloc[0]
+    write_track(path, [("chr1", int(w.start), int(w.start) + 120, float("inf")), ("chr1", 30_000, 30_010, 1.0)])
+    with pytest.raises(DeepChromeError, match=r"inf.bw: the bigWig holds infinite values: 3 bin\(s\) of 1 gene "
+                                              r"window\(s\) are \+/-inf \(e.g. g0"):
+        mark_features(path, WINDOWS, N_BINS, BIN)
+
+
+def test_all_zero_track_is_a_warning_and_goes_on(tmp_path, caplog):
+    path = tmp_path / "zero.bw"
+    write_track(path, [("chr1", 0, 60_000, 0.0)])
+    with caplog.at_level(logging.WARNING):
+        got = mark_features(path, WINDOWS, N_BINS, BIN)
+    assert not got.any() and f"{path}: every bin of all {len(WINDOWS)} gene windows is 0" in caplog.text

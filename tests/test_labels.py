@@ -123,3 +123,51 @@ def test_real_labels_match_published_e123():
     ours = table.set_index("gene_id").loc[published["gene_id"]]
     np.testing.assert_allclose(ours["rpkm"], published["rpkm"])
     assert (ours["label"].to_numpy() == published["label"].to_numpy()).all()
+
+
+def test_expression_table_of_other_ids_stops_with_the_counts(caplog):
+    """90% of the annotation's genes unmatched: an error with the counts and the first unmatched IDs; 10%
+    unmatched: a console warning, and the counts in the summary."""
+    ids = [f"ENSG{i:03d}" for i in range(100)]
+    rpkm = np.arange(100, dtype=float)
+    matched = pd.DataFrame({"c": rpkm[:10]}, index=ids[:10])
+    with pytest.raises(DeepChromeError) as err:
+        cell_labels(genes(ids), matched, "c", source="rpkm.tsv")
+    assert str(err.value).startswith("rpkm.tsv: only 10 of 100 genes of the annotation have a value in column 'c' "
+                                      "(cell c) (90 lost, 90.0%; first: ENSG010, ENSG011, ENSG012, ENSG013, ENSG014, "
+                                      "...): fewer than half")
+    assert "same gene IDs" in err.value.fix
+    with caplog.at_level("WARNING"):
+        _, info = cell_labels(genes(ids), pd.DataFrame({"c": rpkm[:90]}, index=ids[:90]), "c", source="rpkm.tsv")
+    assert "90 of 100 genes of the annotation have a value" in caplog.text
+    assert info["n_labelled"] == 90 and info["n_dropped_no_value"] == 10 and info["first_dropped"][0] == "ENSG090"
+
+
+def test_median_rpkm_of_zero_is_named():
+    """Only 10 of 200 genes expressed: the median is 0 and the ON class tiny: the cell and the cause named."""
+    rpkm = np.r_[np.arange(1.0, 11.0), np.zeros(190)]
+    expr = pd.DataFrame({"E1": rpkm}, index=[f"G{i}" for i in range(200)])
+    with pytest.raises(DeepChromeError, match=r"column 'E1' \(cell cellX\): the median RPKM is 0 \(190 of 200 genes "
+                                              r"have RPKM 0\), so only 10 genes are above it \(ON\)"):
+        cell_labels(genes([f"G{i}" for i in range(200)]), expr, "cellX", column="E1")
+
+
+def test_gene_ids_match_in_every_form():
+    """`snakemake explain --config genes=...`: the full ID, its version and the processed files' number match."""
+    from deepchrome.ids import gene_key, gene_rows
+
+    ids = ["196932", "130749", "ENSG00000000003_PAR_Y", "TP53"]
+    for query, row in (("ENSG00000130749", 1), ("ENSG00000130749.5", 1), ("130749", 1), ("ensg00000196932", 0),
+                       ("ENSG00000000003_PAR_Y", 2), ("TP53", 3)):
+        assert gene_rows(query, ids) == [row], query
+    assert gene_rows("ENSG00000000003", ids) == [] and gene_key("ENSG00000141510.2") == "141510"
+
+
+def test_gene_ids_of_the_published_processed_files():
+    """The published E123 files key genes by the ENSG number: the full IDs of its gene table find them."""
+    from deepchrome.ids import gene_rows
+
+    processed = pd.read_csv(shared_file("real", "E123", "test.csv"), header=None, usecols=[0])[0].astype(str).unique()
+    table = pd.read_csv(shared_file("real", "E123", "genes.tsv"), sep="\t")
+    test_genes = table[table["deepchrome_split"] == "test"]["gene_id"].head(20)
+    assert all(len(gene_rows(g, processed)) == 1 for g in test_genes)

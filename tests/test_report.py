@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 
 import pandas as pd
 import pytest
+import yaml
 
 from browser import Browser, ensure_chromium
 from conftest import ROOT, snakemake
@@ -24,10 +26,29 @@ def plain(text: str) -> str:
     return " ".join(text.split())
 
 
+HOSTILE_NAME = "`x <javascript:alert(3)>`_ {{ 7 * 7 }} <b>bold</b>"  # a cell sheet's name: text, never markup
+
+
 @pytest.fixture(scope="module")
-def report(demo_run, tmp_path_factory):
+def hostile_run(demo_run, tmp_path_factory):
+    """A copy of the demo run whose cell sheet names cellA with markup (only the summary steps run again)."""
+    work = tmp_path_factory.mktemp("hostile") / "run"
+    shutil.copytree(demo_run, work, symlinks=True)
+    sheet = pd.read_csv(ROOT / "config" / "demo" / "cells.tsv", sep="\t", dtype=str)
+    sheet.loc[sheet["cell"] == "cellA", "name"] = HOSTILE_NAME
+    sheet.to_csv(work / "cells.tsv", sep="\t", index=False)
+    config = yaml.safe_load((work / "config.yaml").read_text())
+    config["cell_sheet"] = str(work / "cells.tsv")
+    (work / "config.yaml").write_text(yaml.safe_dump(config))
+    out = snakemake("--configfile", str(work / "config.yaml"), workdir=work, timeout=1500)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    return work
+
+
+@pytest.fixture(scope="module")
+def report(hostile_run, tmp_path_factory):
     html = tmp_path_factory.mktemp("report") / "report.html"
-    out = snakemake("--configfile", str(demo_run / "config.yaml"), "--report", str(html), workdir=demo_run)
+    out = snakemake("--configfile", str(hostile_run / "config.yaml"), "--report", str(html), workdir=hostile_run)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     return html
 
@@ -46,9 +67,9 @@ def opened(report, browser):
     return browser
 
 
-def test_landing_page_tells_what_ran_and_the_headline(opened, demo_run):
+def test_landing_page_tells_what_ran_and_the_headline(opened, hostile_run):
     text = plain(opened.evaluate("document.body.innerText"))
-    auc = pd.read_csv(demo_run / "results" / "summary" / "auc.tsv", sep="\t")
+    auc = pd.read_csv(hostile_run / "results" / "summary" / "auc.tsv", sep="\t")
     assert "DeepChrome reproduction" in text
     assert "What was run." in text and "CNN preset default" in text
     # Snakemake centres the landing page in a box of the window's height, where an overflowing top cannot
@@ -64,17 +85,28 @@ def test_landing_page_tells_what_ran_and_the_headline(opened, demo_run):
     for section in ("1. Accuracy", "2. Training", "3. Feature maps", "4. Explanation", "5. Across cells"):
         assert section in text
     opened.evaluate("document.querySelectorAll('*').forEach(e => { e.scrollTop = 0; })")
-    shot = demo_run / "results" / "report" / "screenshot.png"
+    shot = hostile_run / "results" / "report" / "screenshot.png"
     shot.parent.mkdir(parents=True, exist_ok=True)
     opened.screenshot(shot)
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
 
 
-def test_results_grouped_by_topic_and_cell(opened, demo_run):
+def test_hostile_cell_name_is_text(opened):
+    """A cell name made of reStructuredText, Jinja and HTML shows as those characters: no link, no evaluation."""
+    text = plain(opened.evaluate("document.body.innerText"))
+    assert f"cellA ({HOSTILE_NAME})" in text, text[:3000]
+    links = opened.evaluate("[...document.querySelectorAll('a[href]')].map(a => a.getAttribute('href'))")
+    assert not [h for h in links if h.strip().lower().startswith("javascript")], links
+    assert opened.evaluate("document.querySelectorAll('.document b').length") == 0
+    captions = opened.evaluate("Object.values(results).map(r => r.caption).join(' ')")
+    assert "javascript:" not in captions
+
+
+def test_results_grouped_by_topic_and_cell(opened, hostile_run):
     grouped = opened.evaluate("categories")  # {category: {subcategory: [result paths]}}
     results = {path: [cat, sub] for cat, subs in grouped.items() for sub, paths in subs.items() for path in paths}
     assert set(results) == set(opened.evaluate("Object.keys(results)"))
-    cells = pd.read_csv(demo_run / "results" / "summary" / "auc.tsv", sep="\t")["cell"].unique()
+    cells = pd.read_csv(hostile_run / "results" / "summary" / "auc.tsv", sep="\t")["cell"].unique()
     for cell in cells:
         assert results[f"results/{cell}/cnn/featuremap.png"] == ["3. Feature maps", "Each cell"]
     assert results["results/summary/auc_table.html"] == ["1. Accuracy", "All cells"]
@@ -112,8 +144,8 @@ def test_every_result_shows_its_caption(opened):
     assert any("Cell cellA. What to look for:" in c for c in captions.values()), "per-cell caption not filled"
 
 
-def test_auc_table_renders_as_a_table(opened, demo_run):
-    auc = pd.read_csv(demo_run / "results" / "summary" / "auc.tsv", sep="\t")
+def test_auc_table_renders_as_a_table(opened, hostile_run):
+    auc = pd.read_csv(hostile_run / "results" / "summary" / "auc.tsv", sep="\t")
     opened.open(opened.evaluate("results['results/summary/auc_table.html'].data_uri"))
     headers = opened.evaluate("[...document.querySelectorAll('table thead th')].map(th => th.innerText)")
     assert headers == list(auc.columns)

@@ -93,6 +93,37 @@ def test_across_cells():
     assert mean == pytest.approx(0.82)
     assert (high - mean) == pytest.approx(4.302653 * 0.02 / math.sqrt(3), rel=1e-5)  # t(0.975, 2) * sd / sqrt n
     assert math.isnan(mean_ci([0.8])[1])
+    # two cells: no interval (a t-interval with one degree of freedom gave 0.083 - 1.674 for two real cells)
+    mean, low, high = mean_ci([0.60, 0.99])
+    assert mean == pytest.approx(0.795) and math.isnan(low) and math.isnan(high)
+    # an interval never leaves the metric's range: AUC [0, 1] by default, Pearson r [-1, 1] when told
+    mean, low, high = mean_ci([0.55, 0.99, 0.999])  # the t-interval reaches 1.48: clipped at 1
+    assert high == 1.0 and 0.2 < low < mean
+    assert 0 <= mean_ci([0.02, 0.5, 0.98])[1] and mean_ci([0.02, 0.5, 0.98])[2] <= 1
+    assert mean_ci([-0.9, 0.0, 0.9], bounds=(-1.0, 1.0))[1:] == (-1.0, 1.0)
+    assert mean_ci([0.5, 0.5, 0.5]) == (0.5, 0.5, 0.5)  # degenerate: identical cells
     cnn = np.linspace(0.80, 0.90, 10)
     assert wilcoxon_p(cnn + 0.01, cnn) == pytest.approx(2 / 2 ** 10)  # all ten differences positive: exact p
     assert math.isnan(wilcoxon_p(cnn, cnn))
+
+
+def test_constant_predictor_small_split_and_degenerate_interval_are_named(caplog):
+    """10 genes per split and a model that scores every gene alike (gbm on an uninformative cell): warnings name
+    the model and cell, metrics.json marks the predictor constant and the interval degenerate."""
+    from conftest import synthetic_cell
+    from deepchrome.evaluate import model_metrics
+
+    cell = synthetic_cell(n_genes=50)
+    with caplog.at_level("WARNING", logger="deepchrome.evaluate"):
+        out = model_metrics(cell, np.full(50, 0.3), {}, name="gbm, cell cellA")
+    assert out["test_auc"] == 0.5 and out["test_auc_ci"] == [0.5, 0.5]
+    assert out["constant_predictor"] and out["test_auc_ci_degenerate"]
+    text = caplog.text
+    assert "gbm, cell cellA: the test split has 10 genes (fewer than 100)" in text
+    assert "gbm, cell cellA: a constant predictor: every test gene gets the score 0.3" in text
+    assert "gbm, cell cellA: the test AUC's 95% interval is degenerate ([0.500, 0.500]" in text
+    caplog.clear()
+    big = synthetic_cell(n_genes=600)
+    with caplog.at_level("WARNING", logger="deepchrome.evaluate"):
+        out = model_metrics(big, big.X[:, 1].sum(axis=1), {}, name="cnn, cell cellB")  # a noisy mark
+    assert not out["constant_predictor"] and not out["test_auc_ci_degenerate"] and caplog.text == ""

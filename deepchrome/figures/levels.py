@@ -75,7 +75,7 @@ def plot_r_by_model(table: pd.DataFrame, path: str | os.PathLike) -> None:
             xs = k - 0.25 + 0.3 * rng.random(len(v))
             ax.errorbar(xs, v, yerr=np.nan_to_num(err), fmt="o", ms=5, color=model_color(m), alpha=0.8,
                         elinewidth=0.9, capsize=2)
-            mean, m_lo, m_hi = mean_ci(v)
+            mean, m_lo, m_hi = mean_ci(v, bounds=(-1.0, 1.0))
             ax.errorbar([k + 0.2], [mean], yerr=np.nan_to_num([[mean - m_lo], [m_hi - mean]]), fmt="D", ms=7,
                         color="black", elinewidth=1.6, capsize=4, zorder=5)
         means = table.groupby("model")["test_r"].mean()
