@@ -8,7 +8,7 @@ min_version("9.0")
 # The demo config is the default; a --configfile replaces it rather than being merged over it.
 if not workflow.config_settings.configfiles:
 
-    configfile: f"{workflow.basedir}/config/config.yaml"
+    configfile: f"{workflow.current_basedir}/config/config.yaml"
 
 
 include: "rules/common.smk"

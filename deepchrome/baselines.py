@@ -209,10 +209,10 @@ def fit_baseline(name: str, cell: CellData, transform_kind: str, seed: int, thre
                           grid={**grids[name], "fixed": fixed_settings[name]}, grid_valid_auc=tried)
 
 
-def run_baseline(name: str, features, labels, split, transform_kind: str, seed: int, threads: int, target: str,
-                 out_predictions, out_metrics) -> BaselineResult:
-    """Fit baseline ``name`` on one cell's files for ``target`` and write its predictions.tsv and metrics.json (the
-    test metrics, the chosen grid point, the whole grid's valid scores and the protocol)."""
+def run_baseline(name: str, cell_name: str, features, labels, split, transform_kind: str, seed: int, threads: int,
+                 target: str, out_predictions, out_metrics) -> BaselineResult:
+    """Fit baseline ``name`` on the files of cell ``cell_name`` for ``target`` and write its predictions.tsv and
+    metrics.json (the test metrics, the chosen grid point, the whole grid's valid scores and the protocol)."""
     cell = load_cell(features, labels, split)
     result = fit_baseline(name, cell, transform_kind, seed=seed, threads=threads, target=target)
     write_tsv(predictions_table(cell, result.scores), out_predictions)
@@ -221,6 +221,7 @@ def run_baseline(name: str, features, labels, split, transform_kind: str, seed: 
              "protocol": {"grid": result.grid, f"grid_valid_{goal.metric}": result.grid_valid_auc,
                           "selection": f"the grid point with the best {goal.metric_label}, fitted on the train split",
                           "test_genes_used_for": "the reported metrics only"}}
-    write_json(target_metrics(cell, result.scores, extra, target, scaled=name != "promoter"), out_metrics)
+    write_json(target_metrics(cell, result.scores, extra, target, scaled=name != "promoter",
+                              name=f"{name}, cell {cell_name}"), out_metrics)
     return result
 

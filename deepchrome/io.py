@@ -99,22 +99,3 @@ def write_npy(arr: np.ndarray, path: str | os.PathLike) -> None:
     """Write one array in ``.npy`` format, atomically."""
     with atomic_path(path) as tmp:
         np.save(tmp, arr)
-
-
-def load_torch(path: str | os.PathLike) -> dict:
-    """A saved model file (``model.pt``) as ``torch.load(path, map_location="cpu", weights_only=True)`` gives it;
-    a missing, truncated or damaged file is one error naming it rather than a torch traceback."""
-    import pickle
-    import zipfile
-
-    import torch
-
-    if not os.path.isfile(path):
-        raise DeepChromeError(path, "the model file does not exist", "run the workflow to train the model first")
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except (RuntimeError, EOFError, ValueError, OSError, pickle.UnpicklingError, zipfile.BadZipFile) as err:
-        reason = str(err).strip().split(". ")[0] or type(err).__name__
-        raise DeepChromeError(path, f"cannot load the model file ({reason}): it is truncated or damaged",
-                              "delete it and run the workflow again, which trains the model again "
-                              "(or run Snakemake with --forcerun train_cnn)") from None

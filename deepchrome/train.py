@@ -385,5 +385,5 @@ def train_and_save(cell: CellData, cnn: dict, first_seed: int, device: str, thre
     save_model(model, result.states, model_description(cell, preset, params, seeds, target, name, cells, model=network))
     write_tsv(result.history, history)
     write_json(target_metrics(cell, result.scores, {**cnn_metrics(cell, result, preset, params, target, network),
-                                                    **(extra or {})}, target), metrics)
+                                                    **(extra or {})}, target, name=f"{network}, cell {name}"), metrics)
     return result

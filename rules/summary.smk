@@ -119,7 +119,7 @@ rule published_figure:
 rule overview:
     """The report's landing page: what was run, on which cells, with which settings, the headline AUCs."""
     input:
-        template=f"{workflow.basedir}/report/workflow.rst",
+        template=str(WORKFLOW_DIR / "report" / "workflow.rst"),
         table="results/summary/auc.tsv",
         models="results/summary/models.tsv",
     output:

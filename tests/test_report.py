@@ -171,12 +171,15 @@ def test_headline_without_intervals():
 
 
 def test_headline_takes_the_per_model_interval_of_a_models_table():
-    models = pd.DataFrame({"model": ["svm", "cnn"], "mean_test_auc": [0.7, 0.8],
-                           "test_auc_ci_low": [0.55, 0.65], "test_auc_ci_high": [0.85, 0.95],
-                           "aupr_low": [0.0, 0.0], "aupr_high": [1.0, 1.0]})
+    """The interval is models.tsv's own columns (deepchrome.overview.MODEL_CI, as compare_models writes them), never
+    guessed from other column names."""
+    models = pd.DataFrame({"model": ["svm", "cnn"], "mean_test_auc": [0.7, 0.8], "mean_low": [0.55, 0.65],
+                           "mean_high": [0.85, 0.95], "aupr_low": [0.0, 0.0], "aupr_high": [1.0, 1.0]})
     table = headline(auc_rows(), models).set_index("model")
     assert table.loc["cnn", ["ci_low", "ci_high"]].tolist() == [0.65, 0.95]
     assert table.loc["svm", ["ci_low", "ci_high"]].tolist() == [0.55, 0.85]
+    other = models.rename(columns={"mean_low": "test_auc_ci_low", "mean_high": "test_auc_ci_high"})
+    assert headline(auc_rows(), other)["ci_low"].isna().all()
 
 
 def test_headline_of_one_cell_takes_its_bootstrap_interval():

@@ -12,7 +12,6 @@ import pytest
 
 from deepchrome.errors import DeepChromeError
 from deepchrome.fetch import download_path
-from deepchrome.io import load_torch
 from deepchrome.logs import run_step
 from deepchrome.sources import check_path, fill_template, local_source
 
@@ -80,18 +79,3 @@ def test_full_disk_is_one_line_with_the_path_and_free_space(tmp_path, capsys):
     assert "MB free" in text
     assert "Traceback" not in text and text.count("Fix:") == 1
     logging.shutdown()
-
-
-def test_truncated_model_file_names_the_file(tmp_path):
-    torch = pytest.importorskip("torch")
-    path = tmp_path / "model.pt"
-    torch.save({"seed0": {"w": torch.zeros(2000)}}, path)
-    assert load_torch(path)["seed0"]["w"].shape == (2000,)
-    data = path.read_bytes()
-    path.write_bytes(data[: len(data) // 2])
-    with pytest.raises(DeepChromeError) as err:
-        load_torch(path)
-    assert str(err.value).startswith(f"{path}: cannot load the model file (") and "truncated" in str(err.value)
-    assert "--forcerun train_cnn" in err.value.fix
-    with pytest.raises(DeepChromeError, match="model file does not exist"):
-        load_torch(tmp_path / "none.pt")
