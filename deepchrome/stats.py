@@ -108,9 +108,9 @@ MIN_CELLS_CI = 3
 
 
 def mean_ci(values: np.ndarray, level: float = LEVEL,
-            bounds: tuple[float, float] = (0.0, 1.0)) -> tuple[float, float, float]:
+            bounds: tuple[float, float] | None = None) -> tuple[float, float, float]:
     """Mean over independent values (cells) and its t-interval ``(mean, low, high)``, clipped to the metric's
-    ``bounds`` (AUC: [0, 1], the default; Pearson r: [-1, 1]). Below :data:`MIN_CELLS_CI` finite values the bounds
+    ``bounds`` where given (AUC: [0, 1]; Pearson r: [-1, 1]; None for differences, which have no bounds). Below :data:`MIN_CELLS_CI` finite values the bounds
     are NaN (no interval); identical values give the degenerate interval ``(mean, mean, mean)``."""
     v = np.asarray(values, dtype=np.float64)
     v = v[np.isfinite(v)]
@@ -120,7 +120,8 @@ def mean_ci(values: np.ndarray, level: float = LEVEL,
     if v.size < MIN_CELLS_CI:
         return mean, math.nan, math.nan
     half = float(sps.t.ppf((1 + level) / 2, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size))
-    return mean, max(mean - half, bounds[0]), min(mean + half, bounds[1])
+    low, high = mean - half, mean + half
+    return (mean, low, high) if bounds is None else (mean, max(low, bounds[0]), min(high, bounds[1]))
 
 
 def wilcoxon_p(a: np.ndarray, b: np.ndarray) -> float:

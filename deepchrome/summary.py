@@ -167,7 +167,7 @@ def compare_models(table: pd.DataFrame) -> pd.DataFrame:
     pvals = table.pivot_table(index="cell", columns="model", values="p_vs_cnn", aggfunc="first")
     rows = []
     for model in model_order(wide.columns):
-        mean, low, high = mean_ci(wide[model])
+        mean, low, high = mean_ci(wide[model], bounds=(0.0, 1.0))
         row = {"model": model, "n_cells": int(wide[model].notna().sum()), "mean_test_auc": mean,
                "mean_low": low, "mean_high": high}
         if model != "cnn" and "cnn" in wide.columns:

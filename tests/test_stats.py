@@ -94,12 +94,13 @@ def test_across_cells():
     assert (high - mean) == pytest.approx(4.302653 * 0.02 / math.sqrt(3), rel=1e-5)  # t(0.975, 2) * sd / sqrt n
     assert math.isnan(mean_ci([0.8])[1])
     # two cells: no interval (a t-interval with one degree of freedom gave 0.083 - 1.674 for two real cells)
-    mean, low, high = mean_ci([0.60, 0.99])
+    mean, low, high = mean_ci([0.60, 0.99], bounds=(0.0, 1.0))
     assert mean == pytest.approx(0.795) and math.isnan(low) and math.isnan(high)
-    # an interval never leaves the metric's range: AUC [0, 1] by default, Pearson r [-1, 1] when told
-    mean, low, high = mean_ci([0.55, 0.99, 0.999])  # the t-interval reaches 1.48: clipped at 1
+    # an interval never leaves the metric's range when given (AUC [0, 1], Pearson r [-1, 1])
+    mean, low, high = mean_ci([0.55, 0.99, 0.999], bounds=(0.0, 1.0))  # the t-interval reaches 1.48: clipped at 1
     assert high == 1.0 and 0.2 < low < mean
-    assert 0 <= mean_ci([0.02, 0.5, 0.98])[1] and mean_ci([0.02, 0.5, 0.98])[2] <= 1
+    assert 0 <= mean_ci([0.02, 0.5, 0.98], bounds=(0.0, 1.0))[1] and mean_ci([0.02, 0.5, 0.98], bounds=(0.0, 1.0))[2] <= 1
+    assert mean_ci([-0.01, 0.0, 0.01])[1] < 0  # a difference is never clipped
     assert mean_ci([-0.9, 0.0, 0.9], bounds=(-1.0, 1.0))[1:] == (-1.0, 1.0)
     assert mean_ci([0.5, 0.5, 0.5]) == (0.5, 0.5, 0.5)  # degenerate: identical cells
     cnn = np.linspace(0.80, 0.90, 10)

@@ -147,7 +147,7 @@ def plot_auc_by_model(table: pd.DataFrame, path: str | os.PathLike) -> None:
                 err = np.vstack([v - low[m].reindex(v.index), high[m].reindex(v.index) - v])
                 ax.errorbar(xs, v, yerr=np.nan_to_num(err), fmt="o", ms=3, color=model_color(m), alpha=alpha,
                             elinewidth=0.5)
-                mean, m_lo, m_hi = mean_ci(v.to_numpy())
+                mean, m_lo, m_hi = mean_ci(v.to_numpy(), bounds=(0.0, 1.0))
                 ax.errorbar([k + 0.2], [mean], yerr=np.nan_to_num([[mean - m_lo], [m_hi - mean]]), fmt="D", ms=7,
                             color="black", elinewidth=1.6, capsize=4, zorder=5)
             ax.set_xticks(range(len(models)))
