@@ -122,6 +122,9 @@ rule overview:
         template=str(WORKFLOW_DIR / "report" / "workflow.rst"),
         table="results/summary/auc.tsv",
         models="results/summary/models.tsv",
+        features=per_cell("results/{cell}/features.npz"),
+        counts=lambda _: [] if PROCESSED else ["results/genes/gene_counts.json"],
+        label_counts=lambda _: [] if PROCESSED else expand("results/{cell}/label_counts.json", cell=cells()),
     output:
         page="results/summary/overview.rst",
         table=report(
