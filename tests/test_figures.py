@@ -205,3 +205,13 @@ def test_importance_heatmap_colours_start_at_zero(tmp_path, monkeypatch):
     figures.plot_importance_clustermap(table, tmp_path / "importance.png", "Importance")
     mesh = next(c for ax in drawn["fig"].axes for c in ax.collections if ax.get_xlabel() == "Histone mark")
     assert mesh.norm.vmin == 0
+
+
+def test_figure_text_is_never_mathtext():
+    """Every figure is drawn with mathtext off: a cell named '$5$ cells' is shown as written."""
+    import matplotlib
+
+    from deepchrome.figures.style import _style
+
+    with _style():
+        assert matplotlib.rcParams["text.parse_math"] is False

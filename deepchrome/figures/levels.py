@@ -42,7 +42,7 @@ def plot_levels(predictions: Mapping[str, pd.DataFrame], path: str | os.PathLike
             ax.plot(lims, lims, color="#D55E00", lw=1.2, ls="--")
             r = np.corrcoef(x, y)[0, 1] if np.ptp(y) > 0 else math.nan
             r2 = 1 - ((x - y) ** 2).sum() / ((x - x.mean()) ** 2).sum()
-            ax.set_title(f"{cell}: r {r:.3f}, R$^2$ {r2:.3f} ({len(t):,} genes)", fontsize=9)
+            ax.set_title(f"{cell}: r {r:.3f}, R\u00b2 {r2:.3f} ({len(t):,} genes)", fontsize=9)
             ax.set_xlim(lims)
             ax.set_ylim(lims)
             ax.set_aspect("equal")

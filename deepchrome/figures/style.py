@@ -63,8 +63,9 @@ def mark_colors(marks: Sequence[str]) -> list[str]:
 
 @contextlib.contextmanager
 def _style() -> Iterator[None]:
+    # text.parse_math off: names from sheets ("$5 cells") are shown as written, never as mathtext.
     with sns.axes_style("whitegrid"), sns.plotting_context("notebook", font_scale=0.85), \
-            warnings.catch_warnings():
+            matplotlib.rc_context({"text.parse_math": False}), warnings.catch_warnings():
         # seaborn 0.13 passes boxplot(vert=...), which matplotlib 3.10 flags as pending deprecation
         warnings.filterwarnings("ignore", category=PendingDeprecationWarning, module="seaborn")
         yield
