@@ -45,7 +45,7 @@ def main() -> None:
     parser.add_argument("--before", required=True, help="the revision to compare with (e.g. a commit)")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--driver", help="python of a plain Snakemake driver environment (optional)")
-    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "runs" / "parse_time.tsv"))
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "runs" / "parse" / "parse_time.tsv"))
     args = parser.parse_args()
     venv = str(ROOT / ".venv" / "bin" / "python")
     with tempfile.TemporaryDirectory() as tmp:

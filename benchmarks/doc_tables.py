@@ -102,6 +102,30 @@ def cost_table(t: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
+def parse_table(t: pd.DataFrame) -> str:
+    """CPU seconds of a dry run of the demo (``parse_time.tsv`` of ``benchmarks/bench_parse.py``; its wall seconds
+    depend on what else the machine ran and are not shown)."""
+    lines = ["| workflow layer, Python environment | CPU s of `snakemake -n` (median) | dry runs |", "|---|---|---|"]
+    for r in t.itertuples():
+        what = r.what.replace("this checkout", "torch-free rules").replace("(pip .venv)", "(pip set-up, .venv)")
+        what = what.replace("ef797e2", "rules importing torch (ef797e2)")
+        lines.append(f"| {what} | {r.cpu_s_median:.2f} | {r.repeats} |")
+    return "\n".join(lines) + "\n"
+
+
+def attention_table(t: pd.DataFrame) -> str:
+    """Per cell: how AttentiveChrome's attention agrees with the CNN's attributions (``attention.tsv``): Spearman's
+    rho of the marks' ranks, and Pearson r over bins of the ON profiles per mark."""
+    marks = list(dict.fromkeys(t["mark"]))
+    lines = ["| cell | marks ranked alike (rho) | " + " | ".join(f"{m}: bins r" for m in marks) + " |",
+             "|---|---|" + "---|" * len(marks)]
+    for cell, part in t.groupby("cell", sort=False):
+        r = part.set_index("mark")["bins_r"]
+        lines.append(f"| {cell} | {part['marks_rho'].iloc[0]:.2f} | " + " | ".join(f"{r[m]:.2f}" for m in marks)
+                     + " |")
+    return "\n".join(lines) + "\n"
+
+
 TABLES: dict[str, tuple[tuple[str, ...], Callable[[], str]]] = {
     # name: (the kept runs it reads (a run's folder, or one file of it), the markdown)
     "headline": (("demo", "e123"), headline_table),
@@ -115,6 +139,7 @@ TABLES: dict[str, tuple[tuple[str, ...], Callable[[], str]]] = {
     "demo-pooled": (("demo",), lambda: markdown_pooled(read("demo", "pooled.tsv"))),
     "demo-hidden": (("demo",), lambda: hidden_table(read("demo", "hidden.tsv"))),
     "demo-cost": (("demo",), lambda: cost_table(read("demo", "jobs.tsv"))),
+    "parse-time": (("parse/parse_time.tsv",), lambda: parse_table(read("parse", "parse_time.tsv"))),
     "level-levels": (("level",), lambda: markdown_levels(read("level", "levels.tsv"),
                                                          read("level", "level_models.tsv"))),
     **{f"protocol-{part}{suffix}": ((f"cnn_protocol/{part}.tsv",),
