@@ -12,6 +12,8 @@ thread count and the 1-minute load average at its end (the machine is shared: co
   labels flipped): the default preset in full (``--default-seeds`` of its
   5 seeds, extrapolated linearly to 5 when fewer: seeds train one after another); the paper preset for
   ``--paper-epochs`` epochs of its one seed, extrapolated linearly to its 90 epochs (it has no early stopping).
+* ``curve``: the default's learning curve at that scale (one seed, ``--curve-epochs`` epochs, no early stopping)
+  for each ``--curve-lr``: whether its 3-epoch patience there outlasts the initial plateau.
 * ``e123``: real E123 as the workflow splits it (train file, a seeded stratified 20% of it for validation, the
   200-gene test file): ``--models`` trained (cost rows; test scores kept beside them); ``--summary-only``: test
   AUC with its 95% bootstrap interval and DeLong's p against the CNN default (``attentive_e123_auc.tsv``).
@@ -20,7 +22,7 @@ thread count and the 1-minute load average at its end (the machine is shared: co
   the attentive default, ``attentive_paper``, or ``attentive:key=value,...`` overrides of the default); resumable.
   ``--summary-only`` prints the mean test-AUC difference of each model to the CNN with its 95% t-interval.
 
-    .venv/bin/python benchmarks/bench_attentive.py --part cost|e123|protocol|layout [--threads 2] [--tasks 4] [--first 0]
+    .venv/bin/python benchmarks/bench_attentive.py --part cost|curve|e123|protocol|layout [--threads 2] [--tasks 4] [--first 0]
         [--models cnn attentive ...] [--paper-epochs 2] [--default-seeds 5] [--out-dir benchmarks/runs] [--summary-only]
 """
 
@@ -148,6 +150,22 @@ def e123_cell() -> CellData:
                                valid_fraction=0.2)
 
 
+def part_curve(args) -> list[dict]:
+    """Per-epoch history of one default seed on the paper-scale cell for each ``--curve-lr`` (the preset's lr before
+    the large-cell scaling, which multiplies it by 1.80 there), ``--curve-epochs`` epochs without early stopping."""
+    cell = paper_scale_cell()
+    rows = []
+    for lr in args.curve_lr:
+        params = attentive.resolve_params("default", {"lr": lr, "seeds": 1, "epochs": args.curve_epochs,
+                                                      "patience": None})
+        r, cpu, wall, load = measured(lambda: attentive.train_attentive(cell, params, [0], device="cpu",
+                                                                       threads=args.threads))
+        rows += [{"part": "curve", "lr": lr, "epoch": int(h.epoch), "loss": round(h.loss, 4),
+                  "valid_auc": round(h.valid_auc, 4), "cpu_s": round(cpu, 1), "threads": args.threads,
+                  "load": round(load, 1)} for h in r.history.itertuples()]
+    return rows
+
+
 def part_e123(args) -> list[dict]:
     """Train ``--models`` on real E123; keep each one's test scores (``e123_scores_<model>.npy``) and cost."""
     cell = e123_cell()
@@ -210,9 +228,11 @@ def summarise(out: Path) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", choices=["layout", "cost", "e123", "protocol"], required=True)
+    ap.add_argument("--part", choices=["layout", "cost", "curve", "e123", "protocol"], required=True)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--paper-epochs", type=int, default=2)
+    ap.add_argument("--curve-lr", type=float, nargs="+", default=[3e-3, 1.664e-3])
+    ap.add_argument("--curve-epochs", type=int, default=8)
     ap.add_argument("--default-seeds", type=int, default=5, help="fewer: extrapolated to the preset's 5")
     ap.add_argument("--tasks", type=int, default=4)
     ap.add_argument("--first", type=int, default=0, help="protocol: start at this task (parallel runs)")
@@ -230,7 +250,7 @@ def main() -> None:
     if args.part == "e123" and args.summary_only:
         e123_summary(args)
         return
-    append({"layout": part_layout, "cost": part_cost, "e123": part_e123}[args.part](args), out)
+    append({"layout": part_layout, "cost": part_cost, "curve": part_curve, "e123": part_e123}[args.part](args), out)
 
 
 if __name__ == "__main__":
