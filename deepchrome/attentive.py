@@ -48,7 +48,10 @@ PRESETS: dict[str, dict] = {
     # without a better valid AUC) at a higher lr than the paper's, for a 320-gene cell's 10 steps per epoch: on the
     # synthetic test cell, 1e-3 had not left the initial plateau after 8 epochs, 3e-3 left it after about 6 and
     # 1e-2 diverged. Large cells scale as the CNN's (deepchrome.train.schedule): at the paper's 6,601 train genes
-    # 64 steps of 104 genes per epoch and a patience of 3 epochs (16,384 genes).
+    # 64 steps of 104 genes per epoch and a patience of 3 epochs (16,384 genes). Not yet right there: on a
+    # synthetic 19,802-gene cell every seed kept its first epoch, still in the initial plateau, and without early
+    # stopping the scaled lr (5.4e-3; 3e-3 as well) lost the valid AUC in 8 epochs (benchmarks/runs/attentive_cost.tsv,
+    # attentive_curve.tsv). Validated on small real cells only (attentive_e123_auc.tsv, attentive_protocol.tsv).
     "default": {**_ARCHITECTURE, "lr": 3e-3, "weight_decay": 0.0, "batch_size": 32, "clip": 1.0, "epochs": 100,
                 "patience": 15, "transform": "log1p", "seeds": 5, "max_steps": 64, "patience_genes": 16384,
                 "select": "auc"},
