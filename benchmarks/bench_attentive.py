@@ -18,12 +18,14 @@ thread count and the 1-minute load average at its end (the machine is shared: co
   200-gene test file): ``--models`` trained (cost rows; test scores kept beside them); ``--summary-only``: test
   AUC with its 95% bootstrap interval and DeLong's p against the CNN default (``attentive_e123_auc.tsv``).
 * ``protocol``: tasks of ``benchmarks/cnn_protocol.py`` (E123 re-split and E123 features with other cells'
-  labels, interleaved; ``--tasks N`` of them from ``--first``) for ``--models`` (``cnn`` = the CNN default, ``attentive`` =
-  the attentive default, ``attentive_paper``, or ``attentive:key=value,...`` overrides of the default); resumable.
+  labels, interleaved; ``--tasks N`` of them from ``--first``) for ``--models`` (``cnn`` = the CNN default,
+  ``attentive`` = the attentive default, ``attentive_paper``, or ``attentive:key=value,...`` overrides of the
+  default); resumable.
   ``--summary-only`` prints the mean test-AUC difference of each model to the CNN with its 95% t-interval.
 
-    .venv/bin/python benchmarks/bench_attentive.py --part cost|curve|e123|protocol|layout [--threads 2] [--tasks 4] [--first 0]
-        [--models cnn attentive ...] [--paper-epochs 2] [--default-seeds 5] [--out-dir benchmarks/runs] [--summary-only]
+    .venv/bin/python benchmarks/bench_attentive.py --part cost|curve|e123|protocol|layout [--threads 2]
+        [--tasks 4] [--first 0] [--models cnn attentive ...] [--paper-epochs 2] [--default-seeds 5]
+        [--curve-lr 3e-3 1.664e-3] [--curve-epochs 8] [--out-dir benchmarks/runs] [--summary-only]
 """
 
 from __future__ import annotations
