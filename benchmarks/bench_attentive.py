@@ -12,16 +12,20 @@ thread count and the 1-minute load average at its end (the machine is shared: co
   labels flipped): the default preset in full (``--default-seeds`` of its
   5 seeds, extrapolated linearly to 5 when fewer: seeds train one after another); the paper preset for
   ``--paper-epochs`` epochs of its one seed, extrapolated linearly to its 90 epochs (it has no early stopping).
+* ``curve``: the default's learning curve at that scale (one seed, ``--curve-epochs`` epochs, no early stopping)
+  for each ``--curve-lr``: whether its 3-epoch patience there outlasts the initial plateau.
 * ``e123``: real E123 as the workflow splits it (train file, a seeded stratified 20% of it for validation, the
   200-gene test file): ``--models`` trained (cost rows; test scores kept beside them); ``--summary-only``: test
   AUC with its 95% bootstrap interval and DeLong's p against the CNN default (``attentive_e123_auc.tsv``).
 * ``protocol``: tasks of ``benchmarks/cnn_protocol.py`` (E123 re-split and E123 features with other cells'
-  labels, interleaved; ``--tasks N`` of them from ``--first``) for ``--models`` (``cnn`` = the CNN default, ``attentive`` =
-  the attentive default, ``attentive_paper``, or ``attentive:key=value,...`` overrides of the default); resumable.
+  labels, interleaved; ``--tasks N`` of them from ``--first``) for ``--models`` (``cnn`` = the CNN default,
+  ``attentive`` = the attentive default, ``attentive_paper``, or ``attentive:key=value,...`` overrides of the
+  default); resumable.
   ``--summary-only`` prints the mean test-AUC difference of each model to the CNN with its 95% t-interval.
 
-    .venv/bin/python benchmarks/bench_attentive.py --part cost|e123|protocol|layout [--threads 2] [--tasks 4] [--first 0]
-        [--models cnn attentive ...] [--paper-epochs 2] [--default-seeds 5] [--out-dir benchmarks/runs] [--summary-only]
+    .venv/bin/python benchmarks/bench_attentive.py --part cost|curve|e123|protocol|layout [--threads 2]
+        [--tasks 4] [--first 0] [--models cnn attentive ...] [--paper-epochs 2] [--default-seeds 5]
+        [--curve-lr 3e-3 1.664e-3] [--curve-epochs 8] [--out-dir benchmarks/runs] [--summary-only]
 """
 
 from __future__ import annotations
@@ -44,10 +48,18 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from deepchrome import attentive  # noqa: E402
 from deepchrome.dataset import CellData, load_published_cell  # noqa: E402
 from deepchrome.stats import bootstrap_ci, delong_test, mean_ci  # noqa: E402
+from deepchrome.spec import ATTENTIVE_PRESETS, network_params  # noqa: E402
 from deepchrome.train import resolve_params, seed_list, train_cnn  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 MARKS = ["H3K4me3", "H3K4me1", "H3K36me3", "H3K9me3", "H3K27me3"]
+
+
+def attentive_params(preset: str, overrides: dict | None = None) -> dict:
+    """AttentiveChrome's parameters as the workflow gives them beside the CNN preset of the same name (whose input
+    transform it takes: raw counts for paper, log1p for default)."""
+    return network_params("attentive", {"preset": preset, "params": {}, "seeds": None},
+                          {"preset": preset, "params": overrides or {}})[1]
 
 
 def measured(fn):
@@ -71,10 +83,10 @@ def train_model(model: str, cell: CellData, threads: int):
         params = resolve_params("default")
         return train_cnn(cell, params, seeds=seed_list(params, 0), device="cpu", threads=threads)
     if model == "attentive_paper":
-        params = attentive.resolve_params("paper")
+        params = attentive_params("paper")
     else:
         pairs = [kv.split("=") for kv in model.partition(":")[2].split(",") if kv]
-        params = attentive.resolve_params("default", {k: json.loads(v) for k, v in pairs})
+        params = attentive_params("default", {k: json.loads(v) for k, v in pairs})
     return attentive.train_attentive(cell, params, seeds=seed_list(params, 0), device="cpu", threads=threads)
 
 
@@ -124,14 +136,14 @@ def part_cost(args) -> list[dict]:
     test = cell.split == "test"
     rows = []
     for preset, overrides in (("default", {"seeds": args.default_seeds}), ("paper", {"epochs": args.paper_epochs})):
-        params = attentive.resolve_params(preset, overrides)
+        params = attentive_params(preset, overrides)
         seeds = seed_list(params, 0)
         r, cpu, wall, load = measured(lambda: attentive.train_attentive(cell, params, seeds, device="cpu",
                                                                        threads=args.threads))
         epochs = int(r.history.groupby("seed")["epoch"].max().sum())
         # Seeds train one after another and the paper preset runs all its epochs: both scale linearly.
-        full = (cpu / len(seeds) * attentive.PRESETS["default"]["seeds"] if preset == "default"
-                else cpu / args.paper_epochs * attentive.PRESETS["paper"]["epochs"])
+        full = (cpu / len(seeds) * ATTENTIVE_PRESETS["default"]["seeds"] if preset == "default"
+                else cpu / args.paper_epochs * ATTENTIVE_PRESETS["paper"]["epochs"])
         rows.append({"part": "cost", "preset": preset, "seeds": len(seeds), "epochs_run": epochs,
                      "best_epochs": json.dumps(list(r.best_epoch.values())), "cpu_s": round(cpu, 1),
                      "wall_s": round(wall, 1), "cpu_s_full_run": round(full, 1),
@@ -146,6 +158,22 @@ def e123_cell() -> CellData:
     real = SHARED / "real" / "E123"
     return load_published_cell({"train": real / "train.csv", "test": real / "test.csv"}, MARKS, seed=0,
                                valid_fraction=0.2)
+
+
+def part_curve(args) -> list[dict]:
+    """Per-epoch history of one default seed on the paper-scale cell for each ``--curve-lr`` (the preset's lr before
+    the large-cell scaling, which multiplies it by 1.80 there), ``--curve-epochs`` epochs without early stopping."""
+    cell = paper_scale_cell()
+    rows = []
+    for lr in args.curve_lr:
+        params = attentive_params("default", {"lr": lr, "seeds": 1, "epochs": args.curve_epochs,
+                                                      "patience": None})
+        r, cpu, wall, load = measured(lambda: attentive.train_attentive(cell, params, [0], device="cpu",
+                                                                       threads=args.threads))
+        rows += [{"part": "curve", "lr": lr, "epoch": int(h.epoch), "loss": round(h.loss, 4),
+                  "valid_auc": round(h.valid_auc, 4), "cpu_s": round(cpu, 1), "threads": args.threads,
+                  "load": round(load, 1)} for h in r.history.itertuples()]
+    return rows
 
 
 def part_e123(args) -> list[dict]:
@@ -210,9 +238,11 @@ def summarise(out: Path) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", choices=["layout", "cost", "e123", "protocol"], required=True)
+    ap.add_argument("--part", choices=["layout", "cost", "curve", "e123", "protocol"], required=True)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--paper-epochs", type=int, default=2)
+    ap.add_argument("--curve-lr", type=float, nargs="+", default=[3e-3, 1.664e-3])
+    ap.add_argument("--curve-epochs", type=int, default=8)
     ap.add_argument("--default-seeds", type=int, default=5, help="fewer: extrapolated to the preset's 5")
     ap.add_argument("--tasks", type=int, default=4)
     ap.add_argument("--first", type=int, default=0, help="protocol: start at this task (parallel runs)")
@@ -230,7 +260,7 @@ def main() -> None:
     if args.part == "e123" and args.summary_only:
         e123_summary(args)
         return
-    append({"layout": part_layout, "cost": part_cost, "e123": part_e123}[args.part](args), out)
+    append({"layout": part_layout, "cost": part_cost, "curve": part_curve, "e123": part_e123}[args.part](args), out)
 
 
 if __name__ == "__main__":

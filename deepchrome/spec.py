@@ -98,8 +98,12 @@ ATTENTIVE_PRESETS: dict[str, dict] = {
     "paper": {**_ATTENTIVE_ARCHITECTURE, "lr": 1e-4, "weight_decay": 0.0, "batch_size": 10, "clip": 1.0,
               "epochs": 90, "patience": None, "seeds": 1, "max_steps": None, "patience_genes": None, "select": "auc"},
     # The CNN default's protocol (minibatches of 32, early stopping per seed after 15 epochs without a better valid
-    # AUC, 5 seeds) at a higher lr than the paper's for a small cell's few steps per epoch; large cells scale as the
-    # CNN's (deepchrome.train.schedule). Evidence: benchmarks/bench_attentive.py, docs/models.md.
+    # AUC, 5 seeds) at a higher lr than the paper's, for a 320-gene cell's 10 steps per epoch: on the synthetic test
+    # cell, 1e-3 had not left the initial plateau after 8 epochs, 3e-3 left it after about 6 and 1e-2 diverged.
+    # Large cells scale as the CNN's (deepchrome.train.schedule). Not yet right there: on a synthetic 19,802-gene
+    # cell every seed kept its first epoch, still in the initial plateau, and without early stopping the scaled lr
+    # lost the valid AUC in 8 epochs (benchmarks/runs/attentive_cost.tsv, attentive_curve.tsv). Validated on small
+    # real cells only (attentive_e123_auc.tsv, attentive_protocol.tsv): so config/remc.yaml leaves it out.
     "default": {**_ATTENTIVE_ARCHITECTURE, "lr": 3e-3, "weight_decay": 0.0, "batch_size": 32, "clip": 1.0,
                 "epochs": 100, "patience": 15, "seeds": 5, "max_steps": 64, "patience_genes": 16384, "select": "auc"},
 }

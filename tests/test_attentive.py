@@ -90,7 +90,8 @@ def test_forward_equals_a_per_mark_reference():
     xd = x.double().numpy()
     vectors, alphas = [], []
     for m in range(3):  # mark by mark, as written in the paper
-        v, a = _attend(_lstm_reference(xd[:, m, :, None], net.bin_lstms[m]), net.bin_context[m].detach().double().numpy())
+        states = _lstm_reference(xd[:, m, :, None], net.bin_lstms[m])
+        v, a = _attend(states, net.bin_context[m].detach().double().numpy())
         vectors.append(v)
         alphas.append(a)
     gene, beta = _attend(_lstm_reference(np.stack(vectors, axis=1), net.mark_lstm),
