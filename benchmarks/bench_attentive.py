@@ -16,7 +16,7 @@ thread count and the 1-minute load average at its end (the machine is shared: co
   for each ``--curve-lr``: whether its 3-epoch patience there outlasts the initial plateau.
 * ``e123``: real E123 as the workflow splits it (train file, a seeded stratified 20% of it for validation, the
   200-gene test file): ``--models`` trained (cost rows; test scores kept beside them); ``--summary-only``: test
-  AUC with its 95% bootstrap interval and DeLong's p against the CNN default (``attentive_e123_auc.tsv``).
+  AUC with its 95% bootstrap interval and DeLong's p against the CNN default (``e123_auc.tsv``).
 * ``protocol``: tasks of ``benchmarks/cnn_protocol.py`` (E123 re-split and E123 features with other cells'
   labels, interleaved; ``--tasks N`` of them from ``--first``) for ``--models`` (``cnn`` = the CNN default,
   ``attentive`` = the attentive default, ``attentive_paper``, or ``attentive:key=value,...`` overrides of the
@@ -25,7 +25,7 @@ thread count and the 1-minute load average at its end (the machine is shared: co
 
     .venv/bin/python benchmarks/bench_attentive.py --part cost|curve|e123|protocol|layout [--threads 2]
         [--tasks 4] [--first 0] [--models cnn attentive ...] [--paper-epochs 2] [--default-seeds 5]
-        [--curve-lr 3e-3 1.664e-3] [--curve-epochs 8] [--out-dir benchmarks/runs] [--summary-only]
+        [--curve-lr 3e-3 1.664e-3] [--curve-epochs 8] [--out-dir benchmarks/runs/attentive] [--summary-only]
 """
 
 from __future__ import annotations
@@ -200,7 +200,7 @@ def e123_summary(args) -> None:
                      "ci_high": round(ci[1], 4),
                      "delong_p_vs_cnn": delong_test(y, s, scores["cnn"])["p"] if model != "cnn" else np.nan})
     table = pd.DataFrame(rows)
-    table.to_csv(args.out_dir / "attentive_e123_auc.tsv", sep="\t", index=False)
+    table.to_csv(args.out_dir / "e123_auc.tsv", sep="\t", index=False)
     print(table.to_string(index=False))
 
 
@@ -247,11 +247,11 @@ def main() -> None:
     ap.add_argument("--tasks", type=int, default=4)
     ap.add_argument("--first", type=int, default=0, help="protocol: start at this task (parallel runs)")
     ap.add_argument("--models", nargs="+", default=["cnn", "attentive"])
-    ap.add_argument("--out-dir", type=Path, default=ROOT / "benchmarks" / "runs")
+    ap.add_argument("--out-dir", type=Path, default=ROOT / "benchmarks" / "runs" / "attentive")
     ap.add_argument("--summary-only", action="store_true")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    out = args.out_dir / f"attentive_{args.part}.tsv"
+    out = args.out_dir / f"{args.part}.tsv"
     if args.part == "protocol":
         if not args.summary_only:
             part_protocol(args, out)

@@ -126,6 +126,43 @@ def attention_table(t: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
+def attentive_e123_table() -> str:
+    """AttentiveChrome (both presets) against the CNN default on real E123: test AUC [95% CI], DeLong's p, CPU s."""
+    auc, cost = read("attentive", "e123_auc.tsv"), read("attentive", "e123.tsv").set_index("model")
+    lines = ["| model | test AUC [95% CI] | DeLong p vs CNN | CPU s (1 thread) |", "|---|---|---|---|"]
+    for r in auc.itertuples():
+        p = "" if pd.isna(r.delong_p_vs_cnn) else f"{r.delong_p_vs_cnn:.2f}"
+        lines.append(f"| {r.model} | {r.test_auc:.3f} [{r.ci_low:.3f}, {r.ci_high:.3f}] | {p} | "
+                     f"{cost.loc[r.model, 'cpu_s']:.1f} |")
+    return "\n".join(lines) + "\n"
+
+
+def attentive_protocol_table() -> str:
+    """Per protocol task: test AUC of the CNN default and AttentiveChrome's default, and their CPU seconds."""
+    t = read("attentive", "protocol.tsv")
+    wide = t.pivot(index="task", columns="model", values="test_auc")
+    cpu = t.pivot(index="task", columns="model", values="cpu_s")
+    lines = ["| task | CNN test AUC | attentive test AUC | attentive - CNN | CPU s CNN / attentive |",
+             "|---|---|---|---|---|"]
+    for task in wide.index:
+        lines.append(f"| {task} | {wide.loc[task, 'cnn']:.4f} | {wide.loc[task, 'attentive']:.4f} | "
+                     f"{wide.loc[task, 'attentive'] - wide.loc[task, 'cnn']:+.4f} | "
+                     f"{cpu.loc[task, 'cnn']:.1f} / {cpu.loc[task, 'attentive']:.1f} |")
+    return "\n".join(lines) + "\n"
+
+
+def attentive_cost_table() -> str:
+    """AttentiveChrome's cost on a synthetic cell of the paper's size (measured part, and the full run it implies)."""
+    t = read("attentive", "cost.tsv")
+    lines = ["| preset | measured | CPU s measured | CPU s of a full run (estimate) | kept epochs | test AUC |",
+             "|---|---|---|---|---|---|"]
+    for r in t.itertuples():
+        what = f"{r.epochs_run} epoch(s) of {r.seeds} seed(s)"
+        lines.append(f"| {r.preset} | {what} | {r.cpu_s:.1f} | {r.cpu_s_full_run:.0f} | {r.best_epochs} | "
+                     f"{r.test_auc:.3f} |")
+    return "\n".join(lines) + "\n"
+
+
 TABLES: dict[str, tuple[tuple[str, ...], Callable[[], str]]] = {
     # name: (the kept runs it reads (a run's folder, or one file of it), the markdown)
     "headline": (("demo", "e123"), headline_table),
@@ -140,6 +177,9 @@ TABLES: dict[str, tuple[tuple[str, ...], Callable[[], str]]] = {
     "demo-hidden": (("demo",), lambda: hidden_table(read("demo", "hidden.tsv"))),
     "demo-cost": (("demo",), lambda: cost_table(read("demo", "jobs.tsv"))),
     "parse-time": (("parse/parse_time.tsv",), lambda: parse_table(read("parse", "parse_time.tsv"))),
+    "attentive-e123": (("attentive/e123_auc.tsv",), attentive_e123_table),
+    "attentive-protocol": (("attentive/protocol.tsv",), attentive_protocol_table),
+    "attentive-cost": (("attentive/cost.tsv",), attentive_cost_table),
     "level-levels": (("level",), lambda: markdown_levels(read("level", "levels.tsv"),
                                                          read("level", "level_models.tsv"))),
     **{f"protocol-{part}{suffix}": ((f"cnn_protocol/{part}.tsv",),

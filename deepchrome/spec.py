@@ -102,8 +102,8 @@ ATTENTIVE_PRESETS: dict[str, dict] = {
     # cell, 1e-3 had not left the initial plateau after 8 epochs, 3e-3 left it after about 6 and 1e-2 diverged.
     # Large cells scale as the CNN's (deepchrome.train.schedule). Not yet right there: on a synthetic 19,802-gene
     # cell every seed kept its first epoch, still in the initial plateau, and without early stopping the scaled lr
-    # lost the valid AUC in 8 epochs (benchmarks/runs/attentive_cost.tsv, attentive_curve.tsv). Validated on small
-    # real cells only (attentive_e123_auc.tsv, attentive_protocol.tsv): so config/remc.yaml leaves it out.
+    # lost the valid AUC in 8 epochs (benchmarks/runs/attentive/cost.tsv, curve.tsv). Validated on small
+    # real cells only (benchmarks/runs/attentive/e123_auc.tsv, protocol.tsv): so config/remc.yaml leaves it out.
     "default": {**_ATTENTIVE_ARCHITECTURE, "lr": 3e-3, "weight_decay": 0.0, "batch_size": 32, "clip": 1.0,
                 "epochs": 100, "patience": 15, "seeds": 5, "max_steps": 64, "patience_genes": 16384, "select": "auc"},
 }
