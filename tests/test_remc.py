@@ -134,8 +134,8 @@ def test_missing_file_names_the_url(served, tmp_path):
     assert not [p for p in downloads.rglob("*") if p.is_file() and "E005" in p.name]
 
 
-def test_dry_run_plans_the_whole_study(tmp_path):
-    out = snakemake("-n", "--configfile", str(ROOT / "config" / "remc.yaml"), workdir=tmp_path)
+def test_dry_run_plans_the_whole_study(dry_run):
+    out = dry_run("--configfile", str(ROOT / "config" / "remc.yaml"))
     assert out.returncode == 0, out.stderr[-3000:]
     counts = dict(line.split()[:2] for line in out.stdout.splitlines()
                   if len(line.split()) == 2 and line.split()[1].isdigit())
