@@ -8,9 +8,10 @@ also stops adding trees when its loss on the valid split stops improving (the sa
 internal random split). ``promoter`` is no model: H3K4me3 summed over the central 2 kb, the floor every
 trained model must clear.
 
-``target: level``: each baseline's regression form (:data:`LEVEL_NAMES`: gradient-boosted and random-forest
-regressors, ridge in place of logistic regression, SVR in place of the SVM) is fitted to log2(RPKM + 1) and the
-grid point with the best valid Pearson r wins; ``promoter`` stays the untrained score.
+``target: level``: each baseline's regression form (``level_form`` in :data:`deepchrome.spec.REGISTRY`:
+gradient-boosted and random-forest regressors, ridge in place of logistic regression, SVR in place of the SVM) is
+fitted to log2(RPKM + 1) and the grid point with the best valid Pearson r wins; ``promoter`` stays the untrained
+score.
 """
 
 from __future__ import annotations
@@ -30,15 +31,12 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC, SVR
 from threadpoolctl import threadpool_limits
 
-from . import BIN_SIZE
-from .dataset import CellData
+from .dataset import CellData, require_both_classes
 from .errors import DeepChromeError
-from .train import require_both_classes, transform
+from .spec import PROMOTER_BP, PROMOTER_MARK, baseline_names, promoter_bins, transform
 
-TRAINED = ("gbm", "svm", "rf", "logreg")
-BASELINES = (*TRAINED, "promoter")
-PROMOTER_MARK = "H3K4me3"
-PROMOTER_BP = 2000  # the central 2 kb around the TSS
+BASELINES = baseline_names("class")
+LEVEL_BASELINES = baseline_names("level")
 
 # Grids sized so that a 6,601-gene train split takes about a minute per baseline on one core.
 # SVM gamma is relative to 1 / n_features, sklearn's "scale" for standardised inputs.
@@ -59,9 +57,7 @@ FIXED = {  # settings that are not searched, recorded with the result
 }
 _SVM_CACHE_MB = 1000  # kernel cache: 6,601 train genes fit ~1.5x faster than with sklearn's 200 MB
 
-# target: level. Each configured baseline (baselines.models) runs as its regression form, under its own name.
-LEVEL_NAMES = {"gbm": "gbm", "svm": "svr", "rf": "rf", "logreg": "ridge", "promoter": "promoter"}
-LEVEL_BASELINES = tuple(LEVEL_NAMES.values())
+# target: level. Each configured baseline (baselines.models) runs as its regression form (deepchrome.spec).
 LEVEL_GRIDS = {
     "gbm": GRIDS["gbm"],
     # Levels span ~0-10 (log2 scale) and |dual coefficients| <= C: C < 1 shrinks every prediction towards the mean.
@@ -135,16 +131,24 @@ def _score(model, X: np.ndarray) -> np.ndarray:
     return model.predict_proba(X)[:, 1].astype(np.float64)
 
 
-def promoter_score(cell: CellData) -> np.ndarray:
+def promoter_score(cell: CellData, bin_size: int) -> np.ndarray:
     """H3K4me3 summed over the central :data:`PROMOTER_BP` of each gene's window (raw values, no transform),
-    float64 ``[genes]``. The window is centred on the TSS, so the central bins are the same in either bin order."""
+    float64 ``[genes]``; ``bin_size``: the features' bins in bp (:func:`deepchrome.spec.promoter_bins` says how a
+    bin size that does not divide 1 kb rounds). The window is centred on the TSS, so the central bins are the
+    same in either bin order."""
     if PROMOTER_MARK not in cell.marks:
         raise DeepChromeError(None, f"the promoter score needs {PROMOTER_MARK}, the marks are {', '.join(cell.marks)}",
                               f"add {PROMOTER_MARK} to the marks or drop 'promoter' from baselines.models")
-    n_bins = cell.X.shape[2]
-    half = PROMOTER_BP // BIN_SIZE // 2
-    lo, hi = n_bins // 2 - half, n_bins // 2 + half
+    lo, hi = promoter_bins(cell.X.shape[2], bin_size)
     return cell.X[:, cell.marks.index(PROMOTER_MARK), lo:hi].astype(np.float64).sum(axis=1)
+
+
+def bin_size_of(cell: CellData) -> int:
+    """The bin size (bp) of the cell's features, from their description."""
+    if not cell.bins:
+        raise DeepChromeError(None, "the cell's features do not say their bin size",
+                              "load the cell with deepchrome.dataset.load_cell from a features file of this version")
+    return int(cell.bins["bin_size"])
 
 
 def fit_baseline(name: str, cell: CellData, transform_kind: str, seed: int, threads: int = 1,
@@ -171,7 +175,7 @@ def fit_baseline(name: str, cell: CellData, transform_kind: str, seed: int, thre
         def judge(model, rows):
             return float(roc_auc_score(y[rows], _score(model, X[rows])))
     if name == "promoter":
-        scores = promoter_score(cell)
+        scores = promoter_score(cell, bin_size_of(cell))
         auc = _pearson(y[valid], scores[valid]) if level else float(roc_auc_score(y[valid], scores[valid]))
         fixed = {"mark": PROMOTER_MARK, "central_bp": PROMOTER_BP, "trained": False}
         return BaselineResult(scores=scores, params=fixed, valid_auc=auc, seconds=time.perf_counter() - start,

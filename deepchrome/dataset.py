@@ -7,6 +7,7 @@ valid or test) and, for ``target: level``, ``level`` float64 ``[genes]`` (log2(R
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 
@@ -29,6 +30,7 @@ class CellData:
     split: np.ndarray  # str [genes]
     marks: list[str]
     level: np.ndarray | None = None  # float64 [genes], log2(RPKM + 1); labels.tsv's level column when it has one
+    bins: dict | None = None  # how the features were binned: bin_size (bp), bin_order, input (FEATURE_KEYS)
 
     def levels(self) -> np.ndarray:
         """``level`` float64 ``[genes]``, or an error saying how to get it (``target: level``)."""
@@ -43,8 +45,14 @@ class CellData:
         return self.X[mask], self.y[mask]
 
 
-def save_features(path: str | os.PathLike, X: np.ndarray, gene_id, marks) -> None:
-    """Write a features file (npz with X float32 [genes, marks, bins], gene_id, marks), atomically."""
+FEATURE_KEYS = ("bin_size", "bin_order", "input")
+"""What a features file records of how it was made, beside its marks and number of bins."""
+
+
+def save_features(path: str | os.PathLike, X: np.ndarray, gene_id, marks, bins: dict) -> None:
+    """Write a features file (npz with X float32 [genes, marks, bins], gene_id, marks, and ``description``: JSON of
+    ``bins``' :data:`FEATURE_KEYS`: bin size in bp, bin order strand/genome, input signal/reads/processed),
+    atomically."""
     X = np.asarray(X, dtype=np.float32)
     gene_id = np.asarray(gene_id, dtype=str)
     marks = np.asarray(marks, dtype=str)
@@ -52,14 +60,28 @@ def save_features(path: str | os.PathLike, X: np.ndarray, gene_id, marks) -> Non
         raise ValueError(f"features of shape {X.shape} do not match {len(gene_id)} genes x {len(marks)} marks")
     if len(set(gene_id)) != len(gene_id):
         raise ValueError("gene_id must be unique within a cell")
+    description = json.dumps({k: bins[k] for k in FEATURE_KEYS}, sort_keys=True)
     with atomic_path(path) as tmp:
-        np.savez_compressed(tmp, X=X, gene_id=gene_id, marks=marks)
+        np.savez_compressed(tmp, X=X, gene_id=gene_id, marks=marks, description=np.asarray(description))
 
 
 def load_features(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Read a features file: ``(X float32 [genes, marks, bins], gene_id str [genes], marks)``."""
     with np.load(path, allow_pickle=False) as z:
         return z["X"].astype(np.float32, copy=False), z["gene_id"].astype(str), [str(m) for m in z["marks"]]
+
+
+def feature_description(path: str | os.PathLike) -> dict:
+    """How the features at ``path`` were made: ``marks`` (array order), ``bins`` (number), and :data:`FEATURE_KEYS`.
+    What a model records of its training features and checks before scoring others."""
+    with np.load(path, allow_pickle=False) as z:
+        if "description" not in z.files:
+            raise DeepChromeError(path, "the features file records no description of its bins (bin size, order, "
+                                  "input): it was written by an earlier version",
+                                  "delete it and rerun the workflow, which rebuilds it")
+        bins = json.loads(str(z["description"]))
+        marks, shape = [str(m) for m in z["marks"]], z["X"].shape
+    return {"marks": marks, "bins": int(shape[2]), **bins}
 
 
 def load_cell(features: str | os.PathLike, labels: str | os.PathLike, split: str | os.PathLike) -> CellData:
@@ -73,6 +95,7 @@ def load_cell(features: str | os.PathLike, labels: str | os.PathLike, split: str
         raise DeepChromeError(features, "no gene of the features file has both a label and a split",
                               "check that the annotation, the expression table and the split use the same gene IDs")
     ids = gene_id[keep]
+    description = feature_description(features)
     return CellData(
         X=X[keep],
         y=lab.loc[ids, "label"].to_numpy(dtype=np.int64),
@@ -80,13 +103,15 @@ def load_cell(features: str | os.PathLike, labels: str | os.PathLike, split: str
         split=spl.loc[ids, "split"].to_numpy(dtype=str),
         marks=marks,
         level=lab.loc[ids, "level"].to_numpy(dtype=np.float64) if "level" in lab.columns else None,
+        bins={k: description[k] for k in FEATURE_KEYS},
     )
 
 
-def combine_marks(mark_files: list[str], gene_id, marks: list[str], path: str | os.PathLike) -> None:
-    """Stack per-mark arrays ([genes, bins] .npy, in ``marks`` order) into a features file."""
+def combine_marks(mark_files: list[str], gene_id, marks: list[str], bins: dict, path: str | os.PathLike) -> None:
+    """Stack per-mark arrays ([genes, bins] .npy, in ``marks`` order) into a features file described by ``bins``
+    (:data:`FEATURE_KEYS`)."""
     X = np.stack([np.load(f) for f in mark_files], axis=1)
-    save_features(path, X, gene_id, marks)
+    save_features(path, X, gene_id, marks, bins)
 
 
 # ---- the published processed-data format (Zenodo 2652278, DeepChrome / AttentiveChrome) -------------
@@ -94,6 +119,8 @@ def combine_marks(mark_files: list[str], gene_id, marks: list[str], path: str | 
 # geneID,binID,<marks in alphabetical order>,label ; geneID is the Ensembl number without "ENSG00000".
 
 PUBLISHED_MARKS = ("H3K27me3", "H3K36me3", "H3K4me1", "H3K4me3", "H3K9me3")
+PUBLISHED_BINS = {"bin_size": 100, "bin_order": "genome", "input": "processed"}
+"""The published files' bins: 100 bins of 100 bp over TSS +/- 5 kb, in genome order, read counts."""
 ENSEMBL_PREFIX = "ENSG00000"
 
 
@@ -240,7 +267,8 @@ def load_published_cell(files: dict[str, str], marks: list[str], seed: int = 0,
     gene_id = key_repeats(np.concatenate([parts[s][1] for s in SPLITS]))
     return CellData(X=np.concatenate([parts[s][0] for s in SPLITS])[:, order, :],
                     y=np.concatenate([parts[s][2] for s in SPLITS]), gene_id=gene_id,
-                    split=np.repeat(np.array(SPLITS), [len(parts[s][2]) for s in SPLITS]), marks=list(marks))
+                    split=np.repeat(np.array(SPLITS), [len(parts[s][2]) for s in SPLITS]), marks=list(marks),
+                    bins=dict(PUBLISHED_BINS))
 
 
 def save_cell(cell: CellData, features: str | os.PathLike, labels: str | os.PathLike,
@@ -248,7 +276,7 @@ def save_cell(cell: CellData, features: str | os.PathLike, labels: str | os.Path
     """Write a cell as the workflow's files: features.npz, labels.tsv (gene_id, rpkm, label), split.tsv."""
     from .io import write_tsv
 
-    save_features(features, cell.X, cell.gene_id, cell.marks)
+    save_features(features, cell.X, cell.gene_id, cell.marks, cell.bins)
     rpkm = np.full(len(cell.y), np.nan) if rpkm is None else rpkm
     write_tsv(pd.DataFrame({"gene_id": cell.gene_id, "rpkm": rpkm, "label": cell.y}), labels)
     write_tsv(pd.DataFrame({"gene_id": cell.gene_id, "split": cell.split}), split)
@@ -286,3 +314,11 @@ def unpack_archive(archive: str | os.PathLike, outdir: str | os.PathLike) -> Non
                               "give the published data.tar.gz (download it again if it is truncated), or its unpacked folder")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def require_both_classes(cell: CellData, split: str) -> None:
+    """Raise a DeepChromeError unless split ``split`` of the cell holds both classes (else AUC is undefined)."""
+    y = cell.y[cell.split == split]
+    if np.unique(y).size < 2:
+        raise DeepChromeError(None, f"the {split} split has {y.size} genes but not both classes",
+                              "use a split whose train and valid parts each hold expressed and unexpressed genes")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -19,6 +18,7 @@ from . import attribution as attr
 from . import featuremaps as fm
 from .dataset import load_cell
 from .errors import DeepChromeError
+from .sheets import sheet_names
 from .io import atomic_path, write_json, write_npy, write_tsv
 from .model import DeepChromeCNN
 from .train import transform
@@ -139,33 +139,3 @@ def gene_panels(gene: str, cells: Mapping[str, dict], transform_kind: str, optio
                               "give gene IDs as in results/<cell>/labels.tsv (column gene_id), e.g. "
                               "--config genes=ENSG00000141510,ENSG00000012048")
     return panels
-
-
-def sheet_names(table: pd.DataFrame, labels: bool = False) -> list[str]:
-    """Each cell's name from a cell sheet (columns ``cell``, optional ``name``; the ID where no name is given);
-    with ``labels`` as ``name (cell)`` where the name differs from the ID."""
-    names = table["name"] if "name" in table else table["cell"]
-    out = [str(c) if pd.isna(n) or str(n) == "" else str(n) for c, n in zip(table["cell"], names)]
-    return [n if n == str(c) or not labels else f"{n} ({c})" for c, n in zip(table["cell"], out)]
-
-
-def gene_figures(queried: Mapping[str, str]) -> list[str]:
-    """The figures of ``snakemake explain``: ``results/explain/<gene>.png`` per queried gene (file name -> ID)."""
-    if not queried:
-        raise DeepChromeError(None, "no genes to explain",
-                              "name them on the command line: snakemake explain --config genes=ENSG...,ENSG...")
-    return [f"results/explain/{name}.png" for name in queried]
-
-
-def query_genes(value) -> list[str]:
-    """The genes of ``--config genes=...`` (a list, or one comma-separated string)."""
-    if value is None:
-        return []
-    genes = value.split(",") if isinstance(value, str) else list(value)
-    return [g.strip() for g in genes if g.strip()]
-
-
-def safe_name(gene: str) -> str:
-    """A gene ID as a file name (characters other than letters, digits, ``_ . -`` become ``_``)."""
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", gene)
-

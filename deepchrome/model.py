@@ -7,6 +7,7 @@ from torch import nn
 
 
 HEADS = ("class", "level")  # the network's output: log P(OFF), log P(ON); or one expression level
+FAMILY = "cnn"
 
 
 class DeepChromeCNN(nn.Module):
@@ -15,7 +16,7 @@ class DeepChromeCNN(nn.Module):
     Input ``[batch, marks, bins]`` float32; output ``[batch, 2]`` log-probabilities. At the defaults
     (5 marks x 100 bins) the flattened map is 50 filters x 18 pooled positions = 900 values and the
     network has 644,177 parameters, as in the paper (the ``default`` preset builds a smaller one, 20 filters and
-    one hidden layer of 125: 46,397 parameters; ``deepchrome.train.PRESETS``). With ``linear=True`` a linear path from the flattened
+    one hidden layer of 125: 46,397 parameters; ``deepchrome.spec.PRESETS``). With ``linear=True`` a linear path from the flattened
     input (``marks * bins`` values) to the outputs is added to the MLP's, so the network holds logistic
     regression on the input as a special case (1,002 more parameters at the defaults).
 
@@ -63,3 +64,19 @@ class DeepChromeCNN(nn.Module):
         """``x`` ``[batch, marks, bins]`` -> log-probabilities ``[batch, 2]`` (the level head: levels ``[batch, 1]``)."""
         z = self.logits(x)
         return torch.log_softmax(z, dim=1) if self.head == "class" else z
+
+
+def network_description(params: dict, n_marks: int, n_bins: int, head: str = "class") -> dict:
+    """Everything that shapes a :class:`DeepChromeCNN` (JSON values): what a model file stores to rebuild it.
+    ``params``: a preset's parameters (:func:`deepchrome.spec.resolve_params`)."""
+    return {"family": FAMILY, "n_marks": int(n_marks), "n_bins": int(n_bins), "n_filters": int(params["n_filters"]),
+            "kernel": int(params["kernel"]), "pool": int(params["pool"]), "hidden": [int(h) for h in params["hidden"]],
+            "dropout": float(params["dropout"]), "linear": bool(params.get("linear", False)), "head": head}
+
+
+def build_network(description: dict) -> DeepChromeCNN:
+    """A freshly initialised network of ``description`` (:func:`network_description`)."""
+    d = description
+    return DeepChromeCNN(d["n_marks"], d["n_bins"], n_filters=d["n_filters"], kernel=d["kernel"], pool=d["pool"],
+                         hidden=tuple(d["hidden"]), dropout=d["dropout"], head=d["head"], linear=d["linear"])
+

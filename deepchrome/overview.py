@@ -10,47 +10,31 @@ from __future__ import annotations
 
 import math
 import os
-import re
 
 import pandas as pd
 
 from .io import atomic_path
-from .summary import MODELS
+from .spec import model_long_name, model_order
 
-MODEL_NAMES = {"cnn": "DeepChrome CNN", "svm": "SVM (RBF kernel)", "rf": "random forest",
-               "logreg": "logistic regression", "gbm": "gradient-boosted trees",
-               "promoter": "untrained H3K4me3 score", "svr": "SVR (RBF kernel)", "ridge": "ridge regression"}
-"""Readable model names; a model not listed keeps its ID."""
-
-_LOW = re.compile(r"(^|_)(ci_)?(low|lower|lo)$")
-_HIGH = re.compile(r"(^|_)(ci_)?(high|upper|hi)$")
-
-
-def _ci_columns(columns: list[str]) -> tuple[str, str] | None:
-    """The (low, high) columns of a test-AUC confidence interval, preferring names that mention AUC."""
-    lows = [c for c in columns if _LOW.search(c) and "aupr" not in c]
-    highs = [c for c in columns if _HIGH.search(c) and "aupr" not in c]
-    for low in sorted(lows, key=lambda c: "auc" not in c):
-        high = next((h for h in highs if _HIGH.sub("", h) == _LOW.sub("", low)), None)
-        if high is not None:
-            return low, high
-    return None
+CELL_CI = ("test_auc_low", "test_auc_high")
+"""auc.tsv's 95% interval of a cell's test AUC (deepchrome.summary.collect_metrics)."""
+MODEL_CI = ("mean_low", "mean_high")
+"""models.tsv's 95% interval of a model's mean test AUC over cells (deepchrome.summary.compare_models)."""
 
 
 def headline(auc: pd.DataFrame, models: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per model: mean test ROC AUC over cells, its 95% CI where a table gives one, the range over cells.
 
-    ``auc`` has one row per (cell, model) with ``test_auc`` (and optionally ``test_auc_low``/``_high``);
-    ``models`` one row per model (columns read defensively: a mean AUC column and a low/high pair). Over one
-    cell the CI is that cell's; over several cells, only ``models`` can give one. Returns the columns
+    ``auc`` has one row per (cell, model) with ``test_auc`` (and optionally :data:`CELL_CI`); ``models`` one row
+    per model (with :data:`MODEL_CI`). Over one cell the CI is that cell's; over several cells, only ``models`` can
+    give one. Returns the columns
     ``model``, ``name``, ``mean_auc``, ``ci_low``, ``ci_high``, ``min_auc``, ``max_auc``, ``n_cells`` (NaN CI: none).
     """
-    order = [m for m in MODELS if m in set(auc["model"])]
-    order += [m for m in dict.fromkeys(auc["model"]) if m not in order]
+    order = model_order(auc["model"])
     per_model = auc.groupby("model", sort=False)["test_auc"]
     rows = []
-    model_ci = _ci_columns(list(models.columns)) if models is not None and "model" in models else None
-    cell_ci = _ci_columns(list(auc.columns))
+    model_ci = MODEL_CI if models is not None and set(MODEL_CI) <= set(models.columns) else None
+    cell_ci = CELL_CI if set(CELL_CI) <= set(auc.columns) else None
     for model in order:
         values = per_model.get_group(model).astype(float)
         low = high = math.nan
@@ -60,7 +44,7 @@ def headline(auc: pd.DataFrame, models: pd.DataFrame | None = None) -> pd.DataFr
         elif len(values) == 1 and cell_ci is not None:
             row = auc[auc["model"] == model].iloc[0]
             low, high = float(row[cell_ci[0]]), float(row[cell_ci[1]])
-        rows.append({"model": model, "name": MODEL_NAMES.get(model, model), "mean_auc": values.mean(),
+        rows.append({"model": model, "name": model_long_name(model), "mean_auc": values.mean(),
                      "ci_low": low, "ci_high": high, "min_auc": values.min(), "max_auc": values.max(),
                      "n_cells": len(values)})
     return pd.DataFrame(rows)
@@ -117,7 +101,7 @@ def overview_text(template: str, auc: pd.DataFrame, models: pd.DataFrame | None,
     cells = auc.drop_duplicates("cell")
     n_test = cells["n_test"].mean() if "n_test" in auc else math.nan
     overrides = settings.get("overrides") or {}
-    baselines = [MODEL_NAMES.get(m, m) for m in dict.fromkeys(auc["model"]) if m != "cnn"]
+    baselines = [model_long_name(m) for m in model_order(auc["model"]) if m != "cnn"]
     protocol = ("The CNN was trained as published (``paper`` preset)." if settings["preset"] == "paper" else
                 "The CNN was trained with the ``default`` preset (tuned on real data).")
     level = settings.get("target", "class") == "level"

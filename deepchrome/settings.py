@@ -16,10 +16,13 @@ import jsonschema
 import yaml
 
 from .errors import DeepChromeError
+from .spec import run_params
 
 COMMAND_LINE = "the command line (--config)"
 _NULL = {"", "null", "none", "~"}
 _TRUE, _FALSE = {"true", "yes", "on"}, {"false", "no", "off"}
+MOVED = {"cnn.params.seeds": "cnn.seeds"}
+"""Keys with one home elsewhere: the key given -> the key that sets it."""
 
 
 def _types(schema: dict) -> list[str]:
@@ -142,6 +145,10 @@ def check_config(config: dict, schema: dict, overrides: dict, files: dict[str, d
         dotted = ".".join(map(str, path))
         parent = property_schema_at(schema, path[:-1])
         valid = ", ".join(parent.get("properties", {}))
+        if dotted in MOVED:
+            raise DeepChromeError(where, f"{dotted}: this setting has one key, {MOVED[dotted]}",
+                                  f"set {MOVED[dotted]} instead ({command_line_form(MOVED[dotted].split('.'))} on the "
+                                  f"command line) and drop {dotted}")
         hint = f"did you mean {' or '.join(repr('.'.join(map(str, path[:-1] + [c]))) for c in close)}? " if close else ""
         raise DeepChromeError(where, f"unknown key {dotted!r}",
                               f"{hint}valid keys{' of ' + '.'.join(map(str, path[:-1])) if path[:-1] else ''}: {valid}")
@@ -175,6 +182,40 @@ def check_target(target: str, processed: bool, where: str, genes=None) -> None:
                               "run the raw route instead: drop 'processed' and give the marks (sample_sheet), an "
                               "annotation, chrom_sizes and an expression table (RPKM per gene and cell), as in "
                               "config/config.yaml or config/remc.yaml; or keep target: class for the processed files")
+
+
+def set_by(keys: list[str], overrides: dict, files: dict[str, dict]) -> str:
+    """Where the config keys ``keys`` (dotted) were set: the command line, a config file or the defaults."""
+    return ", ".join(dict.fromkeys(origin(k.split("."), overrides, files) for k in keys))
+
+
+def check_run(config: dict, processed: bool, overrides: dict, files: dict[str, dict]) -> None:
+    """The checks of a validated ``config`` (defaults filled) that the schema cannot express: windows of whole bins,
+    one key per setting (``cnn.seeds``), the CNN's parameters, the target, and a CNN that fits the window.
+
+    ``overrides``, ``files``: as for :func:`check_config`, to name where each key was set.
+    """
+    def where(*keys: str) -> str:
+        return set_by(list(keys), overrides, files)
+
+    flank, bin_size = config["windows"]["flank"], config["windows"]["bin_size"]
+    if (2 * flank) % bin_size:
+        raise DeepChromeError(where("windows.flank", "windows.bin_size"),
+                              f"windows.flank {flank} and windows.bin_size {bin_size}: the window of 2 x flank = "
+                              f"{2 * flank} bp is not a whole number of bins",
+                              "choose windows.bin_size dividing 2 x windows.flank (e.g. flank 5000 with bin_size "
+                              "100, 200, 250 or 500)")
+    try:
+        params = run_params(config["cnn"])
+    except DeepChromeError as err:
+        raise DeepChromeError(where("cnn.preset", "cnn.params"), f"cnn.params: {err.problem}", err.fix) from None
+    check_target(config["target"], processed, where("target", "processed", "genes"), config.get("genes"))
+    n_bins = 2 * flank // bin_size
+    if not processed and (n_bins - params["kernel"] + 1) // params["pool"] < 1:
+        raise DeepChromeError(where("windows.bin_size", "cnn.params"),
+                              f"{n_bins} bins per window (windows.flank {flank}, windows.bin_size {bin_size}) are "
+                              f"too few for the CNN's kernel {params['kernel']} and pool {params['pool']}",
+                              "use smaller bins (windows.bin_size) or a smaller cnn.params.kernel / cnn.params.pool")
 
 
 def property_schema_at(schema: dict, path: list) -> dict:

@@ -6,7 +6,7 @@ The table has the columns ``cell``, ``name`` (when the cell sheet has one), ``mo
 ``valid_auc``, ``n_train``, ``n_valid``, ``n_test``, ``seconds``, ``device`` and, when the cell sheet gives a
 ``published_auc`` for at least one cell, ``published_auc``. The published number is the
 DeepChrome CNN's; it is repeated on every row of its cell so the table stays flat, and is meant to be compared
-with the ``cnn`` row. Rows follow the cell sheet's order, then :data:`MODELS`.
+with the ``cnn`` row. Rows follow the cell sheet's order, then the registry's (:data:`deepchrome.spec.REGISTRY`).
 """
 
 from __future__ import annotations
@@ -20,11 +20,12 @@ import pandas as pd
 
 from .errors import DeepChromeError
 from .io import write_tsv
+from .spec import model_order, models_for
 from .stats import delong_test, mean_ci, wilcoxon_p
 
-MODELS = ("cnn", "gbm", "svm", "rf", "logreg", "promoter")
-"""Model order in every table and figure."""
-LEVEL_MODELS = ("cnn", "gbm", "svr", "rf", "ridge", "promoter")
+MODELS = models_for("class")
+"""Model order in every table and figure (the registry's)."""
+LEVEL_MODELS = models_for("level")
 """The models of ``target: level`` (svr and ridge: the regression forms of svm and logreg), in table order."""
 
 ALPHA = 0.05  # significance level of the per-cell counts (CNN better / not different / worse)
@@ -121,9 +122,7 @@ def collect_metrics(metric_files: dict[tuple[str, str], str | os.PathLike],
     cell_rank = {c: i for i, c in enumerate(sheet.index)}
     extra = sorted(set(table["cell"]) - set(cell_rank))
     cell_rank.update({c: len(cell_rank) + i for i, c in enumerate(extra)})
-    model_rank = {m: i for i, m in enumerate(MODELS)}
-    extra_models = sorted(set(table["model"]) - set(model_rank))
-    model_rank.update({m: len(MODELS) + i for i, m in enumerate(extra_models)})
+    model_rank = {m: i for i, m in enumerate(model_order(table["model"]))}
     order = table.assign(_c=table["cell"].map(cell_rank), _m=table["model"].map(model_rank))
     order = order.sort_values(["_c", "_m"], kind="stable")
     return order.drop(columns=["_c", "_m"]).reset_index(drop=True)
@@ -167,8 +166,7 @@ def compare_models(table: pd.DataFrame) -> pd.DataFrame:
     wide = table.pivot_table(index="cell", columns="model", values="test_auc", aggfunc="first")
     pvals = table.pivot_table(index="cell", columns="model", values="p_vs_cnn", aggfunc="first")
     rows = []
-    models = [m for m in MODELS if m in wide.columns] + sorted(set(wide.columns) - set(MODELS))
-    for model in models:
+    for model in model_order(wide.columns):
         mean, low, high = mean_ci(wide[model])
         row = {"model": model, "n_cells": int(wide[model].notna().sum()), "mean_test_auc": mean,
                "mean_low": low, "mean_high": high}
@@ -200,7 +198,7 @@ def markdown_tables(auc: pd.DataFrame, models: pd.DataFrame | None, digits: int 
     """The README's accuracy tables from ``auc.tsv`` and ``models.tsv``: test AUC [95% interval] per cell and
     model, with DeLong's p against the CNN; and (unless ``models`` is None) per model the mean over cells, its
     interval, the verdict counts and the Wilcoxon p."""
-    order = [m for m in MODELS if m in set(auc["model"])] + sorted(set(auc["model"]) - set(MODELS))
+    order = model_order(auc["model"])
 
     def cell_text(r) -> str:
         text = f"{r.test_auc:.{digits}f} [{r.test_auc_low:.{digits}f}, {r.test_auc_high:.{digits}f}]"
@@ -251,9 +249,8 @@ def collect_levels(metric_files: dict[tuple[str, str], str | os.PathLike], cells
     if "name" in sheet.columns:
         table.insert(1, "name", [str(sheet["name"].get(c, "")) if c in sheet.index else "" for c in table["cell"]])
     cell_rank = {c: i for i, c in enumerate(sheet.index.astype(str))}
-    model_rank = {m: i for i, m in enumerate(LEVEL_MODELS)}
-    order = table.assign(_c=table["cell"].map(cell_rank).fillna(len(cell_rank)),
-                         _m=table["model"].map(model_rank).fillna(len(LEVEL_MODELS)))
+    model_rank = {m: i for i, m in enumerate(model_order(table["model"], "level"))}
+    order = table.assign(_c=table["cell"].map(cell_rank).fillna(len(cell_rank)), _m=table["model"].map(model_rank))
     return order.sort_values(["_c", "_m"], kind="stable").drop(columns=["_c", "_m"]).reset_index(drop=True)
 
 
@@ -264,7 +261,7 @@ def compare_levels(table: pd.DataFrame) -> pd.DataFrame:
     the model's over cells."""
     rows = []
     wide = table.pivot_table(index="cell", columns="model", values="test_r", aggfunc="first")
-    for model in [m for m in LEVEL_MODELS if m in wide.columns] + sorted(set(wide.columns) - set(LEVEL_MODELS)):
+    for model in model_order(wide.columns, "level"):
         part = table[table["model"] == model]
         mean, low, high = mean_ci(part["test_r"])
         row = {"model": model, "n_cells": int(part["test_r"].notna().sum()), "mean_test_r": mean, "mean_low": low,

@@ -19,64 +19,16 @@ import torch
 from scipy.stats import pearsonr
 from sklearn.metrics import roc_auc_score
 
-from .dataset import CellData
+from .dataset import CellData, require_both_classes  # noqa: F401 (baselines' and tests' import)
 from .ensemble import SeedStack, build_member, fold_input_scaling, full_float32, member_scores, save_members
 from .errors import DeepChromeError
 from .evaluate import level_model_metrics, model_metrics
 from .io import write_json, write_tsv
+from .spec import PRESETS, resolve_params, transform  # noqa: F401 (the training API names them)
 
 log = logging.getLogger("deepchrome.train")
 
-TRANSFORMS = ("none", "log1p")
-OPTIMIZERS = ("sgd", "adam")
-_ARCHITECTURE = {"n_filters": 50, "kernel": 10, "pool": 5, "hidden": (625, 125), "dropout": 0.5, "linear": False}
-PRESETS: dict[str, dict] = {
-    # Singh et al. 2016: raw counts, plain SGD on one gene per step, 99 epochs, best epoch by valid AUC.
-    "paper": {**_ARCHITECTURE, "optimizer": "sgd", "lr": 1e-3, "weight_decay": 0.0, "batch_size": 1,
-              "epochs": 99, "patience": None, "transform": "none", "scale": "none", "seeds": 1,
-              "max_steps": None, "patience_genes": None, "select": "auc", "shift": 0},
-    # Choices that hold on small real cells in general (README, "Models"): log1p input, Adam on minibatches,
-    # early stopping per seed on its own valid AUC, the mean of 5 independently seeded networks (the
-    # averaging is what a 600-gene cell needs most), and a network 14x smaller than the paper's (20 filters,
-    # one hidden layer of 125: 46,397 parameters for 320 train genes), chosen on 38 real-data tasks of
-    # benchmarks/cnn_protocol.py and confirmed on 34 others it had not seen. "scale", "linear" and "shift" did
-    # not help there; "select": "loss" helped the paper's network but not the smaller one. Large cells (over max_steps * batch_size = 2,048 train genes)
-    # get larger minibatches and a patience counted in genes seen (see schedule()): the paper's 6,566 train
-    # genes cost about half the CPU time, at the same test AUC (README, "Cost of every model").
-    "default": {**_ARCHITECTURE, "n_filters": 20, "hidden": (125,),
-                "optimizer": "adam", "lr": 3e-4, "weight_decay": 1e-4, "batch_size": 32,
-                "epochs": 100, "patience": 15, "transform": "log1p", "scale": "none", "seeds": 5,
-                "max_steps": 64, "patience_genes": 32768, "select": "auc", "shift": 0},
-}
 _EVAL_CHUNK = 1024  # genes per forward pass when validating: bounds memory (and is faster than 4,096 on a CPU)
-SCALES = ("none", "mark")
-SELECTS = ("auc", "loss")
-
-
-def resolve_params(preset: str, overrides: dict | None = None) -> dict:
-    """The preset's training parameters updated by ``overrides`` (a new dict; unknown keys are an error)."""
-    if preset not in PRESETS:
-        raise DeepChromeError(None, f"unknown training preset {preset!r}", f"use one of {', '.join(PRESETS)}")
-    params = dict(PRESETS[preset])
-    unknown = sorted(set(overrides or {}) - set(params))
-    if unknown:
-        raise DeepChromeError(None, f"unknown training parameter(s) {', '.join(unknown)}",
-                              f"allowed keys: {', '.join(sorted(params))}")
-    params.update(overrides or {})
-    params["hidden"] = tuple(params["hidden"])  # YAML/JSON give lists
-    if params["optimizer"] not in OPTIMIZERS:
-        raise DeepChromeError(None, f"unknown optimizer {params['optimizer']!r}", f"use one of {', '.join(OPTIMIZERS)}")
-    if params["transform"] not in TRANSFORMS:
-        raise DeepChromeError(None, f"unknown transform {params['transform']!r}", f"use one of {', '.join(TRANSFORMS)}")
-    if params["scale"] not in SCALES:
-        raise DeepChromeError(None, f"unknown scale {params['scale']!r}", f"use one of {', '.join(SCALES)}")
-    if params["select"] not in SELECTS:
-        raise DeepChromeError(None, f"unknown select {params['select']!r}", f"use one of {', '.join(SELECTS)}")
-    if isinstance(params["shift"], bool) or not isinstance(params["shift"], int) or params["shift"] < 0:
-        raise DeepChromeError(None, f"shift is {params['shift']!r}", "give a whole number of bins >= 0")
-    if not isinstance(params["seeds"], int) or params["seeds"] < 1:
-        raise DeepChromeError(None, f"seeds is {params['seeds']!r}", "give a whole number of seeds >= 1")
-    return params
 
 
 def schedule(params: dict, n_train: int) -> dict:
@@ -100,22 +52,6 @@ def schedule(params: dict, n_train: int) -> dict:
 def seed_list(params: dict, first: int) -> list[int]:
     """The ensemble's seeds: ``first``, ``first + 1``, ... (``params['seeds']`` of them)."""
     return list(range(first, first + params["seeds"]))
-
-
-def transform(X: np.ndarray, kind: str) -> np.ndarray:
-    """Model input from features ``X`` (any shape): ``none`` (as is) or ``log1p``; float32, same shape.
-
-    Shared by the CNN and the baselines so that every model sees the same values.
-    """
-    X = np.asarray(X, dtype=np.float32)
-    if kind == "none":
-        return X
-    if kind == "log1p":
-        if (X < 0).any():
-            raise DeepChromeError(None, "the log1p transform needs non-negative features (counts or signal)",
-                                  "use transform 'none' for features that can be negative")
-        return np.log1p(X)
-    raise DeepChromeError(None, f"unknown transform {kind!r}", f"use one of {', '.join(TRANSFORMS)}")
 
 
 def select_device(requested: str = "auto") -> tuple[torch.device, str | None]:
@@ -171,14 +107,6 @@ class CNNResult:
     def scores(self) -> np.ndarray:
         """The ensemble's P(ON), float64 ``[genes]``: the mean over seeds."""
         return self.member_scores.mean(axis=0)
-
-
-def require_both_classes(cell: CellData, split: str) -> None:
-    """Raise a DeepChromeError unless split ``split`` of the cell holds both classes (else AUC is undefined)."""
-    y = cell.y[cell.split == split]
-    if np.unique(y).size < 2:
-        raise DeepChromeError(None, f"the {split} split has {y.size} genes but not both classes",
-                              "use a split whose train and valid parts each hold expressed and unexpressed genes")
 
 
 def _deterministic(device: torch.device) -> None:

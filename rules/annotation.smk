@@ -16,7 +16,8 @@ rule gene_windows:
         "results/benchmarks/gene_windows.tsv"
     threads: 1
     resources:
-        mem_mb=4000,
+        mem_mb=grows(4000),
+        runtime=grows(10),
     conda:
         "../envs/deepchrome.yaml"
     script:

@@ -3,24 +3,37 @@ import re
 from pathlib import Path
 from types import SimpleNamespace
 
-import jsonschema
 import pandas as pd
-import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from deepchrome import BIN_SIZE
-from deepchrome.baselines import BASELINES, LEVEL_BASELINES, LEVEL_NAMES
-from deepchrome.dataset import find_published_cells
+# Torch-, scikit-learn- and scipy-free modules only: the workflow parses in a plain Snakemake environment.
+from deepchrome import settings, sheets, spec
+from deepchrome.dataset import PUBLISHED_BINS, find_published_cells
 from deepchrome.errors import DeepChromeError
 from deepchrome.fetch import download_path, is_url
-from deepchrome.settings import check_config, check_target, origin
-from deepchrome.train import resolve_params
-from deepchrome.transfer import LEFT_OUT, POOLED
+
+# The workflow's own folder (schemas, sheets of the demo, report pages), also when it runs as a module of another
+# project, where workflow.basedir is that project's folder.
+WORKFLOW_DIR = Path(workflow.current_basedir).parent
 
 
 def config_error(where, problem, fix):
     return WorkflowError(f"{where}: {problem}\n  Fix: {fix}")
+
+
+def checked(function, *args, **kwargs):
+    """``function(*args, **kwargs)``, its DeepChromeError shown as Snakemake shows a workflow error (no traceback)."""
+    try:
+        return function(*args, **kwargs)
+    except DeepChromeError as err:
+        raise WorkflowError(str(err))
+
+
+def grows(amount):
+    """A rule's memory (MB) or wall time (minutes): ``amount`` at the first attempt, growing with each retry (the
+    SLURM profile's ``retries``); set here alone, for every executor."""
+    return lambda wildcards, attempt: amount * attempt
 
 
 def config_files():
@@ -28,65 +41,22 @@ def config_files():
 
 
 def load_schema(schema):
-    with open(Path(workflow.basedir) / "schemas" / schema) as f:
-        return yaml.safe_load(f)
-
-
-def schema_problem(data, schema):
-    """The most relevant schema violation of ``data``: where it is (keys joined by dots) and what."""
-    validator = jsonschema.Draft202012Validator(load_schema(schema))
-    err = jsonschema.exceptions.best_match(validator.iter_errors(data))
-    where = ".".join(map(str, err.absolute_path)) or "top level"
-    return f"{where}: {err.message}"
+    return sheets.load_schema(WORKFLOW_DIR / "schemas" / schema)
 
 
 def config_file_contents():
     files = {}
     for f in workflow.configfiles:
-        with open(f) as fh:
-            files[str(f)] = yaml.safe_load(fh) or {}
+        files[str(f)] = sheets.load_schema(f) or {}
     return files
 
 
-def set_by(*keys):
-    """Where the config keys (dotted) were set: the command line, a config file or the defaults."""
-    overrides = dict(workflow.config_settings.config)
-    return ", ".join(dict.fromkeys(origin(k.split("."), overrides, CONFIG_FILE_CONTENTS) for k in keys))
-
-
 def check_settings():
-    """Start-up checks of the config (once, before any job): keys, command-line types, schema, windows."""
-    try:
-        check_config(
-            config, load_schema("config.schema.yaml"), dict(workflow.config_settings.config), CONFIG_FILE_CONTENTS
-        )
-    except DeepChromeError as err:
-        raise WorkflowError(str(err))
+    """Start-up checks of the config (once, before any job): keys, command-line types, schema, windows, CNN."""
+    overrides = dict(workflow.config_settings.config)
+    checked(settings.check_config, config, load_schema("config.schema.yaml"), overrides, CONFIG_FILE_CONTENTS)
     validate(config, "../schemas/config.schema.yaml")  # fills in the defaults
-    flank, bin_size = config["windows"]["flank"], config["windows"]["bin_size"]
-    if (2 * flank) % bin_size:
-        raise config_error(
-            set_by("windows.flank", "windows.bin_size"),
-            f"windows.flank {flank} and windows.bin_size {bin_size}: the window of 2 x flank = {2 * flank} bp "
-            "is not a whole number of bins",
-            "choose windows.bin_size dividing 2 x windows.flank (e.g. flank 5000 with bin_size 100, 200, 250 or 500)",
-        )
-    try:
-        params = resolve_params(config["cnn"]["preset"], config["cnn"]["params"])
-    except DeepChromeError as err:
-        raise config_error(set_by("cnn.preset", "cnn.params"), f"cnn.params: {err.problem}", err.fix)
-    try:
-        check_target(config["target"], PROCESSED, set_by("target", "processed", "genes"), config.get("genes"))
-    except DeepChromeError as err:
-        raise WorkflowError(str(err))
-    n_bins = 2 * flank // bin_size
-    if not PROCESSED and (n_bins - params["kernel"] + 1) // params["pool"] < 1:
-        raise config_error(
-            set_by("windows.bin_size", "cnn.params"),
-            f"{n_bins} bins per window (windows.flank {flank}, windows.bin_size {bin_size}) are too few for the "
-            f"CNN's kernel {params['kernel']} and pool {params['pool']}",
-            "use smaller bins (windows.bin_size) or a smaller cnn.params.kernel / cnn.params.pool",
-        )
+    checked(settings.check_run, config, PROCESSED, overrides, CONFIG_FILE_CONTENTS)
 
 
 PROCESSED = "processed" in config
@@ -94,149 +64,38 @@ CONFIG_FILE_CONTENTS = config_file_contents()
 check_settings()
 
 # Conda envs install this package from here (envs/*.post-deploy.sh), wherever --directory points.
-os.environ.setdefault("DEEPCHROME_SOURCE", workflow.basedir)
+os.environ.setdefault("DEEPCHROME_SOURCE", str(WORKFLOW_DIR))
 
 # Two modes: raw files (signal or reads, annotation, expression) or the published processed features.
 MARKS = list(config["marks"])
-# The untrained promoter score needs H3K4me3; without it that row is left out.
-MODELS = ["cnn"] + [m for m in config["baselines"]["models"] if m != "promoter" or "H3K4me3" in MARKS]
-# target: level predicts log2(RPKM + 1): every baseline runs as its regression form (logreg -> ridge, svm -> svr).
 TARGET = config["target"]
-LEVEL = TARGET == "level"
-if LEVEL:
-    MODELS = [LEVEL_NAMES.get(m, m) for m in MODELS]
+LEVEL = spec.target(TARGET).is_level
+# The networks, then the configured baselines in their form for the target (the promoter score needs H3K4me3).
+MODELS = spec.configured_models(config["baselines"]["models"], MARKS, TARGET)
+CNN_PARAMS = spec.run_params(config["cnn"])
 DOWNLOADS = {}  # local path under resources/downloads -> URL
 DEMO_DIR = "resources/demo"
-CELL_PATTERN = "[A-Za-z0-9][A-Za-z0-9_.-]*"
 
 
 def sheet_path(path):
     """A sheet path as given, or relative to the workflow when run with --directory elsewhere."""
-    p = Path(path)
-    if not p.is_absolute() and not p.exists() and (Path(workflow.basedir) / p).exists():
-        return str(Path(workflow.basedir) / p)
-    return str(p)
-
-
-def sheet_lines(path):
-    """File line numbers (1-based) of a sheet's data rows, in the order pandas reads them."""
-    with open(path) as f:
-        numbers = [i for i, line in enumerate(f, 1) if line.strip() and not line.lstrip().startswith("#")]
-    return numbers[1:]  # the first is the header
+    return sheets.sheet_path(path, WORKFLOW_DIR)
 
 
 def read_sheet(key, schema, unique):
-    """A sheet (TSV) checked row by row against its schema, each ``unique`` key combination on one line."""
+    """A sheet (TSV) checked row by row against its schema, each ``unique`` key combination on one line; with
+    ``line``: each row's line in the file."""
     if key not in config:
         raise config_error(config_files(), f"no '{key}' given", f"set '{key}' to a TSV file")
     path = sheet_path(config[key])
     if not Path(path).exists():
         raise config_error(config_files(), f"the {key} {path} does not exist", f"set '{key}' to a TSV file")
-    try:
-        sheet = pd.read_csv(path, sep="\t", dtype=str, comment="#", skip_blank_lines=True)
-    except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as err:
-        raise config_error(path, f"cannot read the sheet ({err})", "give a tab-separated table with a header line")
-    lines = sheet_lines(path)
-    sheet["line"] = lines[: len(sheet)] if len(lines) >= len(sheet) else range(2, len(sheet) + 2)
-    sheet = sheet.dropna(how="all", subset=[c for c in sheet.columns if c != "line"])
-    if "published_auc" in sheet:
-        auc = pd.to_numeric(sheet["published_auc"].str.strip(), errors="coerce")
-        bad = sheet["published_auc"].notna() & auc.isna()
-        if bad.any():
-            row = sheet[bad].iloc[0]
-            raise config_error(
-                path,
-                f"line {row['line']}: published_auc {row['published_auc']!r} is not a number",
-                "give the published AUC as a plain number between 0 and 1 (e.g. 0.80), or leave it empty",
-            )
-        sheet["published_auc"] = auc
-    for row in sheet.to_dict("records"):
-        line = row.pop("line")
-        row = {k: v for k, v in row.items() if not pd.isna(v)}
-        try:
-            validate(row, f"../schemas/{schema}")
-        except WorkflowError:
-            raise config_error(
-                path,
-                f"line {line} breaks the sheet's schema: {schema_problem(row, schema)}",
-                f"correct the row (schemas/{schema} lists the columns; cell IDs are used in file names: letters, digits, '_', '.', '-')",
-            )
-    listed_once(sheet, unique, path)
-    return sheet.drop(columns="line"), path
-
-
-def listed_once(sheet, keys, path):
-    """Stop when a row's ``keys`` (e.g. cell, or cell and mark) appear on more than one line."""
-    twice = sheet[sheet.duplicated(keys, keep=False)]
-    if not twice.empty:
-        first = twice.iloc[0]
-        lines = twice.loc[(twice[keys] == first[keys]).all(axis=1), "line"]
-        what = ", ".join(f"{k} {first[k]}" for k in keys)
-        raise config_error(
-            path,
-            f"{what} is listed twice (lines {', '.join(map(str, lines))})",
-            "keep one line per " + " and ".join(keys),
-        )
+    return checked(sheets.read_sheet, path, load_schema(schema), schema, unique), path
 
 
 def chosen_cells(available, where):
     """The cells of ``available`` that --config cells=... keeps (all when unset)."""
-    wanted = config.get("cells")
-    if not wanted:
-        return list(available)
-    wanted = wanted.split(",") if isinstance(wanted, str) else list(wanted)
-    unknown = [c for c in wanted if c not in available]
-    if unknown:
-        raise config_error(where, f"cells not found: {', '.join(unknown)}", f"choose among {', '.join(available)}")
-    return [c for c in available if c in wanted]
-
-
-def predict_models(sheet, path):
-    """Cells without RNA-seq: cell -> the model that scores it (`predict_with`: a trained cell or `pooled`).
-
-    A predict cell has no expression column; it names a cell of the sheet that has one, or the pooled model.
-    """
-    numbers = sheet_lines(path)
-    lines = {i: numbers[i] for i in sheet.index if i < len(numbers)}
-    if POOLED in set(sheet["cell"]):
-        line = lines.get(sheet.index[sheet["cell"] == POOLED][0])
-        raise config_error(
-            path,
-            f"line {line}: the cell ID '{POOLED}' is reserved for the model pooled over all cells (predict_with: {POOLED})",
-            "give the cell another ID",
-        )
-    if "predict_with" not in sheet:
-        return {}
-    rows = sheet[sheet["predict_with"].notna()]
-    predict = dict(zip(rows["cell"], rows["predict_with"].str.strip()))
-    for index, row in rows.iterrows():
-        cell, model, where = row["cell"], predict[row["cell"]], f"line {lines.get(index)}"
-        if "expression" in sheet and pd.notna(row["expression"]):
-            raise config_error(
-                path,
-                f"{where}: cell {cell} has both an expression column and predict_with",
-                "a cell with RNA-seq is trained on its own labels: drop predict_with; a cell without RNA-seq: drop expression",
-            )
-        if model != POOLED and model not in set(sheet["cell"]):
-            raise config_error(
-                path,
-                f"{where}: predict_with {model!r} of cell {cell} is not a cell of the sheet",
-                f"name a cell of the sheet that has expression, or '{POOLED}' (the model trained on all such cells)",
-            )
-        if model in predict:
-            raise config_error(
-                path,
-                f"{where}: predict_with {model!r} of cell {cell} is itself a cell without RNA-seq (predict_with "
-                f"{predict[model]!r}): it has no model of its own",
-                f"name a cell of the sheet that has expression, or '{POOLED}'",
-            )
-    if len(predict) == len(sheet):
-        raise config_error(
-            path,
-            "every cell of the sheet has predict_with: no cell has expression to train a model on",
-            "give at least one cell with RNA-seq (no predict_with) for the models to learn from",
-        )
-    return predict
+    return checked(sheets.chosen_cells, list(available), config.get("cells"), where)
 
 
 BASE_URLS = {k: v for k, v in config.items() if k.endswith("_url")}
@@ -287,8 +146,8 @@ if PROCESSED:
     CELL_SHEET = (
         read_sheet("cell_sheet", "cells.schema.yaml", ["cell"])[0]
         if "cell_sheet" in config
-        else pd.DataFrame({"cell": []})
-    )
+        else pd.DataFrame({"cell": [], "line": []})
+    ).drop(columns="line")
     if "predict_with" in CELL_SHEET and CELL_SHEET["predict_with"].notna().any():
         raise config_error(
             sheet_path(config["cell_sheet"]),
@@ -299,7 +158,8 @@ if PROCESSED:
     PREDICT = {}
 else:
     CELL_SHEET, CELL_SHEET_PATH = read_sheet("cell_sheet", "cells.schema.yaml", ["cell"])
-    PREDICT = predict_models(CELL_SHEET, CELL_SHEET_PATH)
+    PREDICT = checked(sheets.predict_models, CELL_SHEET, CELL_SHEET_PATH)
+    CELL_SHEET = CELL_SHEET.drop(columns="line")
     CELLS = chosen_cells(list(CELL_SHEET["cell"]), CELL_SHEET_PATH)
 
 
@@ -333,30 +193,17 @@ def sample_table():
             for mark in MARKS
         }
     SAMPLE_SHEET, SAMPLE_SHEET_PATH = read_sheet("sample_sheet", "samples.schema.yaml", ["cell", "mark"])
-    if column not in SAMPLE_SHEET:
-        raise config_error(
-            SAMPLE_SHEET_PATH, f"no '{column}' column", f"add a '{column}' column or set input to the column you have"
-        )
-    files = {}
-    for cell in NEEDED_CELLS:
-        for mark in MARKS:
-            row = SAMPLE_SHEET[(SAMPLE_SHEET["cell"] == cell) & (SAMPLE_SHEET["mark"] == mark)]
-            if row.empty or pd.isna(row[column].iloc[0]):
-                raise config_error(
-                    SAMPLE_SHEET_PATH,
-                    f"cell {cell}, mark {mark}: no line with a '{column}' file",
-                    f"give one line per cell and mark with its {column} file",
-                )
-            files[cell, mark] = source(
-                row[column].iloc[0], f"{SAMPLE_SHEET_PATH} (cell {cell}, mark {mark})", DEMO_FILES
-            )
-    return files
+    entries = checked(sheets.sample_files, SAMPLE_SHEET, SAMPLE_SHEET_PATH, column, NEEDED_CELLS, MARKS)
+    return {
+        (cell, mark): source(value, f"{SAMPLE_SHEET_PATH} (cell {cell}, mark {mark})", DEMO_FILES)
+        for (cell, mark), (value, line) in entries.items()
+    }
 
 
 def needed_cells():
     """The chosen cells and the trained cells whose models the chosen predict cells use (the pooled model: all)."""
     models = {PREDICT[c] for c in CELLS if c in PREDICT}
-    extra = [c for c in CELL_SHEET["cell"] if c in models or (POOLED in models and c not in PREDICT)]
+    extra = [c for c in CELL_SHEET["cell"] if c in models or (spec.POOLED in models and c not in PREDICT)]
     return list(dict.fromkeys(CELLS + extra))
 
 
@@ -377,12 +224,12 @@ wildcard_constraints:
     cell=(
         "|".join(map(re.escape, NEEDED_CELLS if not PROCESSED else CELLS))
         if not PROCESSED or PROCESSED_IS_DIR
-        else CELL_PATTERN
+        else sheets.CELL_PATTERN
     ),
-    pool=f"{POOLED}|{LEFT_OUT}{CELL_PATTERN}",
+    pool=f"{spec.POOLED}|{spec.LEFT_OUT}{sheets.CELL_PATTERN}",
     mark="|".join(map(re.escape, MARKS)),
     model="|".join(map(re.escape, MODELS)),
-    baseline="|".join(LEVEL_BASELINES if LEVEL else BASELINES),
+    baseline="|".join(spec.baseline_names(TARGET)),
 
 
 # ---- input functions ----------------------------------------------------------------------------
@@ -491,7 +338,7 @@ def has_published_auc():
 
 def cnn_transform():
     """The CNN preset's input transform, shared with the baselines so all models see the same values."""
-    return resolve_params(config["cnn"]["preset"], cnn_overrides())["transform"]
+    return CNN_PARAMS["transform"]
 
 
 def cnn_overrides():
@@ -503,7 +350,7 @@ def cnn_overrides():
 def feature_description():
     """How this run builds features, beside their marks and bins (what model.pt records and predict checks)."""
     return {
-        "bin_size": BIN_SIZE if PROCESSED else config["windows"]["bin_size"],
+        "bin_size": PUBLISHED_BINS["bin_size"] if PROCESSED else config["windows"]["bin_size"],
         "bin_order": bin_order(),
         "input": "processed" if PROCESSED else config["input"],
         "transform": cnn_transform(),
@@ -512,7 +359,7 @@ def feature_description():
 
 def model_file(model):
     """The model.pt of a trained cell, of the pooled model or of a leave-one-cell-out model (`without_<cell>`)."""
-    if model == POOLED or model.startswith(LEFT_OUT):
+    if model == spec.POOLED or model.startswith(spec.LEFT_OUT):
         return f"results/transfer/{model}/cnn/model.pt"
     return f"results/{model}/cnn/model.pt"
 
@@ -524,9 +371,9 @@ def transfer_outputs():
 
 def pool_left_out(wildcards):
     """The cell a pooled model leaves out (`without_<cell>`), checked to be a cell with expression; None: pooled."""
-    if wildcards.pool == POOLED:
+    if wildcards.pool == spec.POOLED:
         return None
-    cell = wildcards.pool[len(LEFT_OUT) :]
+    cell = wildcards.pool[len(spec.LEFT_OUT) :]
     if cell not in available_cells():
         raise config_error(
             f"results/transfer/{wildcards.pool}",
@@ -590,7 +437,7 @@ def overview_page():
     page = Path("results/summary/overview.rst")
     if page.exists() and not config.get("cells"):
         return str(page.absolute())
-    return f"{workflow.basedir}/report/before_summary.rst"
+    return str(WORKFLOW_DIR / "report" / "before_summary.rst")
 
 
 def cell_sheet_rows(wildcards):

@@ -17,7 +17,8 @@ if "demo" in config:
             "results/benchmarks/demo_data.tsv"
         threads: 1
         resources:
-            mem_mb=2000,
+            mem_mb=grows(2000),
+            runtime=grows(10),
         conda:
             "../envs/deepchrome.yaml"
         script:

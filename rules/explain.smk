@@ -1,4 +1,4 @@
-from deepchrome.explain import gene_figures, query_genes, safe_name, sheet_names
+from deepchrome.sheets import gene_figures, query_genes, safe_name, sheet_names
 
 # --config genes=ENSG...,ENSG... : file name (wildcard) -> gene ID as given
 QUERIED_GENES = {safe_name(g): g for g in query_genes(config.get("genes"))}
@@ -31,8 +31,8 @@ rule attributions:
         "results/benchmarks/attributions/{cell}.tsv"
     threads: 1
     resources:
-        mem_mb=3000,
-        runtime=60,
+        mem_mb=grows(3000),
+        runtime=grows(60),
     conda:
         "../envs/deepchrome.yaml"
     script:
@@ -61,7 +61,8 @@ rule explanation_figure:
         "logs/explanation_figure/{cell}.log",
     threads: 1
     resources:
-        mem_mb=1000,
+        mem_mb=grows(1000),
+        runtime=grows(10),
     conda:
         "../envs/deepchrome.yaml"
     script:
@@ -96,7 +97,8 @@ rule explanation_summary:
         "logs/summary/explanation.log",
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=grows(2000),
+        runtime=grows(10),
     conda:
         "../envs/deepchrome.yaml"
     script:
@@ -131,7 +133,8 @@ rule explain_gene:
         "logs/explain/{gene}.log",
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=grows(2000),
+        runtime=grows(10),
     conda:
         "../envs/deepchrome.yaml"
     script:

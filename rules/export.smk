@@ -16,7 +16,8 @@ rule export_cell:
         "logs/export/{cell}.log",
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=grows(2000),
+        runtime=grows(10),
     conda:
         "../envs/deepchrome.yaml"
     script:

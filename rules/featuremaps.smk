@@ -27,7 +27,8 @@ rule featuremaps:
         "results/benchmarks/featuremaps/{cell}.tsv"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=grows(2000),
+        runtime=grows(30),
     conda:
         "../envs/deepchrome.yaml"
     script:

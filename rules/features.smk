@@ -16,7 +16,8 @@ rule mark_features:
         "results/benchmarks/features/{cell}/{mark}.tsv"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=grows(2000),
+        runtime=grows(30),
     conda:
         "../envs/deepchrome.yaml"
     script:
@@ -32,13 +33,19 @@ rule cell_features:
         "results/{cell}/features.npz",
     params:
         marks=MARKS,
+        bins={
+            "bin_size": config["windows"]["bin_size"],
+            "bin_order": config["windows"]["bin_order"],
+            "input": config["input"],
+        },
     log:
         "logs/features/{cell}/combine.log",
     benchmark:
         "results/benchmarks/features/{cell}/combine.tsv"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=grows(2000),
+        runtime=grows(10),
     conda:
         "../envs/deepchrome.yaml"
     script:

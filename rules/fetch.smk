@@ -12,6 +12,8 @@ rule fetch:
     retries: 2
     threads: 1
     resources:
+        mem_mb=grows(1000),
+        runtime=grows(60),
         downloads=1,
     conda:
         "../envs/deepchrome.yaml"

@@ -14,7 +14,8 @@ rule expression:
         "results/benchmarks/expression.tsv"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=grows(2000),
+        runtime=grows(10),
     conda:
         "../envs/deepchrome.yaml"
     script:
@@ -38,7 +39,8 @@ rule labels:
         "results/benchmarks/labels/{cell}.tsv"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=grows(2000),
+        runtime=grows(10),
     conda:
         "../envs/deepchrome.yaml"
     script:

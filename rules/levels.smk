@@ -24,7 +24,8 @@ rule level_table:
         "logs/summary/level_table.log",
     threads: 1
     resources:
-        mem_mb=1000,
+        mem_mb=grows(1000),
+        runtime=grows(10),
     conda:
         "../envs/deepchrome.yaml"
     script:
@@ -66,7 +67,8 @@ rule level_figures:
         "logs/summary/level_figures.log",
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=grows(2000),
+        runtime=grows(10),
     conda:
         "../envs/deepchrome.yaml"
     script:

@@ -22,8 +22,8 @@ rule train_cnn:
         "results/benchmarks/cnn/{cell}.tsv"
     threads: 1
     resources:
-        mem_mb=4000,
-        runtime=120,
+        mem_mb=grows(8000),
+        runtime=grows(240),
     conda:
         "../envs/deepchrome-cuda.yaml"
     script:
@@ -49,8 +49,8 @@ rule baseline:
         "results/benchmarks/{baseline}/{cell}.tsv"
     threads: 1
     resources:
-        mem_mb=4000,
-        runtime=60,
+        mem_mb=grows(4000),
+        runtime=grows(60),
     conda:
         "../envs/deepchrome.yaml"
     script:

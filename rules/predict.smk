@@ -17,8 +17,8 @@ rule predict_cell:
         "logs/predict/{cell}.log",
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=30,
+        mem_mb=grows(2000),
+        runtime=grows(30),
     conda:
         "../envs/deepchrome.yaml"
     script:

@@ -10,7 +10,8 @@ if not PROCESSED_IS_DIR:
             "logs/unpack_processed.log",
         threads: 1
         resources:
-            mem_mb=1000,
+            mem_mb=grows(1000),
+            runtime=grows(30),
         conda:
             "../envs/deepchrome.yaml"
         script:
@@ -33,7 +34,8 @@ rule processed_cell:
         "logs/processed/{cell}.log",
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=grows(2000),
+        runtime=grows(10),
     conda:
         "../envs/deepchrome.yaml"
     script:

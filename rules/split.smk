@@ -18,7 +18,8 @@ rule split:
         "results/benchmarks/split.tsv"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=grows(2000),
+        runtime=grows(10),
     conda:
         "../envs/deepchrome.yaml"
     script:

@@ -25,7 +25,8 @@ rule auc_table:
         "logs/summary/auc_table.log",
     threads: 1
     resources:
-        mem_mb=1000,
+        mem_mb=grows(1000),
+        runtime=grows(10),
     conda:
         "../envs/deepchrome.yaml"
     script:
@@ -82,7 +83,8 @@ rule summary_figures:
         "logs/summary/figures.log",
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=grows(2000),
+        runtime=grows(10),
     conda:
         "../envs/deepchrome.yaml"
     script:
@@ -105,7 +107,8 @@ rule published_figure:
         "logs/summary/published.log",
     threads: 1
     resources:
-        mem_mb=1000,
+        mem_mb=grows(1000),
+        runtime=grows(10),
     conda:
         "../envs/deepchrome.yaml"
     script:
@@ -141,7 +144,8 @@ rule overview:
         "logs/summary/overview.log",
     threads: 1
     resources:
-        mem_mb=1000,
+        mem_mb=grows(1000),
+        runtime=grows(10),
     conda:
         "../envs/deepchrome.yaml"
     script:

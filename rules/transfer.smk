@@ -1,4 +1,4 @@
-from deepchrome.explain import sheet_names
+from deepchrome.sheets import sheet_names
 
 
 rule train_pooled:
@@ -28,8 +28,8 @@ rule train_pooled:
         "results/benchmarks/transfer/{pool}.tsv"
     threads: 1
     resources:
-        mem_mb=4000,
-        runtime=240,
+        mem_mb=grows(8000),
+        runtime=grows(480),
     conda:
         "../envs/deepchrome-cuda.yaml"
     script:
@@ -72,8 +72,8 @@ rule transfer_matrix:
         "results/benchmarks/summary/transfer.tsv"
     threads: 1  # as in training, so that the diagonal repeats each cell's CNN test AUC exactly
     resources:
-        mem_mb=4000,
-        runtime=60,
+        mem_mb=grows(4000),
+        runtime=grows(120),
     conda:
         "../envs/deepchrome.yaml"
     script:
@@ -86,7 +86,7 @@ rule pooled_table:
     input:
         own=summary_inputs("results/{cell}/cnn/predictions.tsv"),
         pooled="results/transfer/pooled/cnn/predictions.tsv",
-        left_out=summary_inputs(f"results/transfer/{LEFT_OUT}{{cell}}/cnn/predictions.tsv"),
+        left_out=summary_inputs(f"results/transfer/{spec.LEFT_OUT}{{cell}}/cnn/predictions.tsv"),
         promoter=summary_inputs("results/{cell}/promoter/predictions.tsv") if "promoter" in MODELS else [],
     output:
         table=report(
@@ -109,7 +109,8 @@ rule pooled_table:
         "logs/summary/pooled.log",
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=grows(2000),
+        runtime=grows(10),
     conda:
         "../envs/deepchrome.yaml"
     script:

@@ -4,4 +4,5 @@ from deepchrome.dataset import combine_marks
 from deepchrome.logs import run_step
 
 run_step(snakemake, lambda: combine_marks(snakemake.input.marks, read_windows(snakemake.input.windows)["gene_id"],
-                                          snakemake.params.marks, snakemake.output[0]))
+                                          snakemake.params.marks, snakemake.params.bins,
+                                          snakemake.output[0]))

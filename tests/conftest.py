@@ -57,7 +57,8 @@ def synthetic_cell(n_genes: int = 300, seed: int = 0) -> CellData:
     X[:, 0, 40:60] += rng.poisson(6.0, size=(n_genes, 20)) * y[:, None]
     split = rng.permutation(np.repeat(["train", "valid", "test"], [n_genes * 3 // 5, n_genes // 5, n_genes // 5]))
     return CellData(X=X, y=y, gene_id=np.array([f"g{i}" for i in range(n_genes)]), split=split,
-                    marks=["H3K4me3", "H3K4me1", "H3K36me3", "H3K9me3", "H3K27me3"])
+                    marks=["H3K4me3", "H3K4me1", "H3K36me3", "H3K9me3", "H3K27me3"],
+                    bins={"bin_size": 100, "bin_order": "strand", "input": "signal"})
 
 
 class FileServer:

@@ -2,10 +2,14 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from deepchrome.baselines import BASELINES, TRAINED, fit_baseline, promoter_score
+from deepchrome import MARKS
+from deepchrome.baselines import BASELINES, fit_baseline, promoter_score
 from deepchrome.dataset import CellData
 from deepchrome.errors import DeepChromeError
+from deepchrome.spec import models_for, promoter_bins
 from conftest import synthetic_cell
+
+TRAINED = models_for("class", ("baseline",))
 
 
 @pytest.fixture(scope="module")
@@ -34,11 +38,26 @@ def test_promoter_is_h3k4me3_summed_over_the_central_2kb(cell):
     expected = cell.X[:, 0, 40:60].sum(axis=1)  # mark 0 is H3K4me3; bins 41-60 are [TSS-1000, TSS+1000)
     np.testing.assert_allclose(res.scores, expected, rtol=1e-6)
     shuffled = CellData(cell.X[:, ::-1], cell.y, cell.gene_id, cell.split, cell.marks[::-1])
-    np.testing.assert_allclose(promoter_score(shuffled), expected, rtol=1e-6)
+    np.testing.assert_allclose(promoter_score(shuffled, 100), expected, rtol=1e-6)
     no_k4 = CellData(cell.X[:, 1:], cell.y, cell.gene_id, cell.split, cell.marks[1:])
     with pytest.raises(DeepChromeError, match="H3K4me3"):
-        promoter_score(no_k4)
+        promoter_score(no_k4, 100)
     assert "promoter" in BASELINES
+
+
+@pytest.mark.parametrize("bin_size, n_bins, bins", [(50, 200, (80, 120)), (200, 50, (20, 30)), (400, 25, (10, 15)),
+                                                    (300, 33, (13, 20))])
+def test_promoter_covers_2kb_in_base_pairs_whatever_the_bin_size(bin_size, n_bins, bins):
+    """The promoter score sums the bins whose centre lies within 1 kb of the TSS: 2 kb at 50, 200 and 400 bp bins
+    (the middle bin of an odd window holds the TSS); 300 bp bins round to 3 whole bins each side (1.8 kb)."""
+    rng = np.random.default_rng(0)
+    X = rng.random((6, 5, n_bins)).astype(np.float32)
+    cell = CellData(X, np.arange(6) % 2, np.array([f"g{i}" for i in range(6)]), np.array(["train"] * 6),
+                    list(MARKS), bins={"bin_size": bin_size, "bin_order": "strand", "input": "signal"})
+    assert promoter_bins(n_bins, bin_size) == bins
+    lo, hi = bins
+    assert abs((hi - lo) * bin_size - 2000) <= bin_size
+    np.testing.assert_allclose(promoter_score(cell, bin_size), X[:, 0, lo:hi].sum(axis=1), rtol=1e-6)
 
 
 def test_baseline_is_seeded(cell):

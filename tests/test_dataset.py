@@ -3,13 +3,14 @@
 import numpy as np
 import pytest
 
-from deepchrome.dataset import (PUBLISHED_MARKS, SPLITS, export_published_cell, find_published_cells,
-                                load_cell, load_published_cell, read_published_csv, save_cell, save_features,
-                                unpack_archive, write_published_csv)
+from deepchrome.dataset import (PUBLISHED_MARKS, SPLITS, export_published_cell, feature_description,
+                                find_published_cells, load_cell, load_published_cell, read_published_csv, save_cell,
+                                save_features, unpack_archive, write_published_csv)
 from deepchrome.errors import DeepChromeError
 from conftest import shared_file
 
 MARKS = ["H3K4me3", "H3K4me1", "H3K36me3", "H3K9me3", "H3K27me3"]
+BINS = {"bin_size": 100, "bin_order": "strand", "input": "signal"}
 
 
 def gene_rows(gene, label, offset=0, bins=100):
@@ -114,7 +115,19 @@ def test_unpack_archive(tmp_path):
 
 def test_features_file_contract(tmp_path):
     with pytest.raises(ValueError, match="unique"):
-        save_features(tmp_path / "f.npz", np.zeros((2, 5, 100)), ["a", "a"], MARKS)
+        save_features(tmp_path / "f.npz", np.zeros((2, 5, 100)), ["a", "a"], MARKS, BINS)
+
+
+def test_features_file_describes_its_bins(tmp_path):
+    """A features file carries how it was made (as deepTools' matrix carries its parameters); one without it is
+    one clear error naming the file."""
+    bins = {"bin_size": 200, "bin_order": "genome", "input": "reads"}
+    save_features(tmp_path / "f.npz", np.zeros((2, 5, 50)), ["a", "b"], MARKS, bins)
+    assert feature_description(tmp_path / "f.npz") == {"marks": MARKS, "bins": 50, **bins}
+    np.savez_compressed(tmp_path / "old.npz", X=np.zeros((2, 5, 50), np.float32), gene_id=np.array(["a", "b"]),
+                        marks=np.array(MARKS))
+    with pytest.raises(DeepChromeError, match="old.npz.*records no description"):
+        feature_description(tmp_path / "old.npz")
 
 
 def test_real_e123_and_slice():

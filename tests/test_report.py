@@ -12,7 +12,8 @@ import pytest
 
 from browser import Browser, ensure_chromium
 from conftest import ROOT, snakemake
-from deepchrome.overview import MODEL_NAMES, headline
+from deepchrome.overview import headline
+from deepchrome.spec import model_long_name
 
 LANDING_FILES = {"workflow.rst", "before_summary.rst"}
 PUBLISHED = "results/summary/figures/published.png"
@@ -58,7 +59,7 @@ def test_landing_page_tells_what_ran_and_the_headline(opened, demo_run):
     for cell in auc["cell"].unique():
         assert cell in text
     for model, values in auc.groupby("model")["test_auc"]:
-        row = rf"{re.escape(MODEL_NAMES.get(model, model))} {values.mean():.3f} "
+        row = rf"{re.escape(model_long_name(model))} {values.mean():.3f} "
         assert re.search(row, text), f"no headline row '{row}' in: {text[:3000]}"
     for section in ("1. Accuracy", "2. Training", "3. Feature maps", "4. Explanation", "5. Across cells"):
         assert section in text

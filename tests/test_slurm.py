@@ -91,14 +91,35 @@ def test_profile_uses_the_slurm_plugin_with_retries():
         assert "slurm_extra" not in entry, "GPU and other sbatch flags go through resources, not slurm_extra"
 
 
+def rule_blocks() -> dict[str, str]:
+    """Every rule and checkpoint of rules/*.smk that runs something: name -> its text."""
+    import re
+
+    blocks = {}
+    for smk in (ROOT / "rules").glob("*.smk"):
+        for block in re.split(r"(?m)^(?=\s*(?:rule|checkpoint) \w+:)", smk.read_text()):
+            name = re.match(r"\s*(?:rule|checkpoint) (\w+):", block)
+            if name and name.group(1) in workflow_rules():
+                blocks[name.group(1)] = block
+    return blocks
+
+
 def test_every_rule_has_memory_runtime_and_cpus_that_grow_with_attempt():
+    """Memory and wall time are set once, in the rules, growing with each retry (grows() in rules/common.smk:
+    amount * attempt); the profile adds one CPU per thread and never sets memory or time again."""
+    import re
+
+    common = (ROOT / "rules" / "common.smk").read_text()
+    assert "return lambda wildcards, attempt: amount * attempt" in common
     resources = set_resources(load_profile())
     missing = workflow_rules() - set(resources)
     assert not missing, f"rules without resources in profiles/slurm: {sorted(missing)}"
     for rule, res in resources.items():
-        for key in ("mem_mb", "runtime"):
-            assert evaluate(res[key], 2) > evaluate(res[key], 1) > 0, (rule, key)
+        assert "mem_mb" not in res and "runtime" not in res, rule
         assert evaluate(res["cpus_per_task"], 1, threads=3) == 3, rule
+    for rule, block in rule_blocks().items():
+        for key in ("mem_mb", "runtime"):
+            assert re.search(rf"^\s+{key}=grows\(\d+\),$", block, re.M), (rule, key)
 
 
 def test_training_asks_for_one_gpu_through_the_plugin_and_one_setting_turns_it_off():

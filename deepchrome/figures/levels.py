@@ -15,7 +15,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..stats import mean_ci
-from ..summary import LEVEL_MODELS
+from ..spec import model_order
 from .style import _n_cells, _save, _style, model_color, model_label
 
 
@@ -60,8 +60,7 @@ def plot_levels(predictions: Mapping[str, pd.DataFrame], path: str | os.PathLike
 def plot_r_by_model(table: pd.DataFrame, path: str | os.PathLike) -> None:
     """Test Pearson r per model: one dot per cell with its 95% bootstrap interval, and the mean over cells (black
     diamond) with its 95% t-interval; the mean is written under each model's name."""
-    present = list(dict.fromkeys(table["model"].astype(str)))  # levels.tsv's rows are in LEVEL_MODELS order
-    models = [m for m in LEVEL_MODELS if m in present] + [m for m in present if m not in LEVEL_MODELS]
+    models = model_order(table["model"].astype(str), "level")
     if table["test_r"].isna().all():
         raise ValueError("levels table has no test r values")
     cells = table["cell"].astype(str).unique()

@@ -23,18 +23,14 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from .. import BIN_SIZE  # noqa: E402
 from ..io import atomic_path  # noqa: E402
-from ..summary import MODELS  # noqa: E402
+from ..spec import REGISTRY, model_label, model_order  # noqa: E402,F401 (model_label: the figures' API)
 
 DPI = 150
 LABEL_MAX_CELLS = 15  # label points with cell ids up to this many cells
 FULL_MAPS_MAX_CELLS = 10  # above this, the grid shows per-mark means instead of full maps
 
-# Okabe & Ito (2008) colour-blind-safe palette.
-MODEL_COLORS = {"cnn": "#D55E00", "gbm": "#E69F00", "svm": "#0072B2", "rf": "#009E73", "logreg": "#CC79A7",
-                "promoter": "#777777", "svr": "#0072B2", "ridge": "#CC79A7"}  # a regression form: its class twin's
-MODEL_LABELS = {"cnn": "CNN", "gbm": "Gradient boosting", "svm": "SVM", "rf": "Random forest",
-                "logreg": "Logistic regression", "promoter": "H3K4me3 promoter (untrained)", "svr": "SVR",
-                "ridge": "Ridge regression"}
+MODEL_COLORS = {s.name: s.color for s in REGISTRY}
+MODEL_LABELS = {s.name: s.label for s in REGISTRY}
 _EXTRA_MODEL_COLORS = ["#56B4E9", "#000000", "#F0E442"]
 
 # Paul Tol's "bright" scheme (colour-blind safe); active marks warm, repressive marks cool.
@@ -55,10 +51,6 @@ def model_color(model: str) -> str:
     if model in MODEL_COLORS:
         return MODEL_COLORS[model]
     return _EXTRA_MODEL_COLORS[sum(map(ord, model)) % len(_EXTRA_MODEL_COLORS)]
-
-
-def model_label(model: str) -> str:
-    return MODEL_LABELS.get(model, model)
 
 
 def mark_colors(marks: Sequence[str]) -> list[str]:
@@ -84,8 +76,7 @@ def _save(fig: Figure, path: str | os.PathLike) -> None:
 
 
 def _ordered_models(models: Sequence[str]) -> list[str]:
-    present = list(dict.fromkeys(str(m) for m in models))
-    return [m for m in MODELS if m in present] + sorted(m for m in present if m not in MODELS)
+    return model_order([str(m) for m in models])
 
 
 def _auc_wide(table: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,211 @@
+"""The one description of a run and of a model: presets, input transform, targets and the registry of models.
+
+Torch-, scikit-learn- and scipy-free: the workflow layer (Snakefile, ``rules/*.smk``) reads it in a plain
+Snakemake environment, and every layer below takes its lists, names, colours and columns from here.
+
+* :data:`PRESETS`: the CNN's training presets; :func:`resolve_params` applies the config's overrides.
+* :data:`TARGETS`: ``class`` (P(ON), ROC AUC) or ``level`` (log2(RPKM + 1), Pearson r), each one
+  :class:`Target` carrying its head, loss, validation metric and table columns.
+* :data:`REGISTRY`: every model the workflow knows (:class:`ModelSpec`), in table and figure order. Adding a
+  model is one entry here plus its own module.
+* :func:`promoter_bins`: the central 2 kb in bins, whatever the bin size.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import DeepChromeError
+
+TRANSFORMS = ("none", "log1p")
+OPTIMIZERS = ("sgd", "adam")
+SCALES = ("none", "mark")
+SELECTS = ("auc", "loss")
+
+_ARCHITECTURE = {"n_filters": 50, "kernel": 10, "pool": 5, "hidden": (625, 125), "dropout": 0.5, "linear": False}
+PRESETS: dict[str, dict] = {
+    # Singh et al. 2016: raw counts, plain SGD on one gene per step, 99 epochs, best epoch by valid AUC.
+    "paper": {**_ARCHITECTURE, "optimizer": "sgd", "lr": 1e-3, "weight_decay": 0.0, "batch_size": 1,
+              "epochs": 99, "patience": None, "transform": "none", "scale": "none", "seeds": 1,
+              "max_steps": None, "patience_genes": None, "select": "auc", "shift": 0},
+    # Choices that hold on small real cells in general (docs/models.md): log1p input, Adam on minibatches,
+    # early stopping per seed on its own valid AUC, the mean of 5 independently seeded networks (the averaging is
+    # what a 600-gene cell needs most), and a network 14x smaller than the paper's (20 filters, one hidden layer
+    # of 125: 46,397 parameters for 320 train genes), chosen on 38 real-data tasks of benchmarks/cnn_protocol.py
+    # and confirmed on 34 others it had not seen. Large cells (over max_steps * batch_size = 2,048 train genes)
+    # get larger minibatches and a patience counted in genes seen (deepchrome.train.schedule).
+    "default": {**_ARCHITECTURE, "n_filters": 20, "hidden": (125,),
+                "optimizer": "adam", "lr": 3e-4, "weight_decay": 1e-4, "batch_size": 32,
+                "epochs": 100, "patience": 15, "transform": "log1p", "scale": "none", "seeds": 5,
+                "max_steps": 64, "patience_genes": 32768, "select": "auc", "shift": 0},
+}
+ARCHITECTURE_KEYS = ("n_filters", "kernel", "pool", "hidden", "dropout", "linear")
+"""The preset keys that shape the network (a model file stores them; the rest only shape training)."""
+
+
+def resolve_params(preset: str, overrides: dict | None = None) -> dict:
+    """The preset's training parameters updated by ``overrides`` (a new dict; unknown keys are an error)."""
+    if preset not in PRESETS:
+        raise DeepChromeError(None, f"unknown training preset {preset!r}", f"use one of {', '.join(PRESETS)}")
+    params = dict(PRESETS[preset])
+    unknown = sorted(set(overrides or {}) - set(params))
+    if unknown:
+        raise DeepChromeError(None, f"unknown training parameter(s) {', '.join(unknown)}",
+                              f"allowed keys: {', '.join(sorted(params))}")
+    params.update(overrides or {})
+    params["hidden"] = tuple(params["hidden"])  # YAML/JSON give lists
+    for key, allowed in (("optimizer", OPTIMIZERS), ("transform", TRANSFORMS), ("scale", SCALES),
+                         ("select", SELECTS)):
+        if params[key] not in allowed:
+            raise DeepChromeError(None, f"unknown {key} {params[key]!r}", f"use one of {', '.join(allowed)}")
+    if isinstance(params["shift"], bool) or not isinstance(params["shift"], int) or params["shift"] < 0:
+        raise DeepChromeError(None, f"shift is {params['shift']!r}", "give a whole number of bins >= 0")
+    if not isinstance(params["seeds"], int) or params["seeds"] < 1:
+        raise DeepChromeError(None, f"seeds is {params['seeds']!r}", "give a whole number of seeds >= 1")
+    return params
+
+
+def transform(X: np.ndarray, kind: str) -> np.ndarray:
+    """Model input from features ``X`` (any shape): ``none`` (as is) or ``log1p``; float32, same shape.
+
+    Shared by the CNN and the baselines so that every model sees the same values.
+    """
+    X = np.asarray(X, dtype=np.float32)
+    if kind == "none":
+        return X
+    if kind == "log1p":
+        if (X < 0).any():
+            raise DeepChromeError(None, "the log1p transform needs non-negative features (counts or signal)",
+                                  "use transform 'none' for features that can be negative")
+        return np.log1p(X)
+    raise DeepChromeError(None, f"unknown transform {kind!r}", f"use one of {', '.join(TRANSFORMS)}")
+
+
+def run_params(cnn: dict) -> dict:
+    """The CNN's parameters of a run from its config block ``cnn`` (preset, params, seeds): the one place where
+    ``cnn.seeds`` (null: the preset's) sets the ensemble's size."""
+    seeds = cnn.get("seeds")
+    return resolve_params(cnn["preset"], {**cnn.get("params", {}), **({} if seeds is None else {"seeds": seeds})})
+
+
+@dataclass(frozen=True)
+class Target:
+    """What the models predict, chosen once per run (config key ``target``)."""
+
+    name: str  # class | level
+    head: str  # the networks' output: "class" (log P(OFF), log P(ON)) or "level" (one value)
+    output: str  # what a score is, in words
+    loss: str  # the networks' training loss
+    metric: str  # the validation metric's short name: auc | r
+    metric_label: str  # in words
+    valid_key: str  # metrics.json / history column of the validation metric
+
+    @property
+    def is_level(self) -> bool:
+        return self.name == "level"
+
+
+TARGETS = {
+    "class": Target("class", "class", "P(ON)", "negative log-likelihood", "auc", "valid AUC", "valid_auc"),
+    "level": Target("level", "level", "predicted log2(RPKM + 1)", "mean squared error", "r", "valid Pearson r",
+                    "valid_r"),
+}
+
+
+def target(name: str) -> Target:
+    """The :class:`Target` called ``name`` (``class`` or ``level``)."""
+    if name not in TARGETS:
+        raise DeepChromeError(None, f"unknown target {name!r}", f"use one of {', '.join(TARGETS)}")
+    return TARGETS[name]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model of the registry: its ID (config, file names), how tables and figures name it, its colour,
+    the targets it serves and, for a class model with a regression form, that form's ID."""
+
+    name: str
+    label: str  # figure legends and axes
+    long_name: str  # the report's prose
+    color: str  # Okabe & Ito (2008) colour-blind-safe palette
+    targets: tuple[str, ...]
+    kind: str  # network (several seeds, a model.pt) | baseline (scikit-learn, tuned) | score (untrained)
+    level_form: str | None = None  # its regression form's ID under target: level
+
+
+REGISTRY: tuple[ModelSpec, ...] = (
+    ModelSpec("cnn", "CNN", "DeepChrome CNN", "#D55E00", ("class", "level"), "network", "cnn"),
+    ModelSpec("gbm", "Gradient boosting", "gradient-boosted trees", "#E69F00", ("class", "level"), "baseline", "gbm"),
+    ModelSpec("svm", "SVM", "SVM (RBF kernel)", "#0072B2", ("class",), "baseline", "svr"),
+    ModelSpec("rf", "Random forest", "random forest", "#009E73", ("class", "level"), "baseline", "rf"),
+    ModelSpec("logreg", "Logistic regression", "logistic regression", "#CC79A7", ("class",), "baseline", "ridge"),
+    ModelSpec("promoter", "H3K4me3 promoter (untrained)", "untrained H3K4me3 score", "#777777", ("class", "level"),
+              "score", "promoter"),
+    # The regression forms keep their class twin's colour.
+    ModelSpec("svr", "SVR", "SVR (RBF kernel)", "#0072B2", ("level",), "baseline"),
+    ModelSpec("ridge", "Ridge regression", "ridge regression", "#CC79A7", ("level",), "baseline"),
+)
+SPECS = {spec.name: spec for spec in REGISTRY}
+REFERENCE_MODEL = "cnn"
+"""The model every other is tested against (DeLong per cell, Wilcoxon over cells)."""
+
+
+def models_for(target_name: str, kinds: tuple[str, ...] = ("network", "baseline", "score")) -> tuple[str, ...]:
+    """The registry's models serving ``target_name`` (of the given kinds), in table order: the registry's for
+    ``class``; for ``level`` each class model's regression form takes its place."""
+    order = [s.level_form or s.name for s in REGISTRY if "class" in s.targets] if target(target_name).is_level else []
+    order += [s.name for s in REGISTRY if s.name not in order]
+    return tuple(m for m in order if target_name in SPECS[m].targets and SPECS[m].kind in kinds)
+
+
+def baseline_names(target_name: str) -> tuple[str, ...]:
+    """The trained baselines and the untrained score under ``target_name`` (the rule ``baseline``'s models)."""
+    return models_for(target_name, ("baseline", "score"))
+
+
+def configured_models(baselines: list[str], marks: list[str], target_name: str) -> list[str]:
+    """The run's models: the networks, then ``baselines`` (config ``baselines.models``, class IDs) in their
+    form for ``target_name``; the promoter score only where H3K4me3 is a mark."""
+    chosen = [m for m in baselines if m != "promoter" or PROMOTER_MARK in marks]
+    if target(target_name).is_level:
+        chosen = [SPECS[m].level_form or m for m in chosen]
+    return [*models_for(target_name, ("network",)), *chosen]
+
+
+def model_order(models, target_name: str = "class") -> list[str]:
+    """``models`` (IDs) in the table order of ``target_name``; others after them, sorted."""
+    given = set(models)
+    known = [m for m in models_for(target_name) if m in given]
+    return known + sorted(given - set(known))
+
+
+def model_label(model: str) -> str:
+    """How figures and tables name ``model`` (an unknown model: its ID)."""
+    return SPECS[model].label if model in SPECS else model
+
+
+def model_long_name(model: str) -> str:
+    """How the report's prose names ``model``."""
+    return SPECS[model].long_name if model in SPECS else model
+
+
+POOLED = "pooled"
+"""The pooled model's name (in ``predict_with`` and file names): no cell may be called so."""
+LEFT_OUT = "without_"
+"""Prefix of a leave-one-cell-out model's name: ``without_<cell>``."""
+
+PROMOTER_MARK = "H3K4me3"
+PROMOTER_BP = 2000  # the central 2 kb around the TSS
+
+
+def promoter_bins(n_bins: int, bin_size: int) -> tuple[int, int]:
+    """``(lo, hi)``: the bins ``[lo, hi)`` of a TSS-centred window of ``n_bins`` bins of ``bin_size`` bp that cover
+    the central :data:`PROMOTER_BP`: those whose centre lies within 1 kb of the TSS. A bin size that does not divide
+    1 kb so rounds to whole bins (a bin half inside counts); at least the bin(s) at the TSS count."""
+    offsets = [(k + 0.5) * bin_size - n_bins * bin_size / 2 for k in range(n_bins)]  # bp, bin centre - TSS
+    inside = [k for k, o in enumerate(offsets) if abs(o) <= PROMOTER_BP / 2] or [
+        k for k, o in enumerate(offsets) if abs(o) == min(map(abs, offsets))]
+    return inside[0], inside[-1] + 1
