@@ -75,6 +75,7 @@ def before_training(reference, work: Path) -> Path:
     return work / "config.yaml"
 
 
+@pytest.mark.slow  # trains a CNN in the workflow, twice
 def test_kill_9_of_the_whole_run_then_rerun_is_identical(tmp_path, reference):
     config = before_training(reference, tmp_path)
     proc = start(tmp_path, config)
@@ -89,6 +90,7 @@ def test_kill_9_of_the_whole_run_then_rerun_is_identical(tmp_path, reference):
     assert hidden_files(tmp_path) == []
 
 
+@pytest.mark.slow  # trains a CNN in the workflow, twice
 def test_killed_training_job_fails_clearly_and_reruns_clean(tmp_path, reference):
     # What an out-of-memory kill does: SIGKILL to the job's process alone.
     config = before_training(reference, tmp_path)

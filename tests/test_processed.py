@@ -7,6 +7,8 @@ import shutil
 
 import numpy as np
 import pandas as pd
+import pytest
+
 from conftest import SHARED, copy_run, processed_config, shared_file, snakemake
 from deepchrome.dataset import find_published_cells, load_cell, load_published_cell
 from deepchrome.summary import MODELS
@@ -70,6 +72,7 @@ def test_export_round_trip(processed_run, tmp_path):
     assert first == original[0].strip()
 
 
+@pytest.mark.slow  # a workflow run that trains
 def test_bad_cell_fails_alone_with_keep_going(tmp_path):
     data = tmp_path / "data"
     shutil.copytree(shared_file("real", "E123_slice"), data / "GOOD" / "classification")

@@ -77,6 +77,7 @@ def served(www):
     server.close()
 
 
+@pytest.mark.slow  # the study end to end for two cells
 def test_remc_study_over_http(served, tmp_path):
     # Shortened through the config only: 1 paper epoch in minibatches of 256 genes (not 6,601 one-gene steps: the
     # run checks the downloads and the paper's split, not the CNN), logistic regression as the baseline, short maps

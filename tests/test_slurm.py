@@ -237,11 +237,11 @@ def metrics(workdir: Path) -> dict[str, dict]:
 def without_cells(run: Path, work: Path) -> Path:
     """A copy of ``run`` at ``work`` as if the cells in CELLS had never been built (their results and logs gone)."""
     copy_run(run, work)
-    for cell in CELLS:
-        shutil.rmtree(work / "results" / cell)
-        for log in sorted((work / "logs").rglob("*"), reverse=True):
-            if log.exists() and (log.name == cell or log.stem == cell):
-                shutil.rmtree(log) if log.is_dir() else log.unlink()
+    for folder in ("results", "logs"):  # results/cellA/, logs/features/cellA/, logs/cnn/cellA.log, ...
+        for path in sorted((work / folder).rglob("*"), reverse=True):
+            if path.name in CELLS or path.stem in CELLS:
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+    assert not (work / "results" / CELLS[0]).exists()
     return work
 
 

@@ -137,6 +137,7 @@ def test_demo_hidden_cell_has_marks_but_no_column(tmp_path):
 
 # ---- processed mode: real E123 beside a renamed copy -----------------------------------------------
 
+@pytest.mark.slow  # a workflow run that trains
 def test_processed_transfer_on_e123_and_a_renamed_copy(tmp_path):
     source = shared_file("real", "E123", "train.csv").parent
     data = tmp_path / "data"
