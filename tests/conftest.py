@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -139,14 +140,87 @@ def snakemake(*args: str, workdir: Path | None = None, timeout: int = 900) -> su
 
 
 @pytest.fixture(scope="session")
+def dry_run(tmp_path_factory):
+    """``dry_run(*args)``: ``snakemake -n *args`` in an empty directory, run once per distinct ``args`` in the session
+    (tests that plan the same thing read one dry run)."""
+    runs: dict[tuple[str, ...], subprocess.CompletedProcess] = {}
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        if args not in runs:
+            runs[args] = snakemake("-n", *args, workdir=tmp_path_factory.mktemp("dry-run"))
+        return runs[args]
+
+    return run
+
+
+# The workflow runs that several tests read, each made once per session. A test that runs more in one of them
+# (another target, a report, a rerun) works on a copy (``copy_run``): no test changes a shared run in place.
+WORKFLOW_RUNS = ("demo_run", "level_run", "processed_run")
+
+
+def pytest_collection_modifyitems(items):
+    """A test that reads a whole workflow run is an end-to-end test: marked slow (``-m "not slow"`` leaves it out)."""
+    for item in items:
+        if set(WORKFLOW_RUNS) & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
+def copy_run(run: Path, dest: Path) -> Path:
+    """A copy of a finished run at ``dest`` (time stamps and Snakemake's records kept, so nothing reruns)."""
+    shutil.copytree(run, dest, symlinks=True)
+    return dest
+
+
+@pytest.fixture(scope="session")
 def demo_run(tmp_path_factory):
-    """Run the default (demo) workflow once, shortened through the config only."""
+    """The default (demo) workflow, run once, shortened through the config only (feature maps: 300 steps)."""
     work = tmp_path_factory.mktemp("demo")
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     config["featuremaps"]["steps"] = 300
     (work / "config.yaml").write_text(yaml.safe_dump(config))
     out = snakemake("--configfile", str(work / "config.yaml"), workdir=work, timeout=1500)
     assert out.returncode == 0, out.stdout[-5000:] + out.stderr[-5000:]
+    return work
+
+
+@pytest.fixture(scope="session")
+def level_run(tmp_path_factory):
+    """The demo with target: level, made cheap through the config: two of its cells and its cell without RNA-seq
+    (cellD, scored by cellA's CNN rather than the pooled one, which would train another CNN), 700 genes, 2 seeds, at
+    most 30 epochs (patience 8)."""
+    work = tmp_path_factory.mktemp("level")
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    sheet = pd.read_csv(ROOT / config["cell_sheet"], sep="\t")
+    sheet = sheet[sheet["cell"].isin(["cellA", "cellB", "cellD"])].assign(
+        predict_with=lambda t: t["predict_with"].where(t["cell"] != "cellD", "cellA"))
+    sheet.to_csv(work / "cells.tsv", sep="\t", index=False)
+    config.update({"target": "level", "demo": {"seed": 0, "genes": 700}, "cell_sheet": str(work / "cells.tsv")})
+    config["cnn"].update({"seeds": 2, "params": {"epochs": 30, "patience": 8}})
+    (work / "config.yaml").write_text(yaml.safe_dump(config))
+    out = snakemake("--configfile", str(work / "config.yaml"), workdir=work, timeout=900)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    assert "feature maps, attributions and `snakemake explain` are not run" in out.stderr
+    return work
+
+
+def processed_config(work: Path, **changes) -> Path:
+    """config/processed.yaml with short feature maps (100 steps) and ``changes``, written to work/processed.yaml."""
+    config = yaml.safe_load((ROOT / "config" / "processed.yaml").read_text())
+    config["featuremaps"]["steps"] = 100
+    config.update(changes)
+    path = work / "processed.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+@pytest.fixture(scope="session")
+def processed_run(tmp_path_factory):
+    """The workflow on ../shared/data/real: cells E123 (600 genes, no valid.csv) and E123_slice (30 genes)."""
+    shared_file("real", "E123", "train.csv")
+    work = tmp_path_factory.mktemp("processed")
+    out = snakemake("--configfile", str(processed_config(work)), "--config", f"processed={SHARED / 'real'}",
+                    workdir=work, timeout=1200)
+    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-4000:]
     return work
 
 

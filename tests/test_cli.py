@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import snakemake as snakemake_package
 
 from conftest import ROOT, snakemake
@@ -93,6 +94,7 @@ def report_modules() -> set[str]:
     return {m for m in found if m not in sys.stdlib_module_names and m != "snakemake"}
 
 
+@pytest.mark.slow  # pip resolves requirements.txt afresh
 def test_requirements_alone_bring_what_the_report_needs(tmp_path):
     """The README's first command installs requirements.txt only: resolve it afresh (pip --dry-run, ignoring what is
     installed here, where the test extras may bring more) and require every module the report imports."""

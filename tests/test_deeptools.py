@@ -104,6 +104,7 @@ def deeptools_rows(compute_matrix: Path, gtf: Path, bw: Path, tmp: Path, feature
     return rows
 
 
+@pytest.mark.slow  # deepTools' own virtualenv: minutes of pip the first time (then cached)
 @pytest.mark.parametrize("gene_lines", [True, False], ids=["gene-lines", "transcript-only"])
 def test_bigwig_features_equal_deeptools(tmp_path, compute_matrix, gene_lines):
     bw = tmp_path / "signal.bw"

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from deepchrome.attribution import load_summary
-from conftest import snakemake
+from conftest import copy_run, snakemake
 
 CELLS = ["cellA", "cellB", "cellC"]
 CENTRAL = slice(40, 60)  # the central 2 kb: bins 41-60
@@ -68,15 +68,16 @@ def test_figures_and_importance_table(demo_run):
     assert len(imp) == 15 and np.allclose(imp.groupby("cell")["share"].sum(), 1)
 
 
-def test_explain_chosen_genes(demo_run):
-    split = pd.read_csv(demo_run / "results" / "split.tsv", sep="\t")
+def test_explain_chosen_genes(demo_run, tmp_path):
+    work = copy_run(demo_run, tmp_path / "run")  # `explain` writes into the run: a copy of the shared one
+    split = pd.read_csv(work / "results" / "split.tsv", sep="\t")
     genes = [split.loc[split["split"] == s, "gene_id"].iloc[0] for s in ("test", "train")]
-    out = snakemake("explain", "--configfile", str(demo_run / "config.yaml"), "--config",
-                    f"genes={genes[0]},{genes[1]}", workdir=demo_run)
+    out = snakemake("explain", "--configfile", str(work / "config.yaml"), "--config",
+                    f"genes={genes[0]},{genes[1]}", workdir=work)
     assert out.returncode == 0, out.stderr[-3000:]
     for gene in genes:
-        assert (demo_run / "results" / "explain" / f"{gene}.png").stat().st_size > 20_000
-    bad = snakemake("explain", "--configfile", str(demo_run / "config.yaml"), "--config", "genes=ENSG_NOT_THERE",
-                    workdir=demo_run)
+        assert (work / "results" / "explain" / f"{gene}.png").stat().st_size > 20_000
+    bad = snakemake("explain", "--configfile", str(work / "config.yaml"), "--config", "genes=ENSG_NOT_THERE",
+                    workdir=work)
     assert bad.returncode != 0 and "gene ENSG_NOT_THERE is in none of the cells" in bad.stdout + bad.stderr
-    assert not (demo_run / "results" / "explain" / "ENSG_NOT_THERE.png").exists()
+    assert not (work / "results" / "explain" / "ENSG_NOT_THERE.png").exists()

@@ -16,8 +16,9 @@ import pytest
 from conftest import ROOT, SNAKEMAKE, own_config, snakemake
 
 TARGET = "results/cellA/cnn/metrics.json"
-# Quick training through the command line (also checks that nested --config values arrive typed).
-TRAINING = ["--config", "cnn={params: {epochs: 12, patience: null, batch_size: 64}}"]
+# Quick training through the command line (also checks that nested --config values arrive typed): 2 seeds (the
+# preset's 5 add nothing to a check of bytes), 12 epochs, so that a kill after epoch 2 lands mid-training.
+TRAINING = ["--config", "cnn={seeds: 2, params: {epochs: 12, patience: null, batch_size: 64}}"]
 OUTPUTS = ["predictions.tsv", "history.tsv"]
 
 
@@ -74,6 +75,7 @@ def before_training(reference, work: Path) -> Path:
     return work / "config.yaml"
 
 
+@pytest.mark.slow  # trains a CNN in the workflow, twice
 def test_kill_9_of_the_whole_run_then_rerun_is_identical(tmp_path, reference):
     config = before_training(reference, tmp_path)
     proc = start(tmp_path, config)
@@ -88,6 +90,7 @@ def test_kill_9_of_the_whole_run_then_rerun_is_identical(tmp_path, reference):
     assert hidden_files(tmp_path) == []
 
 
+@pytest.mark.slow  # trains a CNN in the workflow, twice
 def test_killed_training_job_fails_clearly_and_reruns_clean(tmp_path, reference):
     # What an out-of-memory kill does: SIGKILL to the job's process alone.
     config = before_training(reference, tmp_path)

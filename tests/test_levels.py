@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-import yaml
 from scipy import stats as sps
 from sklearn.metrics import mean_squared_error, r2_score
 
@@ -224,26 +223,6 @@ def test_explain_refuses_target_level(tmp_path):
     assert out.returncode != 0 and "target: level has no explanation" in text and "Traceback" not in text, text[-2000:]
 
 
-@pytest.fixture(scope="module")
-def level_run(tmp_path_factory):
-    """The demo with target: level, made cheap through the config: two of its cells and its cell without RNA-seq
-    (cellD, scored by cellA's CNN rather than the pooled one, which would train another CNN), 700 genes, 2 seeds, at
-    most 30 epochs (patience 8)."""
-    work = tmp_path_factory.mktemp("level")
-    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-    sheet = pd.read_csv(ROOT / config["cell_sheet"], sep="\t")
-    sheet = sheet[sheet["cell"].isin(["cellA", "cellB", "cellD"])].assign(
-        predict_with=lambda t: t["predict_with"].where(t["cell"] != "cellD", "cellA"))
-    sheet.to_csv(work / "cells.tsv", sep="\t", index=False)
-    config.update({"target": "level", "demo": {"seed": 0, "genes": 700}, "cell_sheet": str(work / "cells.tsv")})
-    config["cnn"].update({"seeds": 2, "params": {"epochs": 30, "patience": 8}})
-    (work / "config.yaml").write_text(yaml.safe_dump(config))
-    out = snakemake("--configfile", str(work / "config.yaml"), workdir=work, timeout=900)
-    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
-    assert "feature maps, attributions and `snakemake explain` are not run" in out.stderr
-    return work
-
-
 def test_demo_level_run_end_to_end(level_run):
     summary = level_run / "results" / "summary"
     levels = pd.read_csv(summary / "levels.tsv", sep="\t")
@@ -303,8 +282,8 @@ def test_demo_level_predict_cell_and_transfer(level_run):
     assert (matrix.to_numpy() > 0.7).all(), matrix
 
 
-def test_demo_level_report_builds(level_run):
-    html = level_run / "report.html"
+def test_demo_level_report_builds(level_run, tmp_path):
+    html = tmp_path / "report.html"
     out = snakemake("--configfile", str(level_run / "config.yaml"), "--report", str(html), workdir=level_run)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     text = html.read_text()

@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from conftest import snakemake
+from conftest import copy_run, snakemake
 
 pytestmark = pytest.mark.slow
 
@@ -33,9 +33,7 @@ def snapshot(work, pattern="results/**/*"):
 @pytest.fixture
 def run_copy(demo_run, tmp_path):
     """A copy of the finished demo run (metadata and time stamps kept)."""
-    work = tmp_path / "run"
-    shutil.copytree(demo_run, work, symlinks=True)
-    return work
+    return copy_run(demo_run, tmp_path / "run")
 
 
 def test_a_subset_run_leaves_other_cells_and_the_summary_alone(run_copy):

@@ -2,8 +2,9 @@
 
 The cluster test installs Debian's slurm-wlm and munge when missing (apt-get, as root), starts a
 cluster on 127.0.0.1 with tests/slurm/start_cluster.sh (state in a temporary folder, config in
-/etc/slurm, which SLURM's job steps read), runs the shortened demo once locally and once through the
-profile, compares the metrics and stops every daemon by its PID. Outside CI it skips with the reason
+/etc/slurm, which SLURM's job steps read), builds one cell of the demo again through the profile in a
+copy of the session's local demo run, compares the metrics with the local run's and stops every daemon
+by its PID. Outside CI it skips with the reason
 when it cannot run (no root, no apt-get, a slurm.conf it did not write); in CI (CI=true) that fails.
 """
 
@@ -21,7 +22,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-import yaml
+
+from conftest import copy_run
 
 ROOT = Path(__file__).resolve().parents[1]
 PROFILE = ROOT / "profiles" / "slurm"
@@ -34,10 +36,9 @@ MARKER = "# deepchrome test cluster: written by tests/slurm/start_cluster.sh, re
 CLUSTER_ARGS = ["--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", "2",
                 "--seconds-between-status-checks", "1", "--default-resources", "slurm_account=deepchrome",
                 "slurm_partition=debug"]
-# the demo, shortened the same way for the local and the SLURM run
-# (one cell: each SLURM job costs seconds of Snakemake start-up, and CI has 2 cores; the run still fans
-# out over marks and models, and groups jobs)
-SHORT = {"demo": {"genes": 2000}, "cnn": {"params": {"epochs": 5, "patience": None}}, "featuremaps": {"steps": 100}}
+# The local run is the session's demo run (tests/conftest.py); the SLURM run is a copy of it without one cell's
+# results, which builds that cell again through the profile (one cell: each SLURM job costs seconds of Snakemake
+# start-up, and CI has 2 cores; the run still fans out over marks and models, and groups jobs).
 CELLS = ["cellA"]
 
 
@@ -219,17 +220,6 @@ def slurm_cluster(tmp_path_factory):
     assert not Path("/etc/slurm/slurm.conf").exists() or MARKER not in Path("/etc/slurm/slurm.conf").read_text()
 
 
-def short_config(path: Path) -> Path:
-    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-    for key, value in SHORT.items():
-        config[key].update(value)
-    config["cells"] = ",".join(CELLS)
-    for key in ("cell_sheet", "sample_sheet"):
-        config[key] = str(ROOT / config[key])
-    path.write_text(yaml.safe_dump(config))
-    return path
-
-
 def run_snakemake(workdir: Path, *args: str, timeout: int) -> subprocess.CompletedProcess:
     cmd = SNAKEMAKE + ["--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir), *args]
     # timeout -k: a hung run (a job SLURM never starts) ends instead of blocking CI
@@ -239,10 +229,23 @@ def run_snakemake(workdir: Path, *args: str, timeout: int) -> subprocess.Complet
 
 
 def metrics(workdir: Path) -> dict[str, dict]:
+    """Every metrics.json of the cells in CELLS, keyed by its path under results/."""
     out = {}
-    for path in sorted((workdir / "results").glob("*/*/metrics.json")):
-        out[str(path.relative_to(workdir / "results"))] = json.loads(path.read_text())
+    for cell in CELLS:
+        for path in sorted((workdir / "results" / cell).glob("*/metrics.json")):
+            out[str(path.relative_to(workdir / "results"))] = json.loads(path.read_text())
     return out
+
+
+def without_cells(run: Path, work: Path) -> Path:
+    """A copy of ``run`` at ``work`` as if the cells in CELLS had never been built (their results and logs gone)."""
+    copy_run(run, work)
+    for folder in ("results", "logs"):  # results/cellA/, logs/features/cellA/, logs/cnn/cellA.log, ...
+        for path in sorted((work / folder).rglob("*"), reverse=True):
+            if path.name in CELLS or path.stem in CELLS:
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+    assert not (work / "results" / CELLS[0]).exists()
+    return work
 
 
 def assert_same(a, b, where=""):
@@ -261,22 +264,14 @@ def assert_same(a, b, where=""):
 
 
 @pytest.mark.slow
-def test_demo_through_slurm_matches_a_local_run(slurm_cluster, tmp_path):
-    local, cluster = tmp_path / "local", tmp_path / "slurm"
-    local.mkdir()
-    cluster.mkdir()
-    timings = {}
-    t = time.perf_counter()
-    out = run_snakemake(local, "--workflow-profile", "none", "--cores", "2",
-                        "--configfile", str(short_config(local / "config.yaml")), timeout=600)
-    timings["local"] = time.perf_counter() - t
-    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
-
+def test_demo_through_slurm_matches_a_local_run(slurm_cluster, demo_run, tmp_path):
+    local = demo_run
+    cluster = without_cells(demo_run, tmp_path / "slurm")
     t = time.perf_counter()
     out = run_snakemake(cluster, "--workflow-profile", str(PROFILE), *CLUSTER_ARGS,
-                        "--configfile", str(short_config(cluster / "config.yaml")), timeout=900)
-    timings["slurm"] = time.perf_counter() - t
-    print(f"demo: local {timings['local']:.0f} s, through SLURM {timings['slurm']:.0f} s")
+                        "--configfile", str(cluster / "config.yaml"), "--config", f"cells={','.join(CELLS)}",
+                        timeout=900)
+    print(f"demo, {', '.join(CELLS)} through SLURM: {time.perf_counter() - t:.0f} s")
     log = out.stdout + out.stderr
     assert out.returncode == 0, log[-6000:]
     assert "Falling back to 'sacct'" not in log, "the plugin ignored --slurm-status-command squeue"

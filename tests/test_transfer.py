@@ -14,7 +14,7 @@ import pytest
 import torch
 import yaml
 
-from conftest import ROOT, SHARED, shared_file, snakemake
+from conftest import ROOT, SHARED, copy_run, shared_file, snakemake
 from deepchrome import MARKS
 from deepchrome.dataset import CellData, feature_description, save_features
 from deepchrome.ensemble import build_member, read_description, save_model
@@ -71,8 +71,7 @@ def test_predict_cell_follows_its_hidden_expression(demo_run):
 def test_transfer_target_pooled_and_left_out(demo_run, tmp_path):
     """`snakemake transfer` (off by default) on a copy of the finished demo: only the leave-one-cell-out models
     and the pooled table are new; each left-out model beats the untrained promoter score on its cell."""
-    work = tmp_path / "run"
-    shutil.copytree(demo_run, work, symlinks=True)
+    work = copy_run(demo_run, tmp_path / "run")
     out = snakemake("transfer", "--configfile", str(work / "config.yaml"), workdir=work, timeout=900)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     ran = out.stdout + out.stderr
@@ -140,6 +139,7 @@ def test_demo_hidden_cell_has_marks_but_no_column(tmp_path):
 
 # ---- processed mode: real E123 beside a renamed copy -----------------------------------------------
 
+@pytest.mark.slow  # a workflow run that trains
 def test_processed_transfer_on_e123_and_a_renamed_copy(tmp_path):
     source = shared_file("real", "E123", "train.csv").parent
     data = tmp_path / "data"

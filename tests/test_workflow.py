@@ -31,8 +31,8 @@ def config_args(config: str) -> list[str]:
 
 
 @pytest.mark.parametrize("config", CONFIGS)
-def test_dry_run_every_config(config, tmp_path):
-    out = snakemake("-n", "--configfile", str(ROOT / "config" / config), *config_args(config), workdir=tmp_path)
+def test_dry_run_every_config(config, dry_run):
+    out = dry_run("--configfile", str(ROOT / "config" / config), *config_args(config))
     assert out.returncode == 0, out.stdout + out.stderr
     assert "train_cnn" in out.stdout
 
