@@ -173,10 +173,12 @@ def copy_run(run: Path, dest: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory):
-    """The default (demo) workflow, run once, shortened through the config only (feature maps: 300 steps)."""
+    """The default (demo) workflow, run once, shortened through the config only (feature maps: 300 steps;
+    AttentiveChrome: 5 epochs, its wiring is what the demo's tests check)."""
     work = tmp_path_factory.mktemp("demo")
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     config["featuremaps"]["steps"] = 300
+    config["attentive"]["params"] = {"epochs": 5, "patience": None}
     (work / "config.yaml").write_text(yaml.safe_dump(config))
     out = snakemake("--configfile", str(work / "config.yaml"), workdir=work, timeout=1500)
     assert out.returncode == 0, out.stdout[-5000:] + out.stderr[-5000:]
@@ -187,7 +189,7 @@ def demo_run(tmp_path_factory):
 def level_run(tmp_path_factory):
     """The demo with target: level, made cheap through the config: two of its cells and its cell without RNA-seq
     (cellD, scored by cellA's CNN rather than the pooled one, which would train another CNN), 700 genes, 2 seeds, at
-    most 30 epochs (patience 8)."""
+    most 30 epochs (patience 8; AttentiveChrome 5 epochs)."""
     work = tmp_path_factory.mktemp("level")
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     sheet = pd.read_csv(ROOT / config["cell_sheet"], sep="\t")
@@ -196,6 +198,7 @@ def level_run(tmp_path_factory):
     sheet.to_csv(work / "cells.tsv", sep="\t", index=False)
     config.update({"target": "level", "demo": {"seed": 0, "genes": 700}, "cell_sheet": str(work / "cells.tsv")})
     config["cnn"].update({"seeds": 2, "params": {"epochs": 30, "patience": 8}})
+    config["attentive"]["params"] = {"epochs": 5, "patience": None}
     (work / "config.yaml").write_text(yaml.safe_dump(config))
     out = snakemake("--configfile", str(work / "config.yaml"), workdir=work, timeout=900)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
