@@ -154,7 +154,7 @@ def plot_auc_by_model(table: pd.DataFrame, path: str | os.PathLike) -> None:
             ax.set_xticklabels([f"{model_label(m)}\nmean {wide[m].mean():.3f}" for m in models])
             ax.set_xlabel("Model")
             ax.set_title(f"Test ROC AUC per model across {len(cells)} cells\n(faint: one cell with its 95% "
-                         "bootstrap interval; black: mean over cells with its 95% interval)")
+                         "bootstrap interval; black: mean over cells with its 95% interval, none below 3 cells)")
         ax.set_ylim(lo, hi)
         ax.set_ylabel("Test ROC AUC")
         if lo < 0.5 < hi:
@@ -190,7 +190,7 @@ def plot_model_comparison(models: pd.DataFrame, path: str | os.PathLike) -> None
         ax_m.set_yticklabels([model_label(m) for m in order])
         ax_m.set_ylim(len(order) - 0.5, -0.7)
         ax_m.set_xlim(lo, hi)
-        ax_m.set_xlabel("Mean test ROC AUC over cells (95% t-interval)")
+        ax_m.set_xlabel("Mean test ROC AUC over cells (95% t-interval; none below 3 cells)")
         ax_m.set_title(f"Mean test AUC per model ({_n_cells(n_cells)})")
         segments = (("cnn_better", "CNN better", MODEL_COLORS["cnn"]), ("not_different", "not different", "#BBBBBB"),
                     ("cnn_worse", "CNN worse", "#0072B2"))
