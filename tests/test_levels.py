@@ -226,8 +226,8 @@ def test_explain_refuses_target_level(tmp_path):
 def test_demo_level_run_end_to_end(level_run):
     summary = level_run / "results" / "summary"
     levels = pd.read_csv(summary / "levels.tsv", sep="\t")
-    models = ["cnn", "gbm", "svr", "rf", "ridge", "promoter"]
-    assert sorted(levels["model"].unique()) == sorted(models)
+    models = ["cnn", "attentive", "gbm", "svr", "rf", "ridge", "promoter"]  # the demo config's networks and baselines
+    assert list(levels.drop_duplicates("model")["model"]) == models  # in the registry's order for target: level
     metrics = [f"test_{m}{s}" for m in ("r", "rho", "r2", "mse", "auc") for s in ("", "_low", "_high")]
     for column in metrics + ["valid_r"]:
         values = levels.loc[~((levels["model"] == "promoter") & column.startswith(("test_r2", "test_mse"))), column]
@@ -244,7 +244,8 @@ def test_demo_level_run_end_to_end(level_run):
         assert cnn["test_r_low"] <= cnn["test_r"] <= cnn["test_r_high"]
     across = pd.read_csv(summary / "level_models.tsv", sep="\t").set_index("model")
     assert across.loc["cnn", "mean_test_r"] == pytest.approx(levels[levels["model"] == "cnn"]["test_r"].mean())
-    assert across.loc["cnn", "mean_low"] < across.loc["cnn", "mean_test_r"] < across.loc["cnn", "mean_high"]
+    # two cells: no interval over cells (a t-interval with one degree of freedom means nothing; none below three)
+    assert levels["cell"].nunique() == 2 and across.loc["cnn", ["mean_low", "mean_high"]].isna().all()
     for figure in ("levels", "r_by_model", "level_training"):
         png = summary / "figures" / f"{figure}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000, figure
