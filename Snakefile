@@ -22,6 +22,7 @@ localrules:
     published_figure,
     overview,
     attention_agreement,
+    genes_kept,
 
 
 include: "rules/fetch.smk"

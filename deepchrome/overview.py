@@ -93,31 +93,17 @@ def _predict_text(predict: dict) -> str:
     return " **Cells without RNA-seq** (scored, no metrics): " + ", ".join(items) + "."
 
 
-def _genes_text(counts: dict | None, labels: list[dict]) -> str:
-    """What the run kept of its genes: the annotation's genes and those with a whole window (``counts``: the gene
-    windows step's record), and per cell the labelled genes and ON genes (``labels``: each cell's labels record)."""
-    parts = []
-    if counts:
-        parts.append(f"{counts['annotation_genes']:,} in the annotation, {counts['windows']:,} with a whole window")
-    if labels:
-        parts.append("labelled: " + ", ".join(f"{rst_text(str(c['cell']))} {c['n_labelled']:,} ({c['n_on']:,} ON)"
-                                              for c in labels))
-    return f" **Genes**: {'; '.join(parts)}." if parts else ""
-
-
 def overview_text(template: str, auc: pd.DataFrame, models: pd.DataFrame | None, settings: dict) -> str:
     """The landing page: ``template`` filled from the summary tables and the run's ``settings``.
 
     ``settings`` holds ``marks`` (list), ``preset`` (name), ``params`` (resolved training parameters),
     ``input``, ``split``, ``config_files`` (list of paths), ``overrides`` (command-line
     ``--config`` values, a dict), ``bins`` (the features' description: ``bins``, ``bin_size``), optionally
-    ``target`` (``class``, the default, or ``level``), ``predict`` (cell without RNA-seq -> the model scoring it),
-    ``gene_counts`` and ``label_counts`` (the raw route's records of the genes kept).
+    ``target`` (``class``, the default, or ``level``) and ``predict`` (cell without RNA-seq -> the model scoring it).
     """
     cells = auc.drop_duplicates("cell")
     n_test = cells["n_test"].mean() if "n_test" in auc else math.nan
     overrides = settings.get("overrides") or {}
-    baselines = [model_long_name(m) for m in model_order(auc["model"]) if m != "cnn"]
     protocol = ("The CNN was trained as published (``paper`` preset)." if settings["preset"] == "paper" else
                 "The CNN was trained with the ``default`` preset (tuned on real data).")
     level = settings.get("target", "class") == "level"
@@ -129,10 +115,8 @@ def overview_text(template: str, auc: pd.DataFrame, models: pd.DataFrame | None,
         sections=("*1. Accuracy*, *2. Training*, *5. Across cells* (feature maps and explanation are not run for "
                   "``target: level``)"
                   if level else "*1. Accuracy*, *2. Training*, *3. Feature maps*,\n*4. Explanation*, *5. Across cells*"),
-        baselines=" and ".join([", ".join(baselines[:-1]), baselines[-1]] if len(baselines) > 1 else baselines) or "no other model",
         n_marks=len(settings["marks"]), marks=rst_text(", ".join(settings["marks"])), protocol=protocol,
         bins=f"{settings['bins']['bins']} bins of {settings['bins']['bin_size']} bp",
-        genes_text=_genes_text(settings.get("gene_counts"), settings.get("label_counts") or []),
         published_text=(", reproduced against published AUCs"
                         if "published_auc" in auc and auc["published_auc"].notna().any() else ""),
         n_cells=len(cells), n_test="?" if math.isnan(n_test) else f"{n_test:,.0f}",

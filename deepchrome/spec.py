@@ -187,7 +187,7 @@ class ModelSpec:
 
 REGISTRY: tuple[ModelSpec, ...] = (
     ModelSpec("cnn", "CNN", "DeepChrome CNN", "#D55E00", ("class", "level"), "network", "cnn"),
-    ModelSpec("attentive", "AttentiveChrome", "AttentiveChrome (LSTMs with attention)", "#56B4E9", ("class", "level"),
+    ModelSpec("attentive", "AttentiveChrome", "AttentiveChrome", "#56B4E9", ("class", "level"),
               "network", "attentive"),
     ModelSpec("gbm", "Gradient boosting", "gradient-boosted trees", "#E69F00", ("class", "level"), "baseline", "gbm"),
     ModelSpec("svm", "SVM", "SVM (RBF kernel)", "#0072B2", ("class",), "baseline", "svr"),

@@ -292,3 +292,18 @@ def markdown_levels(levels: pd.DataFrame, models: pd.DataFrame, digits: int = 3)
         lines.append(f"| {r.model} | {r.n_cells} | {num(r.mean_test_r)} [{num(r.mean_low)}, {num(r.mean_high)}] | "
                      f"{num(r.mean_test_rho)} | {num(r.mean_test_r2)} | {num(r.mean_test_auc)} |")
     return "\n".join(lines) + "\n"
+
+
+def genes_kept(windows: str | os.PathLike, labels: list[str | os.PathLike]) -> pd.DataFrame:
+    """One row per cell: the genes of the annotation (``annotation_genes``), those with a whole window inside their
+    chromosome (``windows``), the labelled ones (``labelled``: a value in the cell's expression column), how many of
+    them are ON, and the cell's median RPKM, from the gene-window step's record (``windows``) and each cell's labels
+    record (``labels``)."""
+    counts = json.loads(Path(windows).read_text())
+    rows = []
+    for path in labels:
+        cell = json.loads(Path(path).read_text())
+        rows.append({"cell": cell["cell"], "annotation_genes": counts["annotation_genes"], "windows": counts["windows"],
+                     "labelled": cell["n_labelled"], "on": cell["n_on"], "median_rpkm": cell["median_rpkm"]})
+    return pd.DataFrame(rows, columns=["cell", "annotation_genes", "windows", "labelled", "on", "median_rpkm"])
+

@@ -375,6 +375,7 @@ def all_outputs(_):
         return per_cell_outputs
     summary = ["results/summary/auc.tsv", "results/summary/models.tsv", "results/summary/overview.rst"]
     summary += ["results/summary/auc_table.html"]
+    summary += [] if PROCESSED else ["results/summary/genes.tsv"]
     summary += transfer_outputs()
     if LEVEL:
         return per_cell_outputs + summary + LEVEL_SUMMARY

@@ -28,9 +28,9 @@ rule fetch:
 
 # Raw inputs -> their checksum files (deepchrome/checksums.py): an edit that keeps the modification time
 # (cp -p, rsync -a, tar) rewrites the checksum at start-up, which reruns the jobs that read the input.
-CHECKSUMS = {} if PROCESSED else {
-    checksum_file(p): p for p in [ANNOTATION, CHROM_SIZES, EXPRESSION, *SAMPLE_FILES.values()]
-}
+CHECKSUMS = (
+    {} if PROCESSED else {checksum_file(p): p for p in [ANNOTATION, CHROM_SIZES, EXPRESSION, *SAMPLE_FILES.values()]}
+)
 if workflow.is_main_process:
     for changed in refresh_checksums(CHECKSUMS.values()):
         logger.warning(

@@ -123,8 +123,6 @@ rule overview:
         table="results/summary/auc.tsv",
         models="results/summary/models.tsv",
         features=per_cell("results/{cell}/features.npz"),
-        counts=lambda _: [] if PROCESSED else ["results/genes/gene_counts.json"],
-        label_counts=lambda _: [] if PROCESSED else expand("results/{cell}/label_counts.json", cell=cells()),
     output:
         page="results/summary/overview.rst",
         table=report(
@@ -153,3 +151,28 @@ rule overview:
         "../envs/deepchrome.yaml"
     script:
         "../scripts/overview.py"
+
+
+rule genes_kept:
+    """The genes each step kept: the annotation's, those with a whole window, and per cell the labelled and ON genes."""
+    input:
+        windows="results/genes/gene_counts.json",
+        labels=per_cell("results/{cell}/label_counts.json"),
+    output:
+        report(
+            "results/summary/genes.tsv",
+            caption="../report/genes_table.rst",
+            category="1. Accuracy",
+            subcategory="All cells",
+        ),
+    log:
+        "logs/summary/genes.log",
+    threads: 1
+    resources:
+        mem_mb=grows(500),
+        runtime=grows(10),
+    conda:
+        "../envs/deepchrome.yaml"
+    script:
+        "../scripts/genes_kept.py"
+

@@ -22,7 +22,9 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+import yaml
 
+from deepchrome.spec import configured_models
 from conftest import copy_run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -278,7 +280,9 @@ def test_demo_through_slurm_matches_a_local_run(slurm_cluster, demo_run, tmp_pat
     assert "SLURM jobid" in log, "no job went through SLURM"
 
     ref, got = metrics(local), metrics(cluster)
-    assert len(ref) == 6 * len(CELLS) and set(got) == set(ref)  # cnn and five baselines
+    config = yaml.safe_load((local / "config.yaml").read_text())
+    models = configured_models(config["networks"], config["baselines"]["models"], config["marks"], "class")
+    assert len(ref) == len(models) * len(CELLS) and set(got) == set(ref)  # the networks and the baselines
     for name in ref:
         a = {k: v for k, v in ref[name].items() if k not in ("seconds", "device", "device_warning")}
         b = {k: v for k, v in got[name].items() if k not in ("seconds", "device", "device_warning")}

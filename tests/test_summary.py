@@ -153,3 +153,17 @@ def test_demo_tables_carry_intervals_tests_and_protocol(demo_run):
         assert gbm["protocol"]["grid"]["max_leaf_nodes"] and len(gbm["test_auc_ci"]) == 2 and gbm["params"]["n_trees"]
         assert json.loads((res / cell / "promoter" / "metrics.json").read_text())["params"]["trained"] is False
     assert (res / "summary" / "figures" / "model_comparison.png").stat().st_size > 10000
+
+
+def test_genes_kept_per_cell(tmp_path):
+    """genes.tsv: the gene-window step's counts beside each cell's labels counts, one row per cell."""
+    from deepchrome.summary import genes_kept
+
+    (tmp_path / "genes.json").write_text(json.dumps({"annotation_genes": 2400, "windows": 2390, "genes": 2400}))
+    for cell, labelled, on in (("cellA", 2383, 1191), ("cellB", 2380, 1190)):
+        (tmp_path / f"{cell}.json").write_text(json.dumps({"cell": cell, "n_labelled": labelled, "n_on": on,
+                                                           "median_rpkm": 1.5, "n_genes": 2390}))
+    table = genes_kept(tmp_path / "genes.json", [tmp_path / "cellA.json", tmp_path / "cellB.json"])
+    assert table.to_dict("records") == [
+        {"cell": "cellA", "annotation_genes": 2400, "windows": 2390, "labelled": 2383, "on": 1191, "median_rpkm": 1.5},
+        {"cell": "cellB", "annotation_genes": 2400, "windows": 2390, "labelled": 2380, "on": 1190, "median_rpkm": 1.5}]
