@@ -175,4 +175,3 @@ rule genes_kept:
         "../envs/deepchrome.yaml"
     script:
         "../scripts/genes_kept.py"
-
