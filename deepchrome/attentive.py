@@ -31,8 +31,7 @@ from .dataset import CellData
 from .ensemble import member_scores
 from .errors import DeepChromeError
 from .model import HEADS, score_of
-from .train import (CNNResult, _aucs, _deterministic, _history, _losses, _pearsons, require_both_classes, schedule,
-                    select_device, transform)
+from .train import CNNResult, _aucs, _history, _losses, _pearsons, prepare_training, schedule, transform
 
 log = logging.getLogger("deepchrome.attentive")
 
@@ -188,15 +187,7 @@ def train_attentive(cell: CellData, params: dict, seeds: list[int], device: str 
     Pearson r (recorded as ``valid_auc``). Sets process-wide torch state as :func:`deepchrome.train.train_cnn`.
     """
     start = time.perf_counter()
-    if not seeds or len(set(seeds)) != len(seeds):
-        raise DeepChromeError(None, f"attentive seeds {seeds} must be one or more distinct integers",
-                              "give seeds >= 1 (seeds are seed, seed + 1, ...)")
-    dev, warning = select_device(device)
-    if threads:
-        torch.set_num_threads(threads)
-    _deterministic(dev)
-    require_both_classes(cell, "train")
-    require_both_classes(cell, "valid")
+    dev, warning = prepare_training(cell, seeds, device, threads)
     rows = (np.flatnonzero(cell.split == "train"), np.flatnonzero(cell.split == "valid"))
     Xt = transform(cell.X, params["transform"])
     X = torch.from_numpy(Xt).to(dev)

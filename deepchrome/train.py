@@ -121,6 +121,22 @@ def _deterministic(device: torch.device) -> None:
     torch.backends.cudnn.benchmark = False
 
 
+def prepare_training(cell: CellData, seeds: list[int], device: str, threads: int | None):
+    """Checks and process-wide torch state before training any network on ``cell``: distinct seeds, a train and a
+    valid split with both classes, the device (:func:`select_device`), the CPU thread count and deterministic
+    kernels. Returns ``(device, warning)``."""
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise DeepChromeError(None, f"seeds {seeds} must be one or more distinct integers",
+                              "give cnn.seeds >= 1 (seeds are cnn.seed, cnn.seed + 1, ...)")
+    dev, warning = select_device(device)
+    if threads:
+        torch.set_num_threads(threads)
+    _deterministic(dev)
+    require_both_classes(cell, "train")
+    require_both_classes(cell, "valid")
+    return dev, warning
+
+
 def mark_scaling(X: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-mark mean and standard deviation (float64 ``[marks]``) of ``X`` ``[genes, marks, bins]`` over the
     genes ``rows`` and all bins; a constant mark gets standard deviation 1."""
@@ -196,15 +212,7 @@ def train_cnn(cell: CellData, params: dict, seeds: list[int], device: str = "aut
     as ``valid_auc`` of the result).
     """
     start = time.perf_counter()
-    if not seeds or len(set(seeds)) != len(seeds):
-        raise DeepChromeError(None, f"CNN seeds {seeds} must be one or more distinct integers",
-                              "give cnn.seeds >= 1 (seeds are cnn.seed, cnn.seed + 1, ...)")
-    dev, warning = select_device(device)
-    if threads:
-        torch.set_num_threads(threads)
-    _deterministic(dev)
-    require_both_classes(cell, "train")
-    require_both_classes(cell, "valid")
+    dev, warning = prepare_training(cell, seeds, device, threads)
     train_rows = np.flatnonzero(cell.split == "train")
     valid_rows = np.flatnonzero(cell.split == "valid")
 
