@@ -21,10 +21,10 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from .fetch import sha256sum
 from .io import atomic_path
 
 CHECKSUM_DIR = "results/checksums"
-_CHUNK = 1 << 20
 
 
 def checksum_file(source: str | os.PathLike) -> str:
@@ -39,14 +39,6 @@ def _identity(source: str | os.PathLike) -> list[int]:
     return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
 
 
-def _sha256(source: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(source, "rb") as f:
-        for block in iter(lambda: f.read(_CHUNK), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _stat_file(checksum: str | os.PathLike) -> Path:
     return Path(str(checksum)[: -len(".sha256")] + ".stat")
 
@@ -58,7 +50,7 @@ def _write_identity(source: str | os.PathLike, checksum: str | os.PathLike) -> N
 
 def write_checksum(source: str | os.PathLike, checksum: str | os.PathLike) -> str:
     """Write ``<sha256>  <source>`` to ``checksum`` (and the source's identity beside it); return the hex digest."""
-    digest = _sha256(source)
+    digest = sha256sum(source)
     with atomic_path(checksum) as tmp:
         tmp.write_text(f"{digest}  {source}\n")
     _write_identity(source, checksum)
@@ -84,7 +76,7 @@ def refresh_checksums(sources: Iterable[str]) -> list[str]:
         except (OSError, ValueError):
             pass  # no or a damaged record: compare the content
         recorded = checksum.read_text().split(maxsplit=1)[0] if checksum.stat().st_size else ""
-        if _sha256(source) == recorded:
+        if sha256sum(source) == recorded:
             _write_identity(source, checksum)
         else:
             write_checksum(source, checksum)

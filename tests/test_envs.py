@@ -30,9 +30,10 @@ OPTIONAL_IMPORTS = {"pysam"}  # BAM reading falls back to it only where bedtools
 PIN = re.compile(r"^(?P<name>[A-Za-z0-9_.-]+)=(?P<version>[0-9][0-9A-Za-z.]*)(?:=(?P<build>\S+))?$")
 
 
-def pip_pins() -> dict[str, str]:
+def pip_pins(path: Path = ROOT / "requirements.txt") -> dict[str, str]:
+    """name -> version of a pip requirements file's exact pins."""
     pins = {}
-    for line in (ROOT / "requirements.txt").read_text().splitlines():
+    for line in path.read_text().splitlines():
         line = line.split("#")[0].strip()
         if line:
             name, version = line.split("==")
@@ -184,12 +185,6 @@ def test_rules_use_the_env_files():
 def test_driver_requirements_are_the_runner_pins():
     """requirements-driver.txt (a plain Snakemake environment, tests/test_driver_env.py) pins what requirements.txt
     pins, and nothing of the job runtime."""
-    pins = pip_pins()
-    driver = {}
-    for line in (ROOT / "requirements-driver.txt").read_text().splitlines():
-        line = line.split("#")[0].strip()
-        if line:
-            name, version = line.split("==")
-            driver[name.lower()] = version
+    pins, driver = pip_pins(), pip_pins(ROOT / "requirements-driver.txt")
     assert set(driver) == {"snakemake", "pandas", "pyyaml", "jsonschema", "snakemake-executor-plugin-slurm"}
     assert all(pins[name] == version for name, version in driver.items()), (driver, pins)
