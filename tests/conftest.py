@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 import shutil
 import subprocess
 import sys
@@ -153,16 +154,125 @@ def dry_run(tmp_path_factory):
     return run
 
 
-# The workflow runs that several tests read, each made once per session. A test that runs more in one of them
-# (another target, a report, a rerun) works on a copy (``copy_run``): no test changes a shared run in place.
-WORKFLOW_RUNS = ("demo_run", "level_run", "processed_run")
+# The workflow runs that several tests read, each made once per session (shared by the pytest-xdist workers). A test
+# that runs more in one of them (another target, a report, a rerun) works on a copy (``copy_run``): no test changes a
+# shared run in place.
+
+def build_demo(work: Path) -> None:
+    """The default (demo) workflow, shortened through the config only: ensembles of 2 seeds, feature maps of 300
+    steps, AttentiveChrome for 2 epochs (its wiring is what the demo's tests check)."""
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    config["cnn"]["seeds"] = 2
+    config["featuremaps"]["steps"] = 300
+    config["attentive"]["params"] = {"epochs": 2, "patience": None}
+    (work / "config.yaml").write_text(yaml.safe_dump(config))
+    out = snakemake("--configfile", str(work / "config.yaml"), workdir=work, timeout=1500)
+    assert out.returncode == 0, out.stdout[-5000:] + out.stderr[-5000:]
+
+
+def build_level(work: Path) -> None:
+    """The demo with target: level, made cheap through the config: two of its cells and its cell without RNA-seq
+    (cellD, scored by cellA's CNN rather than the pooled one, which would train another CNN), 700 genes, 2 seeds, at
+    most 30 epochs (patience 8; AttentiveChrome 2 epochs)."""
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    sheet = pd.read_csv(ROOT / config["cell_sheet"], sep="\t")
+    sheet = sheet[sheet["cell"].isin(["cellA", "cellB", "cellD"])].assign(
+        predict_with=lambda t: t["predict_with"].where(t["cell"] != "cellD", "cellA"))
+    sheet.to_csv(work / "cells.tsv", sep="\t", index=False)
+    config.update({"target": "level", "demo": {"seed": 0, "genes": 700}, "cell_sheet": str(work / "cells.tsv")})
+    config["cnn"].update({"seeds": 2, "params": {"epochs": 30, "patience": 8}})
+    config["attentive"]["params"] = {"epochs": 2, "patience": None}
+    (work / "config.yaml").write_text(yaml.safe_dump(config))
+    out = snakemake("--configfile", str(work / "config.yaml"), workdir=work, timeout=900)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    assert "feature maps, attributions and `snakemake explain` are not run" in out.stderr
+
+
+def processed_config(work: Path, **changes) -> Path:
+    """config/processed.yaml with short feature maps (100 steps), AttentiveChrome for 12 epochs (E123's seeds keep
+    epochs 11 to 18 of a full run) and ``changes``, written to work/processed.yaml."""
+    config = yaml.safe_load((ROOT / "config" / "processed.yaml").read_text())
+    config["featuremaps"]["steps"] = 100
+    config["attentive"] = {"preset": "default", "params": {"epochs": 12, "patience": None}}
+    config.update(changes)
+    path = work / "processed.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def build_processed(work: Path) -> None:
+    """The workflow on ../shared/data/real: cells E123 (600 genes, no valid.csv) and E123_slice (30 genes)."""
+    out = snakemake("--configfile", str(processed_config(work)), "--config", f"processed={SHARED / 'real'}",
+                    workdir=work, timeout=1200)
+    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-4000:]
+
+
+# fixture name -> (folder name, builder); the order is the order they start in (the demo's dependants are the most)
+WORKFLOW_RUNS = {"demo_run": ("demo", build_demo), "processed_run": ("processed", build_processed),
+                 "level_run": ("level", build_level)}
 
 
 def pytest_collection_modifyitems(items):
-    """A test that reads a whole workflow run is an end-to-end test: marked slow (``-m "not slow"`` leaves it out)."""
+    """A test that reads a whole workflow run is an end-to-end test: marked slow (``-m "not slow"`` leaves it out).
+
+    With pytest-xdist (``-n``, ``--dist loadgroup``), the tests of a module that has module-scoped fixtures (a
+    trained model, a SLURM cluster, a virtualenv) stay on one worker, so each such fixture is made once; the other
+    tests spread over the workers one by one.
+    """
     for item in items:
         if set(WORKFLOW_RUNS) & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
+        info = getattr(item, "_fixtureinfo", None)
+        scopes = {d.scope for defs in (info.name2fixturedefs.values() if info else ()) for d in defs}
+        if "module" in scopes:
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+
+
+def pytest_collection_finish(session):
+    """Start the session runs that the selected tests need at once, in the background (each waits for the one
+    before it, so they do not share the CPUs): the tests that need no run go on meanwhile, and a test that needs
+    one waits for it (:func:`shared_run`)."""
+    import threading
+
+    needed = [name for name in WORKFLOW_RUNS if any(name in getattr(i, "fixturenames", ()) for i in session.items)]
+    if not (SHARED / "real" / "E123" / "train.csv").exists():  # its tests skip, saying why
+        needed = [n for n in needed if n != "processed_run"]
+    factory = session.config._tmp_path_factory
+
+    def build_all():
+        for name in needed:
+            try:
+                shared_run(*WORKFLOW_RUNS[name], factory)
+            except BaseException:  # recorded by shared_run; the test that needs the run reports it
+                pass
+
+    if needed:
+        threading.Thread(target=build_all, daemon=True).start()
+
+
+def shared_run(name: str, build, tmp_path_factory) -> Path:
+    """The folder of the session's run ``name``, made once by ``build(folder)`` even when pytest-xdist runs several
+    workers: the first to need it builds it under a file lock, the others wait and read the same folder. A failed
+    build is recorded, so the others fail at once with its message instead of building it again."""
+    import fcntl
+
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the folder all workers' temporary folders live in
+    folder, done, failed = base / name, base / f"{name}.done", base / f"{name}.failed"
+    with open(base / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if failed.exists():
+            pytest.fail(f"the shared run {name} failed:\n{failed.read_text()}")
+        if not done.exists():
+            folder.mkdir(exist_ok=True)
+            try:
+                build(folder)
+            except BaseException as err:
+                failed.write_text(str(err)[-8000:])
+                raise
+            done.touch()
+    return folder
 
 
 def copy_run(run: Path, dest: Path) -> Path:
@@ -173,58 +283,21 @@ def copy_run(run: Path, dest: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory):
-    """The default (demo) workflow, run once, shortened through the config only (feature maps: 300 steps;
-    AttentiveChrome: 5 epochs, its wiring is what the demo's tests check)."""
-    work = tmp_path_factory.mktemp("demo")
-    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-    config["featuremaps"]["steps"] = 300
-    config["attentive"]["params"] = {"epochs": 5, "patience": None}
-    (work / "config.yaml").write_text(yaml.safe_dump(config))
-    out = snakemake("--configfile", str(work / "config.yaml"), workdir=work, timeout=1500)
-    assert out.returncode == 0, out.stdout[-5000:] + out.stderr[-5000:]
-    return work
+    """The demo run (:func:`build_demo`)."""
+    return shared_run(*WORKFLOW_RUNS["demo_run"], tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
 def level_run(tmp_path_factory):
-    """The demo with target: level, made cheap through the config: two of its cells and its cell without RNA-seq
-    (cellD, scored by cellA's CNN rather than the pooled one, which would train another CNN), 700 genes, 2 seeds, at
-    most 30 epochs (patience 8; AttentiveChrome 5 epochs)."""
-    work = tmp_path_factory.mktemp("level")
-    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-    sheet = pd.read_csv(ROOT / config["cell_sheet"], sep="\t")
-    sheet = sheet[sheet["cell"].isin(["cellA", "cellB", "cellD"])].assign(
-        predict_with=lambda t: t["predict_with"].where(t["cell"] != "cellD", "cellA"))
-    sheet.to_csv(work / "cells.tsv", sep="\t", index=False)
-    config.update({"target": "level", "demo": {"seed": 0, "genes": 700}, "cell_sheet": str(work / "cells.tsv")})
-    config["cnn"].update({"seeds": 2, "params": {"epochs": 30, "patience": 8}})
-    config["attentive"]["params"] = {"epochs": 5, "patience": None}
-    (work / "config.yaml").write_text(yaml.safe_dump(config))
-    out = snakemake("--configfile", str(work / "config.yaml"), workdir=work, timeout=900)
-    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
-    assert "feature maps, attributions and `snakemake explain` are not run" in out.stderr
-    return work
-
-
-def processed_config(work: Path, **changes) -> Path:
-    """config/processed.yaml with short feature maps (100 steps) and ``changes``, written to work/processed.yaml."""
-    config = yaml.safe_load((ROOT / "config" / "processed.yaml").read_text())
-    config["featuremaps"]["steps"] = 100
-    config.update(changes)
-    path = work / "processed.yaml"
-    path.write_text(yaml.safe_dump(config))
-    return path
+    """The level run (:func:`build_level`)."""
+    return shared_run(*WORKFLOW_RUNS["level_run"], tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
 def processed_run(tmp_path_factory):
-    """The workflow on ../shared/data/real: cells E123 (600 genes, no valid.csv) and E123_slice (30 genes)."""
+    """The processed-data run (:func:`build_processed`)."""
     shared_file("real", "E123", "train.csv")
-    work = tmp_path_factory.mktemp("processed")
-    out = snakemake("--configfile", str(processed_config(work)), "--config", f"processed={SHARED / 'real'}",
-                    workdir=work, timeout=1200)
-    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-4000:]
-    return work
+    return shared_run(*WORKFLOW_RUNS["processed_run"], tmp_path_factory)
 
 
 @pytest.fixture(scope="session")

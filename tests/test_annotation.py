@@ -120,3 +120,22 @@ def test_gtf_mixing_gene_lines_and_transcript_only_genes_keeps_both(tmp_path):
     assert list(genes.index) == ["ENSG00000000001", "ENSG00000000002", "ENSG00000000003"]
     assert genes.loc["ENSG00000000003", "tss"] == 69999 and genes.loc["ENSG00000000003", "strand"] == "-"
     assert genes.loc["ENSG00000000001", "tss"] == 20000
+
+
+@pytest.mark.parametrize("text", ["", "chr1\tlong\n"], ids=["empty", "words"])
+def test_unreadable_chromosome_sizes_are_named(tmp_path, text):
+    from deepchrome.annotation import read_chrom_sizes
+
+    path = tmp_path / "chrom.sizes"
+    path.write_text(text)
+    with pytest.raises(DeepChromeError) as err:
+        read_chrom_sizes(path)
+    assert str(path) in str(err.value) and str(err.value).count("Fix:") == 1
+
+
+def test_a_file_that_is_not_a_gtf_is_named(tmp_path):
+    path = tmp_path / "genes.gtf"
+    path.write_text("hello\tworld\n")
+    with pytest.raises(DeepChromeError) as err:
+        read_genes(path)
+    assert str(path) in str(err.value) and str(err.value).count("Fix:") == 1

@@ -107,6 +107,13 @@ def test_bigwig_errors(tmp_path):
     assert "Fix:" in str(err.value)
     with pytest.raises(DeepChromeError, match="fake.bw.*not a bigWig"):
         mark_features(fake, WINDOWS, N_BINS, BIN)
+    whole = tmp_path / "whole.bw"
+    write_bigwig(whole)
+    cut = tmp_path / "cut.bw"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])  # an interrupted download
+    with pytest.raises(DeepChromeError, match="cut.bw") as err:
+        bigwig_features(cut, WINDOWS, N_BINS, BIN)
+    assert str(err.value).count("Fix:") == 1
     other = tmp_path / "other.bw"
     bw = pyBigWig.open(str(other), "w")
     bw.addHeader([("scaffold_1", 10_000)])

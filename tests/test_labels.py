@@ -171,3 +171,14 @@ def test_gene_ids_of_the_published_processed_files():
     table = pd.read_csv(shared_file("real", "E123", "genes.tsv"), sep="\t")
     test_genes = table[table["deepchrome_split"] == "test"]["gene_id"].head(20)
     assert all(len(gene_rows(g, processed)) == 1 for g in test_genes)
+
+
+def test_negative_values_and_a_header_without_rows_are_named(tmp_path):
+    path = write_table(tmp_path / "rpkm.tsv.gz", ["gene_id", "E003"], [["G1", 1.0], ["G2", 2.0], ["G3", -1.5]])
+    with pytest.raises(DeepChromeError, match="negative") as err:
+        read_expression(path)
+    assert str(path) in str(err.value) and "line 4" in str(err.value)
+    empty = write_table(tmp_path / "empty.tsv.gz", ["gene_id", "E003", "E004"], [])
+    with pytest.raises(DeepChromeError, match="no rows") as err:
+        read_expression(empty)
+    assert str(empty) in str(err.value) and str(err.value).count("Fix:") == 1

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import pytest
 import yaml
 
 from deepchrome.errors import DeepChromeError
-from deepchrome.settings import COMMAND_LINE, check_config, command_line_form, unknown_keys
+from deepchrome.settings import COMMAND_LINE, check_config, check_run, command_line_form, unknown_keys
 from deepchrome.train import PRESETS
 from conftest import snakemake
 
@@ -61,3 +62,50 @@ def test_schema_lists_every_training_parameter():
 def test_overrides_from_the_readme_dry_run(tmp_path):
     out = snakemake("-n", "--config", "cnn={params: {epochs: 5}}", "demo={seed: 0, genes: 19802}", workdir=tmp_path)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+
+
+def start_up(file: dict, overrides: dict) -> dict:
+    """What rules/common.smk does with the config at start-up: ``file`` (config/config.yaml with top-level blocks
+    replaced) merged with the ``--config`` ``overrides`` as Snakemake parsed them, checked, defaults filled, checked
+    again. Returns the config; raises DeepChromeError."""
+    from snakemake.utils import update_config, validate
+
+    content = {**yaml.safe_load((ROOT / "config" / "config.yaml").read_text()), **file}
+    config = copy.deepcopy(content)
+    update_config(config, copy.deepcopy(overrides))
+    files = {"work/config.yaml": content}
+    check_config(config, SCHEMA, overrides, files)
+    validate(config, str(ROOT / "schemas" / "config.schema.yaml"))
+    check_run(config, False, overrides, files)
+    return config
+
+
+# One row per bad setting: (name, config file blocks, --config values as Snakemake parses them, texts the message must
+# contain). tests/test_bad_inputs.py runs two of them through the workflow (the file and the command line).
+BAD_SETTINGS = [
+    ("unknown top-level key on the command line", {}, {"cell": "cellA"},
+     ["unknown key 'cell'", "did you mean 'cells'", COMMAND_LINE]),
+    ("unknown nested key", {"cnn": {"parms": {"epochs": 5}}}, {}, ["work/config.yaml", "cnn.parms", "cnn.params"]),
+    ("unknown CNN parameter", {"cnn": {"params": {"epoch": 5}}}, {}, ["cnn.params.epoch", "cnn.params.epochs"]),
+    ("malformed nested override", {}, {"cnn": "{params: {epochs: 5}"},
+     [COMMAND_LINE, "cnn", '--config "cnn={key: value}"']),
+    ("command-line integer out of range", {}, {"demo": base_loader("{genes: 5}")}, ["demo.genes", COMMAND_LINE]),
+    ("file value of the wrong type", {"windows": {"flank": "5 kb"}}, {}, ["windows.flank", "work/config.yaml"]),
+    ("bins do not divide the window (finding 8)", {"windows": {"flank": 5000, "bin_size": 300}}, {},
+     ["windows.bin_size", "whole number of bins", "work/config.yaml"]),
+    ("unknown split method", {"split": {"method": "randm"}}, {}, ["split.method", "randm", "work/config.yaml"]),
+]
+
+
+@pytest.mark.parametrize("name,file,overrides,expected", BAD_SETTINGS, ids=[row[0] for row in BAD_SETTINGS])
+def test_bad_setting(name, file, overrides, expected):
+    with pytest.raises(DeepChromeError) as err:
+        start_up(file, overrides)
+    message = str(err.value)
+    for phrase in expected:
+        assert phrase in message, (phrase, message)
+    assert message.count("Fix:") == 1, message
+
+
+def test_the_demo_config_starts_up():
+    assert start_up({}, {})["windows"]["bin_size"] == 100

@@ -106,7 +106,7 @@ def test_feature_maps_show_promoter_h3k4me3(demo_run):
         assert on[k4, 40:60].mean() > off[k4, 40:60].mean(), cell_dir.name
 
 
-# ---- bad input -------------------------------------------------------------------------------
+# ---- bad input (one case per stage: tests/test_bad_inputs.py; every case of a check: unit tests) ----
 
 def test_schema_violation(tmp_path, small_data):
     config = own_config(tmp_path, small_data, input="bam")
@@ -117,34 +117,3 @@ def test_schema_violation(tmp_path, small_data):
 def test_cell_name_with_path_separator(tmp_path, small_data):
     config = own_config(tmp_path, small_data, cells_rows=["cellA", "../cellB"])
     fails_with(tmp_path, config, "results/split.tsv", str(tmp_path / "cells.tsv"), "Fix:")
-
-
-def test_missing_mark_file(tmp_path, small_data):
-    missing = tmp_path / "nowhere" / "cellA-H3K4me3.bigwig"
-    config = own_config(tmp_path, small_data, files={("cellA", "H3K4me3"): missing})
-    fails_with(tmp_path, config, "results/cellA/features.npz", str(missing), "does not exist", "Fix:")
-
-
-def test_bigwig_that_is_not_a_bigwig(tmp_path, small_data):
-    fake = tmp_path / "fake.bigwig"
-    fake.write_text("chr1\t0\t100\t1.0\n")
-    config = own_config(tmp_path, small_data, files={("cellB", "H3K27me3"): fake})
-    fails_with(tmp_path, config, "results/cellB/features.npz", str(fake), "Fix:")
-
-
-def test_annotation_without_common_chromosome(tmp_path, small_data):
-    import gzip
-
-    gtf = tmp_path / "other.gtf"
-    with gzip.open(small_data / "genes.gtf.gz", "rt") as src:
-        gtf.write_text(src.read().replace("chr", "scaffold"))
-    config = own_config(tmp_path, small_data, annotation=str(gtf))
-    fails_with(tmp_path, config, "results/genes/windows.tsv", str(gtf), "no chromosome", "Fix:")
-
-
-def test_empty_rpkm_column(tmp_path, small_data):
-    table = pd.read_csv(small_data / "rpkm.tsv.gz", sep="\t", index_col=False)  # rows end with a tab
-    table["cellC"] = np.nan
-    table.to_csv(tmp_path / "rpkm.tsv", sep="\t", index=False)
-    config = own_config(tmp_path, small_data, expression=str(tmp_path / "rpkm.tsv"), missing_values=[""])
-    fails_with(tmp_path, config, "results/cellC/labels.tsv", "no value for any gene", "Fix:")
