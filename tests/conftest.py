@@ -142,14 +142,21 @@ def snakemake(*args: str, workdir: Path | None = None, timeout: int = 900) -> su
 
 @pytest.fixture(scope="session")
 def dry_run(tmp_path_factory):
-    """``dry_run(*args)``: ``snakemake -n *args`` in an empty directory, run once per distinct ``args`` in the session
-    (tests that plan the same thing read one dry run)."""
-    runs: dict[tuple[str, ...], subprocess.CompletedProcess] = {}
+    """``dry_run(*args)``: ``snakemake -n *args`` in an empty directory, run once per distinct ``args`` in the session,
+    across pytest-xdist's workers too (tests that plan the same thing read one dry run)."""
+    import hashlib
+    import json
 
     def run(*args: str) -> subprocess.CompletedProcess:
-        if args not in runs:
-            runs[args] = snakemake("-n", *args, workdir=tmp_path_factory.mktemp("dry-run"))
-        return runs[args]
+        key = hashlib.sha256(json.dumps(args).encode()).hexdigest()[:16]
+
+        def build(folder: Path) -> None:
+            out = snakemake("-n", *args, workdir=folder / "work")
+            (folder / "result.json").write_text(json.dumps([out.returncode, out.stdout, out.stderr]))
+
+        folder = shared_run(f"dry-run-{key}", build, tmp_path_factory)
+        code, stdout, stderr = json.loads((folder / "result.json").read_text())
+        return subprocess.CompletedProcess(args, code, stdout, stderr)
 
     return run
 
@@ -305,9 +312,7 @@ def small_data(tmp_path_factory):
     """A small demo data set made directly by the generator (not through the workflow)."""
     from deepchrome.demo import make_demo
 
-    data = tmp_path_factory.mktemp("data")
-    make_demo(data, n_genes=2000, seed=1)
-    return data
+    return shared_run("small-data", lambda data: make_demo(data, n_genes=2000, seed=1), tmp_path_factory)
 
 
 def own_config(work: Path, data: Path, **changes) -> Path:
