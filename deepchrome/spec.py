@@ -96,7 +96,8 @@ ATTENTIVE_PRESETS: dict[str, dict] = {
     # The authors' script (QData/AttentiveChrome v2PyTorch with the paper's settings): Adam at 1e-4 on 10 genes per
     # step, gradient norm clipped at 1, one network, 90 epochs, the epoch of best valid AUC.
     "paper": {**_ATTENTIVE_ARCHITECTURE, "lr": 1e-4, "weight_decay": 0.0, "batch_size": 10, "clip": 1.0,
-              "epochs": 90, "patience": None, "seeds": 1, "max_steps": None, "patience_genes": None, "select": "auc"},
+              "epochs": 90, "patience": None, "seeds": 1, "max_steps": None, "patience_genes": None, "lr_scale": "none",
+              "max_genes": None, "select": "auc"},
     # The CNN default's protocol (minibatches of 32, early stopping per seed after 15 epochs without a better valid
     # AUC, 5 seeds) at a higher lr than the paper's, for a 320-gene cell's 10 steps per epoch: on the synthetic test
     # cell, 1e-3 had not left the initial plateau after 8 epochs, 3e-3 left it after about 6 and 1e-2 diverged.
@@ -105,7 +106,8 @@ ATTENTIVE_PRESETS: dict[str, dict] = {
     # lost the valid AUC in 8 epochs (benchmarks/runs/attentive/cost.tsv, curve.tsv). Validated on small
     # real cells only (benchmarks/runs/attentive/e123_auc.tsv, protocol.tsv): so config/remc.yaml leaves it out.
     "default": {**_ATTENTIVE_ARCHITECTURE, "lr": 3e-3, "weight_decay": 0.0, "batch_size": 32, "clip": 1.0,
-                "epochs": 100, "patience": 15, "seeds": 5, "max_steps": 64, "patience_genes": 16384, "select": "auc"},
+                "epochs": 100, "patience": 15, "seeds": 5, "max_steps": 64, "patience_genes": 16384,
+                "lr_scale": "inverse", "max_genes": 25000, "select": "auc"},
 }
 """AttentiveChrome's presets. Its input transform is the run's (the CNN's), so every model sees the same values."""
 
@@ -121,6 +123,8 @@ def resolve_attentive(preset: str, overrides: dict | None = None) -> dict:
     params = {**ATTENTIVE_PRESETS[preset], **(overrides or {})}
     if params["select"] not in SELECTS:
         raise DeepChromeError(None, f"unknown select {params['select']!r}", f"use one of {', '.join(SELECTS)}")
+    if params["lr_scale"] not in ("sqrt", "none", "inverse"):
+        raise DeepChromeError(None, f"unknown lr_scale {params['lr_scale']!r}", "use one of sqrt, none, inverse")
     if isinstance(params["seeds"], bool) or not isinstance(params["seeds"], int) or params["seeds"] < 1:
         raise DeepChromeError(None, f"seeds is {params['seeds']!r}", "give a whole number of seeds >= 1")
     return params
