@@ -7,6 +7,7 @@ thread count and the 1-minute load average at its end (the machine is shared: co
   one LSTM of all marks at once (5 inputs, 5 x 32 units each way: what keeping the marks' weights separate in one
   call needs, a block-diagonal mask on its weights, which costs nothing more and is left out), at minibatches of
   32 and 128.
+* ``minibatch``: genes per CPU second of a whole training step at each ``--minibatches`` size.
 * ``cost``: training at the paper's scale on a synthetic cell of 19,802 genes with the real split proportions
   (6,601 train / 6,601 valid / 6,600 test; Poisson counts with a weak, noisy ON signal on two marks and 15% of
   labels flipped): the default preset in full (``--default-seeds`` of its
@@ -25,9 +26,10 @@ thread count and the 1-minute load average at its end (the machine is shared: co
   default); resumable.
   ``--summary-only`` prints the mean test-AUC difference of each model to the CNN with its 95% t-interval.
 
-    .venv/bin/python benchmarks/bench_attentive.py --part cost|reference|curve|e123|protocol|layout [--threads 2]
-        [--tasks 4] [--first 0] [--models cnn attentive ...] [--paper-epochs 2] [--default-seeds 5]
-        [--curve-scale inverse none sqrt] [--curve-epochs 6] [--out-dir benchmarks/runs/attentive] [--summary-only]
+    .venv/bin/python benchmarks/bench_attentive.py --part cost|reference|curve|e123|protocol|layout|minibatch
+        [--threads 2] [--tasks 4] [--first 0] [--models cnn attentive ...] [--paper-epochs 2] [--default-seeds 5]
+        [--minibatches 32 104 208 416] [--curve-scale inverse none sqrt] [--curve-epochs 6]
+        [--out-dir benchmarks/runs/attentive] [--summary-only]
 """
 
 from __future__ import annotations
@@ -129,6 +131,35 @@ def part_layout(args) -> list[dict]:
             rows.append({"part": "layout", "what": name, "batch": batch, "cpu_s_per_step": round(cpu / 5, 4),
                          "wall_s_per_step": round(wall / 5, 4), "threads": torch.get_num_threads(),
                          "load": round(load, 1)})
+    return rows
+
+
+def part_minibatch(args) -> list[dict]:
+    """Genes per CPU second of a whole training step of the network (forward, backward, clipping, Adam) at each
+    ``--minibatches`` size, over about 3,300 genes each after one warm-up step: whether larger minibatches of a
+    large cell are cheaper per gene."""
+    from torch import nn
+
+    torch.manual_seed(0)
+    net = attentive.AttentiveChrome()
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    rows = []
+    for batch in args.minibatches:
+        x = torch.log1p(torch.poisson(torch.full((batch, 5, 100), 2.0)))
+        y = torch.arange(batch) % 2
+
+        def step():
+            opt.zero_grad(set_to_none=True)
+            nn.functional.nll_loss(net(x), y).backward()
+            nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+            opt.step()
+
+        step()  # warm-up
+        steps = max(2, 3328 // batch)
+        _, cpu, wall, load = measured(lambda: [step() for _ in range(steps)])
+        rows.append({"part": "minibatch", "batch": batch, "steps": steps, "cpu_s_per_step": round(cpu / steps, 4),
+                     "genes_per_cpu_s": round(steps * batch / cpu, 1), "threads": torch.get_num_threads(),
+                     "load": round(load, 1)})
     return rows
 
 
@@ -262,9 +293,11 @@ def summarise(out: Path) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", choices=["layout", "cost", "reference", "curve", "e123", "protocol"], required=True)
+    ap.add_argument("--part", required=True,
+                    choices=["layout", "minibatch", "cost", "reference", "curve", "e123", "protocol"])
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--paper-epochs", type=int, default=2)
+    ap.add_argument("--minibatches", type=int, nargs="+", default=[32, 104, 208, 416])
     ap.add_argument("--curve-scale", nargs="+", default=["inverse", "none", "sqrt"])
     ap.add_argument("--curve-epochs", type=int, default=6)
     ap.add_argument("--default-seeds", type=int, default=5, help="fewer: extrapolated to the preset's 5")
@@ -284,8 +317,8 @@ def main() -> None:
     if args.part == "e123" and args.summary_only:
         e123_summary(args)
         return
-    parts = {"layout": part_layout, "cost": part_cost, "reference": part_reference, "curve": part_curve,
-             "e123": part_e123}
+    parts = {"layout": part_layout, "minibatch": part_minibatch, "cost": part_cost, "reference": part_reference,
+             "curve": part_curve, "e123": part_e123}
     append(parts[args.part](args), out)
 
 

@@ -31,6 +31,7 @@ from .dataset import CellData
 from .ensemble import member_scores
 from .errors import DeepChromeError
 from .model import HEADS, score_of
+from .spec import LR_SCALES
 from .train import CNNResult, _aucs, _history, _losses, _pearsons, prepare_training, schedule, transform
 
 log = logging.getLogger("deepchrome.attentive")
@@ -123,11 +124,6 @@ def _outputs(net: AttentiveChrome, X: torch.Tensor) -> torch.Tensor:
     return torch.cat([net.score(c).double() for c in X.split(_EVAL_CHUNK)])
 
 
-LR_SCALES = {"sqrt": 0.5, "none": 0.0, "inverse": -1.0}
-"""``lr_scale`` -> the power of the minibatch's growth that multiplies the lr of a large cell: ``sqrt`` as the CNN,
-``none`` keeps the lr, ``inverse`` keeps lr / minibatch (the gradient noise of each step) as on small cells."""
-
-
 def attentive_schedule(params: dict, n_train: int) -> dict:
     """Minibatch, lr, patience (epochs) and epochs at most on a train split of ``n_train`` genes.
 
@@ -137,7 +133,7 @@ def attentive_schedule(params: dict, n_train: int) -> dict:
     """
     plan = schedule(params, n_train)
     growth = plan["batch_size"] / params["batch_size"]
-    plan["lr"] = params["lr"] * growth ** LR_SCALES[params.get("lr_scale", "sqrt")]
+    plan["lr"] = params["lr"] * growth ** LR_SCALES[params["lr_scale"]]
     plan["epochs"] = params["epochs"]
     if params.get("max_genes"):
         plan["epochs"] = min(params["epochs"], max(1, params["max_genes"] // n_train))
