@@ -7,13 +7,16 @@ thread count and the 1-minute load average at its end (the machine is shared: co
   one LSTM of all marks at once (5 inputs, 5 x 32 units each way: what keeping the marks' weights separate in one
   call needs, a block-diagonal mask on its weights, which costs nothing more and is left out), at minibatches of
   32 and 128.
+* ``minibatch``: genes per CPU second of a whole training step at each ``--minibatches`` size.
 * ``cost``: training at the paper's scale on a synthetic cell of 19,802 genes with the real split proportions
   (6,601 train / 6,601 valid / 6,600 test; Poisson counts with a weak, noisy ON signal on two marks and 15% of
   labels flipped): the default preset in full (``--default-seeds`` of its
   5 seeds, extrapolated linearly to 5 when fewer: seeds train one after another); the paper preset for
   ``--paper-epochs`` epochs of its one seed, extrapolated linearly to its 90 epochs (it has no early stopping).
-* ``curve``: the default's learning curve at that scale (one seed, ``--curve-epochs`` epochs, no early stopping)
-  for each ``--curve-lr``: whether its 3-epoch patience there outlasts the initial plateau.
+* ``reference``: on that cell, the test AUC of the CNN default and of the logistic-regression baseline: what the
+  cell's signal lets a model reach.
+* ``curve``: the default's learning curve at that scale (one seed, ``--curve-epochs`` epochs, neither early
+  stopping nor its cap on genes seen) for each ``--curve-scale`` (how the lr follows the grown minibatch).
 * ``e123``: real E123 as the workflow splits it (train file, a seeded stratified 20% of it for validation, the
   200-gene test file): ``--models`` trained (cost rows; test scores kept beside them); ``--summary-only``: test
   AUC with its 95% bootstrap interval and DeLong's p against the CNN default (``e123_auc.tsv``).
@@ -23,9 +26,10 @@ thread count and the 1-minute load average at its end (the machine is shared: co
   default); resumable.
   ``--summary-only`` prints the mean test-AUC difference of each model to the CNN with its 95% t-interval.
 
-    .venv/bin/python benchmarks/bench_attentive.py --part cost|curve|e123|protocol|layout [--threads 2]
-        [--tasks 4] [--first 0] [--models cnn attentive ...] [--paper-epochs 2] [--default-seeds 5]
-        [--curve-lr 3e-3 1.664e-3] [--curve-epochs 8] [--out-dir benchmarks/runs/attentive] [--summary-only]
+    .venv/bin/python benchmarks/bench_attentive.py --part cost|reference|curve|e123|protocol|layout|minibatch
+        [--threads 2] [--tasks 4] [--first 0] [--models cnn attentive ...] [--paper-epochs 2] [--default-seeds 5]
+        [--minibatches 32 104 208 416] [--curve-scale inverse none sqrt] [--curve-epochs 6]
+        [--out-dir benchmarks/runs/attentive] [--summary-only]
 """
 
 from __future__ import annotations
@@ -130,6 +134,35 @@ def part_layout(args) -> list[dict]:
     return rows
 
 
+def part_minibatch(args) -> list[dict]:
+    """Genes per CPU second of a whole training step of the network (forward, backward, clipping, Adam) at each
+    ``--minibatches`` size, over about 3,300 genes each after one warm-up step: whether larger minibatches of a
+    large cell are cheaper per gene."""
+    from torch import nn
+
+    torch.manual_seed(0)
+    net = attentive.AttentiveChrome()
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    rows = []
+    for batch in args.minibatches:
+        x = torch.log1p(torch.poisson(torch.full((batch, 5, 100), 2.0)))
+        y = torch.arange(batch) % 2
+
+        def step():
+            opt.zero_grad(set_to_none=True)
+            nn.functional.nll_loss(net(x), y).backward()
+            nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+            opt.step()
+
+        step()  # warm-up
+        steps = max(2, 3328 // batch)
+        _, cpu, wall, load = measured(lambda: [step() for _ in range(steps)])
+        rows.append({"part": "minibatch", "batch": batch, "steps": steps, "cpu_s_per_step": round(cpu / steps, 4),
+                     "genes_per_cpu_s": round(steps * batch / cpu, 1), "threads": torch.get_num_threads(),
+                     "load": round(load, 1)})
+    return rows
+
+
 def part_cost(args) -> list[dict]:
     """Paper-scale CPU seconds of the default preset (whole run) and the paper preset (extrapolated)."""
     cell = paper_scale_cell()
@@ -153,6 +186,25 @@ def part_cost(args) -> list[dict]:
     return rows
 
 
+def part_reference(args) -> list[dict]:
+    """What the paper-scale cell lets a model learn: test AUC of the CNN default and of the logistic-regression
+    baseline (its C chosen on the valid split, as the workflow fits it), on the same cell, inputs and split."""
+    from deepchrome.baselines import fit_baseline
+
+    cell = paper_scale_cell()
+    test = cell.split == "test"
+    fits = {"cnn": lambda: train_model("cnn", cell, args.threads),
+            "logreg": lambda: fit_baseline("logreg", cell, "log1p", seed=0, threads=args.threads)}
+    rows = []
+    for model, fit in fits.items():
+        r, cpu, wall, load = measured(fit)
+        rows.append({"part": "reference", "model": model, "test_auc": round(roc_auc_score(cell.y[test],
+                                                                                          r.scores[test]), 4),
+                     "cpu_s": round(cpu, 1), "wall_s": round(wall, 1), "threads": args.threads,
+                     "load": round(load, 1), "cell": "synthetic 19,802 genes"})
+    return rows
+
+
 def e123_cell() -> CellData:
     """Real E123 as the workflow splits it (its train file, 20% of it for validation, seed 0; its test file)."""
     real = SHARED / "real" / "E123"
@@ -161,16 +213,19 @@ def e123_cell() -> CellData:
 
 
 def part_curve(args) -> list[dict]:
-    """Per-epoch history of one default seed on the paper-scale cell for each ``--curve-lr`` (the preset's lr before
-    the large-cell scaling, which multiplies it by 1.80 there), ``--curve-epochs`` epochs without early stopping."""
+    """Per-epoch history of one default seed on the paper-scale cell for each ``--curve-scale`` (the preset's
+    lr_scale: how its lr follows the minibatch's growth there), ``--curve-epochs`` epochs, neither early stopping
+    nor the max_genes cap: where the valid AUC peaks and whether the training loss leaves its initial plateau."""
     cell = paper_scale_cell()
     rows = []
-    for lr in args.curve_lr:
-        params = attentive_params("default", {"lr": lr, "seeds": 1, "epochs": args.curve_epochs,
-                                                      "patience": None})
+    for scale in args.curve_scale:
+        params = attentive_params("default", {"lr_scale": scale, "seeds": 1, "epochs": args.curve_epochs,
+                                              "patience": None, "max_genes": None})
+        plan = attentive.attentive_schedule(params, int((cell.split == "train").sum()))
         r, cpu, wall, load = measured(lambda: attentive.train_attentive(cell, params, [0], device="cpu",
                                                                        threads=args.threads))
-        rows += [{"part": "curve", "lr": lr, "epoch": int(h.epoch), "loss": round(h.loss, 4),
+        rows += [{"part": "curve", "lr": params["lr"], "lr_scale": scale, "effective_lr": round(plan["lr"], 6),
+                  "minibatch": plan["batch_size"], "epoch": int(h.epoch), "loss": round(h.loss, 4),
                   "valid_auc": round(h.valid_auc, 4), "cpu_s": round(cpu, 1), "threads": args.threads,
                   "load": round(load, 1)} for h in r.history.itertuples()]
     return rows
@@ -238,11 +293,13 @@ def summarise(out: Path) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", choices=["layout", "cost", "curve", "e123", "protocol"], required=True)
+    ap.add_argument("--part", required=True,
+                    choices=["layout", "minibatch", "cost", "reference", "curve", "e123", "protocol"])
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--paper-epochs", type=int, default=2)
-    ap.add_argument("--curve-lr", type=float, nargs="+", default=[3e-3, 1.664e-3])
-    ap.add_argument("--curve-epochs", type=int, default=8)
+    ap.add_argument("--minibatches", type=int, nargs="+", default=[32, 104, 208, 416])
+    ap.add_argument("--curve-scale", nargs="+", default=["inverse", "none", "sqrt"])
+    ap.add_argument("--curve-epochs", type=int, default=6)
     ap.add_argument("--default-seeds", type=int, default=5, help="fewer: extrapolated to the preset's 5")
     ap.add_argument("--tasks", type=int, default=4)
     ap.add_argument("--first", type=int, default=0, help="protocol: start at this task (parallel runs)")
@@ -260,7 +317,9 @@ def main() -> None:
     if args.part == "e123" and args.summary_only:
         e123_summary(args)
         return
-    append({"layout": part_layout, "cost": part_cost, "curve": part_curve, "e123": part_e123}[args.part](args), out)
+    parts = {"layout": part_layout, "minibatch": part_minibatch, "cost": part_cost, "reference": part_reference,
+             "curve": part_curve, "e123": part_e123}
+    append(parts[args.part](args), out)
 
 
 if __name__ == "__main__":

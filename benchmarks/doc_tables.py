@@ -32,6 +32,7 @@ import pandas as pd
 import yaml
 
 from deepchrome import MARKS
+from deepchrome.stats import mean_ci
 from deepchrome.summary import markdown_levels, markdown_tables
 from protocol_tables import markdown_summary, markdown_versus_each
 from transfer_tables import hidden_expression, markdown_pooled, markdown_transfer
@@ -138,7 +139,8 @@ def attentive_e123_table() -> str:
 
 
 def attentive_protocol_table() -> str:
-    """Per protocol task: test AUC of the CNN default and AttentiveChrome's default, and their CPU seconds."""
+    """Per protocol task: test AUC of the CNN default and AttentiveChrome's default, and their CPU seconds; then the
+    mean difference over the tasks with its 95% t-interval."""
     t = read("attentive", "protocol.tsv")
     wide = t.pivot(index="task", columns="model", values="test_auc")
     cpu = t.pivot(index="task", columns="model", values="cpu_s")
@@ -148,18 +150,25 @@ def attentive_protocol_table() -> str:
         lines.append(f"| {task} | {wide.loc[task, 'cnn']:.4f} | {wide.loc[task, 'attentive']:.4f} | "
                      f"{wide.loc[task, 'attentive'] - wide.loc[task, 'cnn']:+.4f} | "
                      f"{cpu.loc[task, 'cnn']:.1f} / {cpu.loc[task, 'attentive']:.1f} |")
+    mean, low, high = mean_ci((wide["attentive"] - wide["cnn"]).dropna().to_numpy())
+    lines.append(f"| mean of {len(wide)} tasks | {wide['cnn'].mean():.4f} | {wide['attentive'].mean():.4f} | "
+                 f"{mean:+.4f} [{low:+.4f}, {high:+.4f}] | {cpu['cnn'].mean():.1f} / {cpu['attentive'].mean():.1f} |")
     return "\n".join(lines) + "\n"
 
 
 def attentive_cost_table() -> str:
-    """AttentiveChrome's cost on a synthetic cell of the paper's size (measured part, and the full run it implies)."""
-    t = read("attentive", "cost.tsv")
-    lines = ["| preset | measured | CPU s measured | CPU s of a full run (estimate) | kept epochs | test AUC |",
+    """AttentiveChrome's cost and test AUC on a synthetic cell of the paper's size (measured part, and the full run
+    it implies), beside what the CNN default and logistic regression reach on the same cell."""
+    t, ref = read("attentive", "cost.tsv"), read("attentive", "reference.tsv")
+    lines = ["| model | measured | CPU s measured | CPU s of a full run | kept epochs | test AUC |",
              "|---|---|---|---|---|---|"]
     for r in t.itertuples():
         what = f"{r.epochs_run} epoch(s) of {r.seeds} seed(s)"
-        lines.append(f"| {r.preset} | {what} | {r.cpu_s:.1f} | {r.cpu_s_full_run:.0f} | {r.best_epochs} | "
+        full = f"{r.cpu_s_full_run:.0f}" + (" (extrapolated)" if r.extrapolated else "")
+        lines.append(f"| attentive {r.preset} | {what} | {r.cpu_s:.1f} | {full} | {r.best_epochs} | "
                      f"{r.test_auc:.3f} |")
+    for r in ref.itertuples():
+        lines.append(f"| {r.model} (reference) | the whole fit | {r.cpu_s:.1f} | {r.cpu_s:.0f} |  | {r.test_auc:.3f} |")
     return "\n".join(lines) + "\n"
 
 
@@ -179,7 +188,7 @@ TABLES: dict[str, tuple[tuple[str, ...], Callable[[], str]]] = {
     "parse-time": (("parse/parse_time.tsv",), lambda: parse_table(read("parse", "parse_time.tsv"))),
     "attentive-e123": (("attentive/e123_auc.tsv",), attentive_e123_table),
     "attentive-protocol": (("attentive/protocol.tsv",), attentive_protocol_table),
-    "attentive-cost": (("attentive/cost.tsv",), attentive_cost_table),
+    "attentive-cost": (("attentive/cost.tsv", "attentive/reference.tsv"), attentive_cost_table),
     "level-levels": (("level",), lambda: markdown_levels(read("level", "levels.tsv"),
                                                          read("level", "level_models.tsv"))),
     **{f"protocol-{part}{suffix}": ((f"cnn_protocol/{part}.tsv",),

@@ -31,6 +31,7 @@ from .dataset import CellData
 from .ensemble import member_scores
 from .errors import DeepChromeError
 from .model import HEADS, score_of
+from .spec import LR_SCALES
 from .train import CNNResult, _aucs, _history, _losses, _pearsons, prepare_training, schedule, transform
 
 log = logging.getLogger("deepchrome.attentive")
@@ -123,6 +124,22 @@ def _outputs(net: AttentiveChrome, X: torch.Tensor) -> torch.Tensor:
     return torch.cat([net.score(c).double() for c in X.split(_EVAL_CHUNK)])
 
 
+def attentive_schedule(params: dict, n_train: int) -> dict:
+    """Minibatch, lr, patience (epochs) and epochs at most on a train split of ``n_train`` genes.
+
+    Minibatches and patience as the CNN's (:func:`deepchrome.train.schedule`); the lr scaled by the minibatch's
+    growth to the power ``LR_SCALES[params["lr_scale"]]``; ``max_genes`` (None: off) caps the epochs at that many
+    train genes seen per seed (at least one epoch), which bounds a seed's cost on any cell.
+    """
+    plan = schedule(params, n_train)
+    growth = plan["batch_size"] / params["batch_size"]
+    plan["lr"] = params["lr"] * growth ** LR_SCALES[params["lr_scale"]]
+    plan["epochs"] = params["epochs"]
+    if params.get("max_genes"):
+        plan["epochs"] = min(params["epochs"], max(1, params["max_genes"] // n_train))
+    return plan
+
+
 def _train_seed(net: AttentiveChrome, X: torch.Tensor, y: torch.Tensor, rows: tuple[np.ndarray, np.ndarray],
                 y_valid: np.ndarray, params: dict, plan: dict, seed: int) -> tuple[dict | None, int, float, list]:
     """Train one seeded network in place; ``rows`` are the train and valid gene indices of ``X``/``y``.
@@ -136,7 +153,7 @@ def _train_seed(net: AttentiveChrome, X: torch.Tensor, y: torch.Tensor, rows: tu
     opt = torch.optim.Adam(net.parameters(), lr=plan["lr"], weight_decay=params["weight_decay"])
     shuffle = torch.Generator().manual_seed(seed)  # the seed's own order, whatever the other seeds do
     best_crit, best_metric, best_epoch, best_state, stale, history = -math.inf, math.nan, 0, None, 0, []
-    for epoch in range(1, params["epochs"] + 1):
+    for epoch in range(1, plan["epochs"] + 1):
         net.train()
         total = torch.zeros((), dtype=torch.float64, device=dev)  # summed on the device: no host sync per step
         order = train_rows[torch.randperm(len(train_rows), generator=shuffle).to(dev)]
@@ -160,7 +177,7 @@ def _train_seed(net: AttentiveChrome, X: torch.Tensor, y: torch.Tensor, rows: tu
                         train_loss)
             break
         history.append((epoch, train_loss, metric, valid_loss, seed))
-        log.info("seed %d, epoch %d/%d: loss %.4f, valid %s %.4f", seed, epoch, params["epochs"], train_loss,
+        log.info("seed %d, epoch %d/%d: loss %.4f, valid %s %.4f", seed, epoch, plan["epochs"], train_loss,
                  "r" if level else "AUC", metric)
         if crit > best_crit:
             best_crit, best_metric, best_epoch, stale = crit, metric, epoch, 0
@@ -182,7 +199,7 @@ def train_attentive(cell: CellData, params: dict, seeds: list[int], device: str 
     Each seed is independent: ``torch.manual_seed(seed)`` before its network is built (its initialisation and its
     dropout masks), its own shuffling generator, its own early stopping (``patience`` epochs without a better
     valid AUC, or lower valid loss with ``select: loss``; None: never) within ``epochs``; CPU runs repeat exactly.
-    Minibatch, lr and patience of large cells scale as the CNN's (:func:`deepchrome.train.schedule`).
+    Minibatch, lr, patience and epochs of large cells as :func:`attentive_schedule` sets them.
     ``target="level"``: the level head fitted to ``cell.level`` by mean squared error, selected by the valid
     Pearson r (recorded as ``valid_auc``). Sets process-wide torch state as :func:`deepchrome.train.train_cnn`.
     """
@@ -194,9 +211,9 @@ def train_attentive(cell: CellData, params: dict, seeds: list[int], device: str 
     level = target == "level"
     targets = cell.levels() if level else cell.y
     y = torch.as_tensor(targets, dtype=torch.float32 if level else torch.long, device=dev)
-    plan = schedule(params, len(rows[0]))
-    log.info("%d train genes: minibatch %d, lr %.3g, patience %s epochs", len(rows[0]), plan["batch_size"],
-             plan["lr"], plan["patience"])
+    plan = attentive_schedule(params, len(rows[0]))
+    log.info("%d train genes: minibatch %d, lr %.3g, patience %s epochs, %d epochs at most", len(rows[0]),
+             plan["batch_size"], plan["lr"], plan["patience"], plan["epochs"])
     description = network_description(params, X.shape[1], X.shape[2], target)
     states, best_epoch, valid_metric, history = {}, {}, {}, []
     for seed in seeds:

@@ -336,7 +336,11 @@ def cnn_metrics(cell: CellData, result: CNNResult, preset: str, params: dict, ta
     seeds = [{"seed": s, "best_epoch": result.best_epoch[s], "epochs_run": int(epochs_run[s]),
               f"valid_{name}": metric(valid, scores), f"test_{name}": metric(test, scores)}
              for s, scores in zip(result.seeds, result.member_scores)]
-    plan = schedule(params, int((cell.split == "train").sum()))
+    if model == "attentive":  # its own schedule (lr scaling, epochs cap); imported here: attentive imports train
+        from .attentive import attentive_schedule as plan_of
+    else:
+        plan_of = schedule
+    plan = plan_of(params, int((cell.split == "train").sum()))
     if params["select"] == "loss":
         what = "valid loss (mean squared error)" if target == "level" else "valid loss (negative log-likelihood)"
     else:
