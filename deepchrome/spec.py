@@ -112,7 +112,7 @@ ATTENTIVE_PRESETS: dict[str, dict] = {
     # genes seen per seed (max_genes: 4 epochs there; 93 for a 320-gene cell, more than early stopping used on the
     # protocol's tasks) keep its 5 seeds within 10 CPU-minutes (cost.tsv: 561 CPU-s), too few epochs to learn that
     # cell: test AUC 0.715 against the CNN default's 0.736 and logistic regression's 0.746 (reference.tsv).
-    # Validated on small real cells only (e123_auc.tsv; protocol.tsv, 8 tasks: -0.0027 [-0.0083, +0.0029] against
+    # Validated on small real cells only (e123_auc.tsv; protocol.tsv, 10 tasks: -0.0047 [-0.0112, +0.0018] against
     # the CNN): config/remc.yaml leaves it out.
     "default": {**_ATTENTIVE_ARCHITECTURE, "lr": 3e-3, "weight_decay": 0.0, "batch_size": 32, "clip": 1.0,
                 "epochs": 100, "patience": 15, "seeds": 5, "max_steps": 64, "patience_genes": 16384,
