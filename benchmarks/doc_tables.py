@@ -181,6 +181,8 @@ TABLES: dict[str, tuple[tuple[str, ...], Callable[[], str]]] = {
     "e123-explanation": (("e123",), lambda: explanation_table(read("e123", "explanation.tsv"))),
     "demo-importance": (("demo",), lambda: importance_table(read("demo", "importance.tsv"))),
     "e123-importance": (("e123",), lambda: importance_table(read("e123", "importance.tsv"))),
+    "demo-attention": (("demo",), lambda: attention_table(read("demo", "attention.tsv"))),
+    "e123-attention": (("e123",), lambda: attention_table(read("e123", "attention.tsv"))),
     "demo-transfer": (("demo",), lambda: markdown_transfer(read("demo", "transfer.tsv"))),
     "demo-pooled": (("demo",), lambda: markdown_pooled(read("demo", "pooled.tsv"))),
     "demo-hidden": (("demo",), lambda: hidden_table(read("demo", "hidden.tsv"))),
@@ -213,9 +215,10 @@ FIGURES: dict[str, tuple[str, str, str | None, str]] = {
 
 KEEP = {  # kept run -> {kept file: its path in the run folder}
     "demo": {f: f"results/summary/{f}" for f in ("auc.tsv", "models.tsv", "explanation.tsv", "importance.tsv",
-                                                 "transfer.tsv", "pooled.tsv")},
+                                                 "attention.tsv", "transfer.tsv", "pooled.tsv")},
     "level": {f: f"results/summary/{f}" for f in ("levels.tsv", "level_models.tsv")},
-    "e123": {f: f"results/summary/{f}" for f in ("auc.tsv", "models.tsv", "explanation.tsv", "importance.tsv")},
+    "e123": {f: f"results/summary/{f}" for f in ("auc.tsv", "models.tsv", "explanation.tsv", "importance.tsv",
+                                                 "attention.tsv")},
 }
 
 

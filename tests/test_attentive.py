@@ -10,8 +10,8 @@ import pytest
 import torch
 from sklearn.metrics import roc_auc_score
 
-from deepchrome.attentive import (AttentiveChrome, attention_maps, build_network, members_from_states,
-                                  network_description, train_attentive)
+from deepchrome.attentive import (AttentiveChrome, attention_maps, attentive_schedule, build_network,
+                                  members_from_states, network_description, train_attentive)
 from deepchrome.errors import DeepChromeError
 from deepchrome.spec import ATTENTIVE_PRESETS as PRESETS
 from deepchrome.spec import network_params, resolve_attentive
@@ -177,3 +177,15 @@ def test_presets_and_errors():
         resolve_attentive("fast")
     with pytest.raises(DeepChromeError, match="distinct"):
         train_attentive(synthetic_cell(n_genes=50), resolve_params("default"), seeds=[1, 1], device="cpu")
+
+
+def test_schedule_of_small_and_paper_scale_cells():
+    """Small cells train as set; a paper-scale cell (6,601 train genes) gets the CNN's minibatches with the lr per
+    gene kept (lr_scale inverse), the CNN's patience in genes seen, and at most max_genes genes seen per seed."""
+    default, paper = PRESETS["default"], PRESETS["paper"]
+    small = attentive_schedule(default, 320)
+    assert small == {"batch_size": 32, "lr": default["lr"], "patience": 15, "epochs": 30_000 // 320}
+    large = attentive_schedule(default, 6601)
+    assert large["batch_size"] == 104 and large["lr"] == pytest.approx(default["lr"] * 32 / 104)
+    assert large["patience"] == 3 and large["epochs"] == 4
+    assert attentive_schedule(paper, 6601) == {"batch_size": 10, "lr": 1e-4, "patience": None, "epochs": 90}
