@@ -224,8 +224,13 @@ def pytest_collection_modifyitems(items):
 
     With pytest-xdist (``-n``, ``--dist loadgroup``), the tests of a module that has module-scoped fixtures (a
     trained model, a SLURM cluster, a virtualenv) stay on one worker, so each such fixture is made once; the other
-    tests spread over the workers one by one.
+    tests spread over the workers one by one. The tests that read a session run go last: the runs start in the
+    background when collection ends, and the workers meanwhile take the modules whose tests need none (whole
+    modules move, so a module-scoped fixture is still made once).
     """
+    reads_run = {item.module.__name__ for item in items
+                 if set(WORKFLOW_RUNS) & set(getattr(item, "fixturenames", ()))}
+    items.sort(key=lambda item: item.module.__name__ in reads_run)
     for item in items:
         if set(WORKFLOW_RUNS) & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
