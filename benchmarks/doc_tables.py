@@ -222,25 +222,27 @@ KEEP = {  # kept run -> {kept file: its path in the run folder}
 }
 
 
-def provenance(runs: tuple[str, ...], kind: str) -> str:
-    """The one line that says which script wrote a block, from which kept runs, and when they ran."""
+def provenance(runs: tuple[str, ...], kind: str, dated: bool = True) -> str:
+    """The one line that says which script wrote a block, from which kept runs, and (``dated``) when and how they
+    ran; the README's blocks name the runs only (their dates and commands are in docs/)."""
     parts = []
     for run in runs:
         meta = yaml.safe_load((RUNS / run.split("/")[0] / "run.yaml").read_text())
         shown = run if "/" in run else run + "/"
-        parts.append(f"`benchmarks/runs/{shown}` (run of {meta['date']}: {meta['command']})")
+        parts.append(f"`benchmarks/runs/{shown}`" + (f" (run of {meta['date']}: {meta['command']})" if dated else ""))
     return f"*{kind} written by `{SCRIPT}` from " + " and ".join(parts) + ".*"
 
 
 def block(kind: str, name: str, page: Path) -> str:
     """The generated text of one block, markers included."""
+    dated = page.name != "README.md"
     if kind == "table":
         runs, make = TABLES[name]
-        body = provenance(runs, "Table") + "\n\n" + make()
+        body = provenance(runs, "Table", dated) + "\n\n" + make()
     else:
         run, file, _, alt = FIGURES[name]
         image = (DOCS / file).relative_to(page.parent).as_posix()
-        body = f"![{alt}]({image})\n\n" + provenance((run,), "Figure") + "\n"
+        body = f"![{alt}]({image})\n\n" + provenance((run,), "Figure", dated) + "\n"
     return f"<!-- {kind}:{name} -->\n{body}<!-- /{kind}:{name} -->"
 
 

@@ -15,6 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", ROOT / "config" / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)\)|!\[[^\]]*\]\(([^)\s]+)\)")
 PROVENANCE = re.compile(r"^\*(Table|Figure) written by `benchmarks/doc_tables.py` from .*\(run of \d{4}-\d{2}-\d{2}")
+# The README's blocks name the script and the kept runs, no date: the docs pages showing the same runs date them.
+README_PROVENANCE = re.compile(r"^\*(Table|Figure) written by `benchmarks/doc_tables.py` from `benchmarks/runs/[^()]*\.\*$")
 MONTH = r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*"
 BANNED = {
     "a date": re.compile(rf"\b20\d\d-\d\d-\d\d\b|\b\d{{1,2}} {MONTH} 20\d\d\b|\b{MONTH} \d{{1,2}},? 20\d\d\b"),
@@ -122,8 +124,9 @@ def test_results_tables_are_generated_with_one_provenance_line(page):
     """A table row with an AUC-like number sits in a generated block, and each block has one provenance line."""
     text = page.read_text()
     blocks = list(re.finditer(r"<!-- (table|figure):([\w-]+) -->\n(.*?)<!-- /\1:\2 -->", text, re.S))
+    line_rule = README_PROVENANCE if page.name == "README.md" and page.parent == ROOT else PROVENANCE
     for b in blocks:
-        assert sum(bool(PROVENANCE.match(line)) for line in b.group(3).splitlines()) == 1, b.group(2)
+        assert sum(bool(line_rule.match(line)) for line in b.group(3).splitlines()) == 1, b.group(2)
     outside = re.sub(r"<!-- (table|figure):([\w-]+) -->\n.*?<!-- /\1:\2 -->", "", text, flags=re.S)
     pasted = [line for line in outside.splitlines() if line.startswith("|") and re.search(r"\b0\.\d{3}", line)]
     assert pasted == []
