@@ -31,7 +31,6 @@ from .dataset import CellData
 from .ensemble import member_scores
 from .errors import DeepChromeError
 from .model import HEADS, score_of
-from .spec import LR_SCALES
 from .train import CNNResult, _aucs, _history, _losses, _pearsons, prepare_training, schedule, transform
 
 log = logging.getLogger("deepchrome.attentive")
@@ -127,13 +126,11 @@ def _outputs(net: AttentiveChrome, X: torch.Tensor) -> torch.Tensor:
 def attentive_schedule(params: dict, n_train: int) -> dict:
     """Minibatch, lr, patience (epochs) and epochs at most on a train split of ``n_train`` genes.
 
-    Minibatches and patience as the CNN's (:func:`deepchrome.train.schedule`); the lr scaled by the minibatch's
-    growth to the power ``LR_SCALES[params["lr_scale"]]``; ``max_genes`` (None: off) caps the epochs at that many
-    train genes seen per seed (at least one epoch), which bounds a seed's cost on any cell.
+    Minibatch, lr (its ``lr_scale``) and patience as :func:`deepchrome.train.schedule` sets them; ``max_genes``
+    (None: off) caps the epochs at that many train genes seen per seed (at least one epoch), which bounds a seed's
+    cost on any cell.
     """
     plan = schedule(params, n_train)
-    growth = plan["batch_size"] / params["batch_size"]
-    plan["lr"] = params["lr"] * growth ** LR_SCALES[params["lr_scale"]]
     plan["epochs"] = params["epochs"]
     if params.get("max_genes"):
         plan["epochs"] = min(params["epochs"], max(1, params["max_genes"] // n_train))

@@ -91,9 +91,9 @@ def run_params(cnn: dict) -> dict:
     return resolve_params(cnn["preset"], {**cnn.get("params", {}), **({} if seeds is None else {"seeds": seeds})})
 
 
-LR_SCALES = {"sqrt": 0.5, "none": 0.0, "inverse": -1.0}
-"""AttentiveChrome's ``lr_scale`` -> the power of the minibatch's growth (``max_steps``) that multiplies a large
-cell's lr: ``sqrt`` as the CNN, ``none`` keeps the lr, ``inverse`` keeps lr / minibatch, the lr per gene."""
+LR_SCALES = {"sqrt": math.sqrt, "none": lambda growth: 1.0, "inverse": lambda growth: 1.0 / growth}
+"""``lr_scale`` -> the factor of a large cell's lr as a function of its minibatch's growth (``max_steps``):
+``sqrt`` the CNN's, ``none`` keeps the lr, ``inverse`` keeps lr / minibatch, the lr per gene (AttentiveChrome)."""
 _ATTENTIVE_ARCHITECTURE = {"bin_hidden": 32, "mark_hidden": 16, "dropout": 0.5}
 ATTENTIVE_PRESETS: dict[str, dict] = {
     # The authors' script (QData/AttentiveChrome v2PyTorch with the paper's settings): Adam at 1e-4 on 10 genes per

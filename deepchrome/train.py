@@ -27,7 +27,7 @@ from .errors import DeepChromeError
 from .evaluate import target_metrics
 from .io import write_json, write_tsv
 from .model import score_of
-from .spec import PRESETS, TARGETS, TRANSFORMS, model_long_name, network_params, resolve_params, transform  # noqa: F401 (the API)
+from .spec import LR_SCALES, PRESETS, TARGETS, TRANSFORMS, model_long_name, network_params, resolve_params, transform  # noqa: F401 (the API)
 
 log = logging.getLogger("deepchrome.train")
 
@@ -38,15 +38,16 @@ def schedule(params: dict, n_train: int) -> dict:
     """The minibatch size, learning rate and patience (epochs) used on a train split of ``n_train`` genes.
 
     ``max_steps`` (None: off) caps the minibatches per epoch: a larger split gets minibatches of
-    ``ceil(n_train / max_steps)`` genes and the learning rate scaled by the square root of the growth (Adam's
-    usual rule). ``patience_genes`` (None: off) caps the patience at that many genes seen (at least 3 epochs):
-    an epoch of a large cell is many steps and its validation AUC is precise, so fewer epochs without gain
-    say enough. Small cells (at the defaults up to 2,048 train genes) train exactly as set.
+    ``ceil(n_train / max_steps)`` genes and the learning rate multiplied by ``LR_SCALES[params["lr_scale"]]`` of
+    the growth (absent: ``sqrt``, Adam's usual rule, the CNN's). ``patience_genes`` (None: off) caps the patience at
+    that many genes seen (at least 3 epochs): an epoch of a large cell is many steps and its validation AUC is
+    precise, so fewer epochs without gain say enough. Small cells (at the defaults up to 2,048 train genes) train
+    exactly as set.
     """
     batch, lr, patience = params["batch_size"], params["lr"], params["patience"]
     if params.get("max_steps") and n_train > params["max_steps"] * batch:
         grown = math.ceil(n_train / params["max_steps"])
-        batch, lr = grown, lr * math.sqrt(grown / params["batch_size"])
+        batch, lr = grown, lr * LR_SCALES[params.get("lr_scale", "sqrt")](grown / params["batch_size"])
     if patience is not None and params.get("patience_genes"):
         patience = min(patience, max(3, math.ceil(params["patience_genes"] / n_train)))
     return {"batch_size": batch, "lr": lr, "patience": patience}
