@@ -22,11 +22,10 @@ import torch
 from scipy.stats import pearsonr, spearmanr
 
 from .attentive import attention_maps
-from .attribution import load_summary
 from .dataset import load_cell
 from .ensemble import load_model, member_scores
 from .errors import DeepChromeError
-from .io import atomic_path, write_tsv
+from .io import atomic_path, read_summary, write_tsv
 from .spec import transform
 
 log = logging.getLogger("deepchrome.attention")
@@ -70,14 +69,6 @@ def cell_attention(model: str | os.PathLike, features, labels, split, out_attent
     return summary
 
 
-def load_attention_summary(path: str | os.PathLike) -> dict:
-    """Read a file written by :func:`cell_attention` as its summary (``marks`` as a list of str)."""
-    with np.load(path, allow_pickle=False) as z:
-        out = {k: z[k] for k in z.files}
-    out["marks"] = [str(m) for m in out["marks"]]
-    return out
-
-
 def _pearson(a: np.ndarray, b: np.ndarray) -> float:
     """Pearson r of two profiles; NaN where either is constant or not finite."""
     ok = np.isfinite(a) & np.isfinite(b)
@@ -92,7 +83,7 @@ def agreement(cells: list[str], names: list[str], attention: list[str], attribut
     ranked by the two; repeated on the cell's rows). ``attention``, ``attributions``: each cell's summary files."""
     rows = []
     for cell, name, att_path, attr_path in zip(cells, names, attention, attributions):
-        att, attr = load_attention_summary(att_path), load_summary(attr_path)
+        att, attr = read_summary(att_path), read_summary(attr_path)
         if att["marks"] != attr["marks"]:
             raise DeepChromeError(att_path, f"marks {att['marks']} differ from the CNN's {attr['marks']} in {attr_path}",
                                   "rebuild both from the same features")

@@ -394,14 +394,6 @@ def save_summary(path: str | os.PathLike, summary: ClassSummary, marks) -> None:
                             marks=np.asarray(marks, dtype=str), n_on=summary.n_on, n_off=summary.n_off)
 
 
-def load_summary(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """Read a file written by :func:`save_summary` (``marks`` as a list of str)."""
-    with np.load(path, allow_pickle=False) as z:
-        out = {k: z[k] for k in z.files}
-    out["marks"] = [str(m) for m in out["marks"]]
-    return out
-
-
 def stats(result: Attributions, summary: ClassSummary, marks: Sequence[str], method: str, tolerance: float) -> dict:
     """The JSON record of one cell's attributions: method, baseline, completeness, per-mark importance, cost."""
     def per_mark(values):

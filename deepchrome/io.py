@@ -12,12 +12,13 @@ import re
 import tempfile
 import zlib
 from pathlib import Path
-from typing import Iterator
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Iterator
 
 from .errors import DeepChromeError
+
+if TYPE_CHECKING:  # numpy and pandas load only where used: the checksum and fetch jobs need neither
+    import numpy as np
+    import pandas as pd
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -95,7 +96,20 @@ def write_json(obj: dict, path: str | os.PathLike) -> None:
         tmp.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")
 
 
+def read_summary(path: str | os.PathLike) -> dict:
+    """A cell's class summary (``attribution_summary.npz`` or ``attention_summary.npz``): its arrays by name, with
+    ``marks`` as a list of str. Torch-free, for the figure jobs."""
+    import numpy as np
+
+    with np.load(path, allow_pickle=False) as z:
+        out = {k: z[k] for k in z.files}
+    out["marks"] = [str(m) for m in out["marks"]]
+    return out
+
+
 def write_npy(arr: np.ndarray, path: str | os.PathLike) -> None:
     """Write one array in ``.npy`` format, atomically."""
+    import numpy as np
+
     with atomic_path(path) as tmp:
         np.save(tmp, arr)

@@ -60,7 +60,7 @@ rule attention_figure:
     """One cell's mean attention of correctly predicted ON and OFF genes, over bins and over marks."""
     input:
         summary="results/{cell}/attentive/attention_summary.npz",
-        model="results/{cell}/attentive/model.pt",
+        features="results/{cell}/features.npz",  # the bins AttentiveChrome was trained on
     output:
         report(
             "results/{cell}/attentive/attention.png",

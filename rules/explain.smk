@@ -41,7 +41,7 @@ rule explanation_figure:
     """One cell's explanation: mean attribution of ON and OFF genes, per-mark importance, class maps."""
     input:
         summary="results/{cell}/cnn/attribution_summary.npz",
-        model="results/{cell}/cnn/model.pt",
+        features="results/{cell}/features.npz",  # the bins the CNN was trained and explained on
         on="results/{cell}/cnn/featuremap_on.npy",
         off="results/{cell}/cnn/featuremap_off.npy",
     output:

@@ -39,7 +39,7 @@ rule summary_figures:
         table="results/summary/auc.tsv",
         models="results/summary/models.tsv",
         histories=summary_inputs("results/{cell}/cnn/history.tsv"),
-        cnn_models=summary_inputs("results/{cell}/cnn/model.pt"),  # the maps' bin size (the models' description)
+        features=summary_inputs("results/{cell}/features.npz"),  # the maps' bin size (what the CNNs were trained on)
         on=summary_inputs("results/{cell}/cnn/featuremap_on.npy"),
         off=summary_inputs("results/{cell}/cnn/featuremap_off.npy"),
     output:

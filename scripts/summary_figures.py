@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 
 from deepchrome import figures
-from deepchrome.ensemble import read_description
+from deepchrome.dataset import feature_description
 from deepchrome.logs import run_step
 
 
@@ -16,7 +16,7 @@ def main():
     figures.plot_training_curves({c: pd.read_csv(f, sep="\t") for c, f in zip(cells, i.histories)}, o.training_curves)
     maps = {c: (np.load(on), np.load(off)) for c, on, off in zip(cells, i.on, i.off)}
     figures.plot_featuremaps_grid(maps, snakemake.params.marks, o.featuremaps,
-                                  bin_size=read_description(i.cnn_models[0])["inputs"]["bin_size"])
+                                  bin_size=feature_description(i.features[0])["bin_size"])
 
 
 run_step(snakemake, main)

@@ -7,13 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from deepchrome.attention import agreement, cell_attention, load_attention_summary
+from deepchrome.attention import agreement, cell_attention
 from deepchrome.attribution import ClassSummary, save_summary
 from deepchrome.dataset import save_features
 from deepchrome.ensemble import read_description
 from deepchrome.errors import DeepChromeError
 from deepchrome.figures import plot_attention
-from deepchrome.io import write_tsv
+from deepchrome.io import read_summary, write_tsv
 from deepchrome.train import train_and_save
 from conftest import synthetic_cell
 
@@ -57,7 +57,7 @@ def test_attention_of_every_test_gene_and_class_summaries(files):
     on = (label == 1) & (score > 0.5)
     assert summary["n_on"] == on.sum() > 0
     np.testing.assert_allclose(summary["mark_on"], marks[on].mean(axis=0), rtol=1e-5)
-    back = load_attention_summary(root / "attention_summary.npz")
+    back = read_summary(root / "attention_summary.npz")
     assert back["marks"] == cell.marks and back["on"].shape == (5, 100)
     plot_attention(back, back["marks"], root / "attention.png", title="cellX", bin_size=100, bin_order="strand")
     assert (root / "attention.png").stat().st_size > 10_000
@@ -70,7 +70,7 @@ def test_agreement_with_the_cnn(files, tmp_path):
     if not (root / "attention_summary.npz").exists():
         cell_attention(root / "model.pt", root / "features.npz", root / "labels.tsv", root / "split.tsv",
                        root / "attention.npz", root / "attention_summary.npz")
-    att = load_attention_summary(root / "attention_summary.npz")
+    att = read_summary(root / "attention_summary.npz")
     same = ClassSummary(on=att["on"] * 3, off=att["off"], importance_on=att["mark_on"], importance_off=att["mark_off"],
                         importance_all=att["mark_on"], n_on=1, n_off=1)
     save_summary(tmp_path / "same.npz", same, cell.marks)

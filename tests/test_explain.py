@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from deepchrome.attribution import load_summary
+from deepchrome.io import read_summary
 from conftest import copy_run, snakemake
 
 CELLS = ["cellA", "cellB", "cellC"]
@@ -31,7 +31,7 @@ def test_attribution_files(demo_run):
 
 @pytest.mark.parametrize("cell", CELLS)
 def test_on_genes_are_driven_by_h3k4me3_at_the_tss(demo_run, cell):
-    s = load_summary(demo_run / "results" / cell / "cnn" / "attribution_summary.npz")
+    s = read_summary(demo_run / "results" / cell / "cnn" / "attribution_summary.npz")
     assert s["on"][0, CENTRAL].mean() > 0
     central = np.abs(s["on"][:, CENTRAL])  # importance of each mark at the TSS, for the ON class
     assert np.argsort(-central.mean(axis=1))[:2].tolist().count(0) == 1
@@ -41,7 +41,7 @@ def test_on_genes_are_driven_by_h3k4me3_at_the_tss(demo_run, cell):
 def test_repressive_marks_lower_p_on_in_off_genes(demo_run):
     negative = 0
     for cell in CELLS:
-        s = load_summary(demo_run / "results" / cell / "cnn" / "attribution_summary.npz")
+        s = read_summary(demo_run / "results" / cell / "cnn" / "attribution_summary.npz")
         negative += min(s["off"][3].mean(), s["off"][4].mean()) < 0  # H3K9me3, H3K27me3
     assert negative >= 2
 
