@@ -2,8 +2,8 @@
 
 The cluster test installs Debian's slurm-wlm and munge when missing (apt-get, as root), starts a
 cluster on 127.0.0.1 with tests/slurm/start_cluster.sh (state in a temporary folder, config in
-/etc/slurm, which SLURM's job steps read), builds one cell of the demo again through the profile in a
-copy of the session's local demo run, compares the metrics with the local run's and stops every daemon
+/etc/slurm, which SLURM's job steps read), builds one cell's models of the demo again through the profile
+in a copy of the session's local demo run, compares the metrics with the local run's and stops every daemon
 by its PID. Outside CI it skips with the reason
 when it cannot run (no root, no apt-get, a slurm.conf it did not write); in CI (CI=true) that fails.
 """
@@ -39,8 +39,8 @@ CLUSTER_ARGS = ["--slurm-status-command", "squeue", "--slurm-init-seconds-before
                 "--seconds-between-status-checks", "1", "--default-resources", "slurm_account=deepchrome",
                 "slurm_partition=debug"]
 # The local run is the session's demo run (tests/conftest.py); the SLURM run is a copy of it without one cell's
-# results, which builds that cell again through the profile (one cell: each SLURM job costs seconds of Snakemake
-# start-up, and CI has 2 cores; the run still fans out over marks and models, and groups jobs).
+# results, which builds that cell's models again through the profile (one cell: each SLURM job costs seconds of
+# Snakemake start-up, and CI has 2 cores; the run still fans out over marks and models, and groups jobs).
 CELLS = ["cellA"]
 
 
@@ -271,8 +271,13 @@ def assert_same(a, b, where=""):
 def test_demo_through_slurm_matches_a_local_run(slurm_cluster, demo_run, tmp_path):
     local = demo_run
     cluster = without_cells(demo_run, tmp_path / "slurm")
+    config = yaml.safe_load((local / "config.yaml").read_text())
+    models = configured_models(config["networks"], config["baselines"]["models"], config["marks"], "class")
+    # what the comparison reads: every model's metrics of the cells (features, labels, both networks' training on
+    # the stand-in GPU and the grouped baselines); the figures after them are the same rules as the local run's
+    targets = [f"results/{cell}/{model}/metrics.json" for cell in CELLS for model in models]
     t = time.perf_counter()
-    out = run_snakemake(cluster, "--workflow-profile", str(PROFILE), *CLUSTER_ARGS,
+    out = run_snakemake(cluster, *targets, "--workflow-profile", str(PROFILE), *CLUSTER_ARGS,
                         "--configfile", str(cluster / "config.yaml"), "--config", f"cells={','.join(CELLS)}",
                         timeout=900)
     print(f"demo, {', '.join(CELLS)} through SLURM: {time.perf_counter() - t:.0f} s")
@@ -282,8 +287,6 @@ def test_demo_through_slurm_matches_a_local_run(slurm_cluster, demo_run, tmp_pat
     assert "SLURM jobid" in log, "no job went through SLURM"
 
     ref, got = metrics(local), metrics(cluster)
-    config = yaml.safe_load((local / "config.yaml").read_text())
-    models = configured_models(config["networks"], config["baselines"]["models"], config["marks"], "class")
     assert len(ref) == len(models) * len(CELLS) and set(got) == set(ref)  # the networks and the baselines
     for name in ref:
         a = {k: v for k, v in ref[name].items() if k not in ("seconds", "device", "device_warning")}
