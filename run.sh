@@ -28,6 +28,11 @@ need_bedtools() {
   $sudo apt-get update -qq && $sudo apt-get install -y -qq bedtools >/dev/null
 }
 
+installed_stamp() {
+  # the file that says .venv holds the pins of $1 (and of requirements.txt, pyproject.toml, the torch build)
+  echo ".venv/.installed-$( (cat "$1" requirements.txt pyproject.toml; [ "$TORCH" = pypi ] || echo "$TORCH") | sha1sum | cut -c1-12)"
+}
+
 setup() {
   local reqs=$1
   need_bedtools
@@ -41,8 +46,10 @@ setup() {
     pypi|cpu) ;;
     *) echo "error: DEEPCHROME_TORCH=$TORCH; use pypi (the default) or cpu" >&2; exit 2 ;;
   esac
-  local stamp=.venv/.installed-$( (cat "$reqs" requirements.txt pyproject.toml; [ "$TORCH" = pypi ] || echo "$TORCH") | sha1sum | cut -c1-12)
-  if [ ! -e "$stamp" ]; then
+  local stamp
+  stamp=$(installed_stamp "$reqs")
+  # requirements-test.txt includes requirements.txt: a test set-up serves the demo as it is
+  if [ ! -e "$stamp" ] && [ ! -e "$(installed_stamp requirements-test.txt)" ]; then
     .venv/bin/python -m pip install -q --upgrade pip
     if [ "$TORCH" = cpu ]; then
       echo "== installing PyTorch's CPU-only wheel from $CPU_INDEX"
