@@ -219,6 +219,7 @@ WORKFLOW_RUNS = {"demo_run": ("demo", build_demo), "processed_run": ("processed"
                  "level_run": ("level", build_level)}
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook, which reads the groups marked here
 def pytest_collection_modifyitems(items):
     """A test that reads a whole workflow run is an end-to-end test: marked slow (``-m "not slow"`` leaves it out).
 
