@@ -62,6 +62,8 @@ def main() -> None:
     rows, slowest = [], pd.DataFrame()
     with tempfile.TemporaryDirectory(prefix="bench-tests-") as tmp:
         clone = Path(tmp) / "deepchrome"
+        if (ROOT.parent / "shared").exists():  # the real data the tests read beside the checkout, as in CI
+            (Path(tmp) / "shared").symlink_to(ROOT.parent / "shared")
         subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
         subprocess.run(["git", "-C", str(clone), "checkout", "-q", commit], check=True)
         env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
