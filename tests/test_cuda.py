@@ -1,5 +1,6 @@
 """The package's CUDA path: the device chosen and recorded, training, the stacked network, feature maps, attributions
-and scoring on a GPU agree with the CPU, and training repeats on the GPU. Everything is float32 on both devices.
+and scoring on a GPU agree with the CPU, and training repeats on the GPU; AttentiveChrome's training, attention and
+scoring too. Everything is float32 on both devices.
 
 These tests run only where torch finds a CUDA device; elsewhere (CI) they are skipped with the reason. Each one
 computes on ``DEVICE`` ("cuda") and compares with the CPU, with the tolerance stated in the test. Small cells and
@@ -239,3 +240,45 @@ def test_level_target_trains_on_the_gpu(cell, tmp_path):
     members, description = load_model(paths["model"])
     assert all(m.head == "level" for m in members) and description["target"] == "level"
     np.testing.assert_allclose(predict(members, cell.X, "log1p", device="cpu"), result.scores, rtol=1e-5, atol=1e-5)
+
+
+ATTENTIVE = {"preset": "default", "params": {"bin_hidden": 8, "mark_hidden": 4, "epochs": 4, "patience": None,
+                                             "dropout": 0.0}}
+"""A small AttentiveChrome (the config's attentive block), dropout off so that the two devices draw no masks."""
+
+
+def test_attentive_on_the_gpu_matches_the_cpu(cell, tmp_path):
+    """AttentiveChrome through the workflow's path (train_and_save, network attentive) with device auto (the GPU)
+    and on the CPU: the device recorded; member P(ON) within 1e-3 and test AUC within 0.01 (the LSTMs' float32
+    rounding differs between cuDNN and the CPU); the GPU model's attention, computed on the GPU, equals the CPU's
+    within 1e-5, and the CPU-only scoring path gives the GPU run's scores within 1e-5."""
+    from deepchrome.attentive import attention_maps
+
+    runs = []
+    for folder, device in (("device", AUTO), ("cpu", "cpu")):
+        (tmp_path / folder).mkdir()
+        paths = {k: tmp_path / folder / f for k, f in (("model", "model.pt"), ("history", "history.tsv"),
+                                                       ("metrics", "metrics.json"))}
+        runs.append((train_and_save(cell, CNN, FIRST_SEED, device, None, "class", "c", **paths, network="attentive",
+                                    attentive=ATTENTIVE), paths))
+    (on_device, paths), (on_cpu, _) = runs
+    saved = json.loads(paths["metrics"].read_text())
+    assert on_device.device == saved["device"] == recorded_name() and saved["device_warning"] is None
+    diff = np.abs(on_device.member_scores - on_cpu.member_scores).max()
+    auc_cpu, auc_device = auc_on_test(cell, on_cpu.scores), auc_on_test(cell, on_device.scores)
+    print(f"AttentiveChrome CPU vs {DEVICE}: member P(ON) max |diff| {diff:.3g}, test AUC {auc_cpu:.4f} vs "
+          f"{auc_device:.4f}, best epochs {on_cpu.best_epoch} vs {on_device.best_epoch}")
+    assert abs(auc_device - auc_cpu) <= 0.01 and auc_device > 0.8 and diff <= 1e-3
+
+    members, description = load_model(paths["model"])
+    assert description["network"]["family"] == "attentive"
+    x = transform(cell.X, description["inputs"]["transform"])
+    bins_device, marks_device = attention_maps(members, x, device=DEVICE)
+    bins_cpu, marks_cpu = attention_maps(members, x, device="cpu")
+    assert all(p.device.type == "cpu" for m in members for p in m.parameters())  # scored on copies
+    np.testing.assert_allclose(bins_device, bins_cpu, rtol=0, atol=1e-5)
+    np.testing.assert_allclose(marks_device, marks_cpu, rtol=0, atol=1e-5)
+    features = tmp_path / "features.npz"
+    save_features(features, cell.X, cell.gene_id, cell.marks, cell.bins)
+    table = predict_cell(paths["model"], features, tmp_path / "scores.tsv", device="cpu")
+    np.testing.assert_allclose(table["score"].to_numpy(), on_device.scores, rtol=1e-5, atol=1e-5)
