@@ -13,7 +13,8 @@ picture. A kept run is a folder of small text files with a ``run.yaml`` (``date`
 
 Runs: ``demo`` (the demo config, ``snakemake --cores 2 all transfer``), ``level`` (the demo config with
 ``--config target=level``), ``e123`` (``--configfile config/processed.yaml`` on the real E123 cell); the
-``cnn_protocol`` folder holds ``benchmarks/cnn_protocol.py``'s runs (its docstring gives their options).
+``cnn_protocol`` folder holds ``benchmarks/cnn_protocol.py``'s runs (its docstring gives their options), ``tests``
+``benchmarks/bench_tests.py``'s.
 """
 
 from __future__ import annotations
@@ -172,6 +173,19 @@ def attentive_cost_table() -> str:
     return "\n".join(lines) + "\n"
 
 
+def suite_table(t: pd.DataFrame, slowest: pd.DataFrame) -> str:
+    """The suite's wall and CPU seconds as CI runs it and for the inner loop, against their targets
+    (``suite.tsv`` of ``benchmarks/bench_tests.py``), then the 15 slowest tests of the CI run (``slowest.tsv``)."""
+    lines = ["| command | wall s | CPU s | target wall s | passed | failed | skipped |", "|---|---|---|---|---|---|---|"]
+    for r in t.itertuples():
+        lines.append(f"| {r.what} | {r.wall_s} | {r.cpu_s} | {r.target_s} | {r.passed} | {r.failed + r.errors} | "
+                     f"{r.skipped} |")
+    lines += ["", "| slowest tests of the CI run | phase | s |", "|---|---|---|"]
+    # a test's name without pytest-xdist's "@group" suffix
+    lines += [f"| `{r.test.split('@')[0]}` | {r.phase} | {r.seconds:.0f} |" for r in slowest.itertuples()]
+    return "\n".join(lines) + "\n"
+
+
 TABLES: dict[str, tuple[tuple[str, ...], Callable[[], str]]] = {
     # name: (the kept runs it reads (a run's folder, or one file of it), the markdown)
     "headline": (("demo", "e123"), headline_table),
@@ -188,6 +202,7 @@ TABLES: dict[str, tuple[tuple[str, ...], Callable[[], str]]] = {
     "demo-hidden": (("demo",), lambda: hidden_table(read("demo", "hidden.tsv"))),
     "demo-cost": (("demo",), lambda: cost_table(read("demo", "jobs.tsv"))),
     "parse-time": (("parse/parse_time.tsv",), lambda: parse_table(read("parse", "parse_time.tsv"))),
+    "test-time": (("tests",), lambda: suite_table(read("tests", "suite.tsv"), read("tests", "slowest.tsv"))),
     "attentive-e123": (("attentive/e123_auc.tsv",), attentive_e123_table),
     "attentive-protocol": (("attentive/protocol.tsv",), attentive_protocol_table),
     "attentive-cost": (("attentive/cost.tsv", "attentive/reference.tsv"), attentive_cost_table),
