@@ -176,7 +176,8 @@ def attentive_cost_table() -> str:
 def suite_table(t: pd.DataFrame, slowest: pd.DataFrame) -> str:
     """The suite's wall and CPU seconds as CI runs it and for the inner loop, against their targets
     (``suite.tsv`` of ``benchmarks/bench_tests.py``), then the 15 slowest tests of the CI run (``slowest.tsv``)."""
-    lines = ["| command | wall s | CPU s | target wall s | passed | failed | skipped |", "|---|---|---|---|---|---|---|"]
+    lines = ["| command | wall s | CPU s | target wall s | passed | failed | skipped |",
+             "|---|---|---|---|---|---|---|"]
     for r in t.itertuples():
         lines.append(f"| {r.what} | {r.wall_s} | {r.cpu_s} | {r.target_s} | {r.passed} | {r.failed + r.errors} | "
                      f"{r.skipped} |")
