@@ -58,6 +58,11 @@ def recorded_name() -> str:
     return f"cuda:0 ({torch.cuda.get_device_name(0)})" if DEVICE == "cuda" else "cpu"
 
 
+def model_files(folder) -> dict:
+    """The files train_and_save writes, in ``folder``."""
+    return {"model": folder / "model.pt", "history": folder / "history.tsv", "metrics": folder / "metrics.json"}
+
+
 def auc_on_test(cell, scores: np.ndarray) -> float:
     """ROC AUC of ``scores`` ``[genes]`` on the cell's test genes."""
     test = cell.split == "test"
@@ -73,7 +78,7 @@ def cell():
 def device_run(cell, tmp_path_factory):
     """The small default ensemble trained and saved by the workflow's path with ``device="auto"`` (the GPU)."""
     out = tmp_path_factory.mktemp("device_run")
-    paths = {"model": out / "model.pt", "history": out / "history.tsv", "metrics": out / "metrics.json"}
+    paths = model_files(out)
     result = train_and_save(cell, CNN, FIRST_SEED, AUTO, None, "class", "c", **paths)
     return result, paths
 
@@ -229,7 +234,7 @@ def test_level_target_trains_on_the_gpu(cell, tmp_path):
     a learned level (test r > 0.5), the GPU's predictions as the CPU scores them from model.pt (within 1e-5)."""
     signal = np.log1p(cell.X[:, 0, 40:60].sum(axis=1)).astype(np.float64)  # promoter H3K4me3, higher for ON genes
     leveled = replace(cell, level=np.clip(signal - 2.5, 0, None))
-    paths = {"model": tmp_path / "model.pt", "history": tmp_path / "history.tsv", "metrics": tmp_path / "metrics.json"}
+    paths = model_files(tmp_path)
     result = train_and_save(leveled, {**CNN, "params": {**CNN["params"], "lr": 1e-3}}, FIRST_SEED, AUTO, None, "level",
                             "c", **paths)
     saved = json.loads(paths["metrics"].read_text())
@@ -257,8 +262,7 @@ def test_attentive_on_the_gpu_matches_the_cpu(cell, tmp_path):
     runs = []
     for folder, device in (("device", AUTO), ("cpu", "cpu")):
         (tmp_path / folder).mkdir()
-        paths = {k: tmp_path / folder / f for k, f in (("model", "model.pt"), ("history", "history.tsv"),
-                                                       ("metrics", "metrics.json"))}
+        paths = model_files(tmp_path / folder)
         runs.append((train_and_save(cell, CNN, FIRST_SEED, device, None, "class", "c", **paths, network="attentive",
                                     attentive=ATTENTIVE), paths))
     (on_device, paths), (on_cpu, _) = runs
