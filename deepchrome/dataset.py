@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DeepChromeError
-from .io import atomic_path
+from .io import atomic_path, read_tsv
 
 SPLITS = ("train", "valid", "test")
 
@@ -88,7 +88,7 @@ def load_cell(features: str | os.PathLike, labels: str | os.PathLike, split: str
     """Join a cell's features, labels.tsv and the split.tsv on gene_id (genes missing from any are left out);
     ``level`` is labels.tsv's ``level`` column where it has one (``target: level``), else None."""
     X, gene_id, marks = load_features(features)
-    lab = pd.read_csv(labels, sep="\t", dtype={"gene_id": str}).set_index("gene_id")
+    lab = read_tsv(labels, dtype={"gene_id": str}).set_index("gene_id")
     spl = pd.read_csv(split, sep="\t", dtype={"gene_id": str}).set_index("gene_id")
     keep = np.array([g in lab.index and g in spl.index for g in gene_id], dtype=bool)
     if not keep.any():

@@ -90,6 +90,14 @@ def write_tsv(df: pd.DataFrame, path: str | os.PathLike) -> None:
         df.to_csv(tmp, sep="\t", index=False)
 
 
+def read_tsv(path: str | os.PathLike, **kwargs) -> pd.DataFrame:
+    """A tab-separated table this workflow wrote (:func:`write_tsv`), its floats read back exactly: pandas' default
+    parser is up to one unit in the last place off the written value, which breaks an AUC that must repeat another."""
+    import pandas as pd
+
+    return pd.read_csv(path, sep="\t", float_precision="round_trip", **kwargs)
+
+
 def write_json(obj: dict, path: str | os.PathLike) -> None:
     """Write ``obj`` as indented JSON, atomically."""
     with atomic_path(path) as tmp:

@@ -13,7 +13,7 @@ import os
 
 import pandas as pd
 
-from .io import atomic_path
+from .io import atomic_path, read_tsv
 from .markup import rst_literal, rst_text
 from .spec import model_long_name, model_order
 from .stats import MIN_CELLS_CI
@@ -159,8 +159,8 @@ def write_overview(template_path: str | os.PathLike, auc_path: str | os.PathLike
                    table: str | os.PathLike) -> None:
     """Read the template and the summary tables; write the landing page and the HTML AUC table atomically."""
     template = open(template_path).read()
-    auc = pd.read_csv(auc_path, sep="\t")
-    models = pd.read_csv(models_path, sep="\t") if models_path else None
+    auc = read_tsv(auc_path)
+    models = read_tsv(models_path) if models_path else None
     with atomic_path(page) as tmp:
         tmp.write_text(overview_text(template, auc, models, settings))
     with atomic_path(table) as tmp:

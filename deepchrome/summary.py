@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import DeepChromeError
-from .io import write_tsv
+from .io import read_tsv, write_tsv
 from .spec import model_order, models_for
 from .stats import delong_test, mean_ci, wilcoxon_p
 
@@ -130,7 +130,7 @@ def collect_metrics(metric_files: dict[tuple[str, str], str | os.PathLike],
 
 def _test_scores(path: str | os.PathLike) -> pd.Series:
     """Test-split scores of one predictions.tsv, indexed by gene_id (with the label as a second level)."""
-    pred = pd.read_csv(path, sep="\t", dtype={"gene_id": str})
+    pred = read_tsv(path, dtype={"gene_id": str})
     missing = {"gene_id", "split", "label", "score"} - set(pred.columns)
     if missing:
         raise DeepChromeError(path, f"predictions file lacks {', '.join(sorted(missing))}",

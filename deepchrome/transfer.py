@@ -33,7 +33,7 @@ from .dataset import CellData, load_cell
 from .ensemble import load_model, predict
 from .errors import DeepChromeError
 from .evaluate import metrics
-from .io import write_tsv
+from .io import read_tsv, write_tsv
 from .predict import check_inputs, check_target
 from .spec import LEFT_OUT, POOLED
 from .stats import bootstrap_ci, delong_test
@@ -129,7 +129,7 @@ def transfer_matrix(names: list[str], models: list[str], features: list[str], la
 
 def _test_scores(path: str | os.PathLike, cell: str | None = None) -> pd.DataFrame:
     """Test genes of a predictions table (of ``cell`` when the table has a ``cell`` column), by gene_id."""
-    table = pd.read_csv(path, sep="\t", dtype={"gene_id": str})
+    table = read_tsv(path, dtype={"gene_id": str})
     if cell is not None:
         table = table[table["cell"] == cell]
     return table[table["split"] == "test"].set_index("gene_id")[["label", "score"]]

@@ -21,6 +21,7 @@ from deepchrome.dataset import save_features
 from deepchrome.ensemble import build_member, load_model, predict, read_description, save_model
 from deepchrome.errors import DeepChromeError
 from deepchrome.evaluate import level_metrics, level_model_metrics
+from deepchrome.io import read_tsv
 from deepchrome.labels import cell_labels, expression_level
 from deepchrome.model import DeepChromeCNN
 from deepchrome.predict import predict_cell
@@ -151,7 +152,7 @@ def test_a_model_predicts_only_for_its_own_target(tmp_path):
                    model_description(cell, "default", params, [0], head, "c"))
     table = predict_cell(tmp_path / "level.pt", tmp_path / "f.npz", tmp_path / "p.tsv", "cpu", target="level")
     assert list(table.columns) == ["gene_id", "score", "level"] and (table["score"] == table["level"]).all()
-    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "p.tsv", sep="\t"), table)
+    pd.testing.assert_frame_equal(read_tsv(tmp_path / "p.tsv"), table)
     for model, target in (("class", "level"), ("level", "class")):
         with pytest.raises(DeepChromeError) as err:
             predict_cell(tmp_path / f"{model}.pt", tmp_path / "f.npz", tmp_path / "bad.tsv", "cpu", target=target)
@@ -181,7 +182,7 @@ def test_pooled_cnn_learns_the_level_of_the_cells_together(tmp_path):
     assert described["target"] == "level" and described["cell"] == "pooled" and described["cells"] == ["a", "b"]
     recorded = json.loads(Path(out["metrics"]).read_text())
     assert recorded["target"] == "level" and np.isfinite(recorded["test_r"]) and recorded["cells"] == ["a", "b"]
-    scores = pd.read_csv(out["predictions"], sep="\t")
+    scores = read_tsv(out["predictions"])
     assert list(scores.columns) == ["cell", "gene_id", "split", "label", "score", "level"] and len(scores) == 400
     assert scores.loc[scores["cell"] == "b", "level"].tolist() == pytest.approx(level_cell(200, 1).level.tolist())
 
@@ -225,7 +226,7 @@ def test_explain_refuses_target_level(tmp_path):
 
 def test_demo_level_run_end_to_end(level_run):
     summary = level_run / "results" / "summary"
-    levels = pd.read_csv(summary / "levels.tsv", sep="\t")
+    levels = read_tsv(summary / "levels.tsv")
     models = ["cnn", "attentive", "gbm", "svr", "rf", "ridge", "promoter"]  # the demo config's networks and baselines
     assert list(levels.drop_duplicates("model")["model"]) == models  # in the registry's order for target: level
     metrics = [f"test_{m}{s}" for m in ("r", "rho", "r2", "mse", "auc") for s in ("", "_low", "_high")]
@@ -242,7 +243,7 @@ def test_demo_level_run_end_to_end(level_run):
         assert cnn["test_r"] > ridge["test_r_low"], (cell, cnn["test_r"], ridge["test_r_low"])
         assert cnn["test_r"] > rows.set_index("model").loc["promoter", "test_r"]
         assert cnn["test_r_low"] <= cnn["test_r"] <= cnn["test_r_high"]
-    across = pd.read_csv(summary / "level_models.tsv", sep="\t").set_index("model")
+    across = read_tsv(summary / "level_models.tsv").set_index("model")
     assert across.loc["cnn", "mean_test_r"] == pytest.approx(levels[levels["model"] == "cnn"]["test_r"].mean())
     # two cells: no interval over cells (a t-interval with one degree of freedom means nothing; none below three)
     assert levels["cell"].nunique() == 2 and across.loc["cnn", ["mean_low", "mean_high"]].isna().all()
@@ -256,7 +257,7 @@ def test_demo_level_run_end_to_end(level_run):
     svr = json.loads((level_run / "results" / cell / "svr" / "metrics.json").read_text())
     assert {"C", "gamma_factor"} <= set(svr["params"]) and len(svr["protocol"]["grid_valid_r"]) == 4
     assert not (level_run / "results" / cell / "cnn" / "featuremap.png").exists()
-    auc = pd.read_csv(summary / "auc.tsv", sep="\t")  # the AUC of the predicted level: the targets compare
+    auc = read_tsv(summary / "auc.tsv")  # the AUC of the predicted level: the targets compare
     assert auc.set_index(["cell", "model"])["test_auc"].to_dict() == pytest.approx(
         levels.set_index(["cell", "model"])["test_auc"].to_dict())
 
@@ -265,17 +266,17 @@ def test_demo_level_predict_cell_and_transfer(level_run):
     """Under target: level the cell without RNA-seq gets its predicted level (following its hidden expression),
     and the transfer matrix's diagonal is each cell's test AUC exactly."""
     res = level_run / "results"
-    predicted = pd.read_csv(res / "cellD" / "predicted.tsv", sep="\t")
+    predicted = read_tsv(res / "cellD" / "predicted.tsv")
     assert list(predicted.columns) == ["gene_id", "score", "level"]
     assert (predicted["score"] == predicted["level"]).all() and not predicted["level"].between(0, 1).all()
     with gzip.open(level_run / "resources" / "demo" / "hidden_rpkm.tsv.gz", "rt") as f:
-        hidden = pd.read_csv(f, sep="\t", index_col=False).set_index("gene_id")["cellD"]
+        hidden = read_tsv(f, index_col=False).set_index("gene_id")["cellD"]
     truth = predicted["gene_id"].str.split(".").str[0].map(hidden)
     has = truth.notna()
     r = sps.pearsonr(predicted["level"][has], np.log2(truth[has] + 1))[0]
     print(f"cellD: Pearson r of the predicted level with the hidden log2(RPKM + 1): {r:.3f} ({has.sum()} genes)")
     assert r >= 0.6, r
-    matrix = pd.read_csv(res / "summary" / "transfer.tsv", sep="\t").set_index("model_cell")
+    matrix = read_tsv(res / "summary" / "transfer.tsv").set_index("model_cell")
     assert list(matrix.index) == list(matrix.columns) == ["cellA", "cellB"]
     for cell in matrix.index:
         own = json.loads((res / cell / "cnn" / "metrics.json").read_text())

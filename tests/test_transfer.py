@@ -19,6 +19,7 @@ from deepchrome import MARKS
 from deepchrome.dataset import CellData, feature_description, save_features
 from deepchrome.ensemble import build_member, read_description, save_model
 from deepchrome.errors import DeepChromeError
+from deepchrome.io import read_tsv
 from deepchrome.predict import predict_cell
 from deepchrome.train import model_description, resolve_params
 
@@ -27,7 +28,7 @@ PREDICT = "cellD"
 
 
 def transfer_table(path):
-    return pd.read_csv(path, sep="\t").set_index("model_cell")
+    return read_tsv(path).set_index("model_cell")
 
 
 def cnn_auc(results, cell):
@@ -49,19 +50,19 @@ def test_transfer_diagonal_is_each_cells_own_cnn_exactly(demo_run):
 
 def test_predict_cell_follows_its_hidden_expression(demo_run):
     res = demo_run / "results"
-    predicted = pd.read_csv(res / PREDICT / "predicted.tsv", sep="\t")
+    predicted = read_tsv(res / PREDICT / "predicted.tsv")
     assert list(predicted.columns) == ["gene_id", "score"] and predicted["score"].between(0, 1).all()
-    windows = pd.read_csv(res / "genes" / "windows.tsv", sep="\t")
+    windows = read_tsv(res / "genes" / "windows.tsv")
     assert set(predicted["gene_id"]) == set(windows["gene_id"])  # every gene, not only labelled ones
     assert not (res / PREDICT / "labels.tsv").exists() and not (res / PREDICT / "cnn").exists()
     with gzip.open(demo_run / "resources" / "demo" / "hidden_rpkm.tsv.gz", "rt") as f:
-        hidden = pd.read_csv(f, sep="\t", index_col=False).set_index("gene_id")[PREDICT]
+        hidden = read_tsv(f, index_col=False).set_index("gene_id")[PREDICT]
     truth = predicted["gene_id"].str.split(".").str[0].map(hidden)
     has = truth.notna()
     r = np.corrcoef(predicted["score"][has], np.log2(truth[has] + 1))[0, 1]
     assert r >= 0.6, r
     # the predict cell has no column of its own: the split and the medians come from the other cells
-    assert list(pd.read_csv(res / "genes" / "expression.tsv", sep="\t", nrows=1).columns) == ["gene_id", *TRAINED]
+    assert list(read_tsv(res / "genes" / "expression.tsv", nrows=1).columns) == ["gene_id", *TRAINED]
     model = json.loads((res / "transfer" / "pooled" / "cnn" / "metrics.json").read_text())
     assert model["cells"] == TRAINED and model["left_out"] is None
     page = (res / "summary" / "overview.rst").read_text()
@@ -76,7 +77,7 @@ def test_transfer_target_pooled_and_left_out(demo_run, tmp_path):
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     ran = out.stdout + out.stderr
     assert "rule train_cnn" not in ran and "pool=pooled" not in ran, "re-trained what the demo had built"
-    table = pd.read_csv(work / "results" / "summary" / "pooled.tsv", sep="\t").set_index("cell")
+    table = read_tsv(work / "results" / "summary" / "pooled.tsv").set_index("cell")
     assert sorted(table.index) == TRAINED
     for cell, row in table.iterrows():
         assert row["cnn_auc"] == cnn_auc(work / "results", cell)
@@ -162,7 +163,7 @@ def test_processed_transfer_on_e123_and_a_renamed_copy(tmp_path):
     auc = cnn_auc(res, "E123")
     assert auc > 0.9 and cnn_auc(res, "E123copy") == auc  # the same data and seeds: the same model
     assert (matrix.to_numpy() == auc).all(), matrix  # each model on the other's (identical) test genes too
-    table = pd.read_csv(res / "summary" / "pooled.tsv", sep="\t").set_index("cell")
+    table = read_tsv(res / "summary" / "pooled.tsv").set_index("cell")
     # without E123 the pooled model is trained on the copy alone: E123's own model, bit for bit
     assert (table["left_out_auc"] == table["cnn_auc"]).all(), table
     assert (table["pooled_auc"] > 0.9).all() and (table["pooled_auc"] > table["promoter_auc"] - 0.02).all(), table
