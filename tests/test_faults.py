@@ -17,8 +17,8 @@ from conftest import ROOT, SNAKEMAKE, own_config, snakemake
 
 TARGET = "results/cellA/cnn/metrics.json"
 # Quick training through the command line (also checks that nested --config values arrive typed): 2 seeds (the
-# preset's 5 add nothing to a check of bytes), 12 epochs, so that a kill after epoch 2 lands mid-training.
-TRAINING = ["--config", "cnn={seeds: 2, params: {epochs: 12, patience: null, batch_size: 64}}"]
+# preset's 5 add nothing to a check of bytes), 8 epochs, so that a kill after epoch 2 lands mid-training.
+TRAINING = ["--config", "cnn={seeds: 2, params: {epochs: 8, patience: null, batch_size: 64}}"]
 OUTPUTS = ["predictions.tsv", "history.tsv"]
 
 
