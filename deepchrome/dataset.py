@@ -89,7 +89,7 @@ def load_cell(features: str | os.PathLike, labels: str | os.PathLike, split: str
     ``level`` is labels.tsv's ``level`` column where it has one (``target: level``), else None."""
     X, gene_id, marks = load_features(features)
     lab = read_tsv(labels, dtype={"gene_id": str}).set_index("gene_id")
-    spl = pd.read_csv(split, sep="\t", dtype={"gene_id": str}).set_index("gene_id")
+    spl = read_tsv(split, dtype={"gene_id": str}).set_index("gene_id")
     keep = np.array([g in lab.index and g in spl.index for g in gene_id], dtype=bool)
     if not keep.any():
         raise DeepChromeError(features, "no gene of the features file has both a label and a split",
