@@ -9,7 +9,6 @@ import json
 import shutil
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 import yaml
