@@ -114,12 +114,14 @@ class CNNResult:
 
 
 def _deterministic(device: torch.device) -> None:
-    """Ask for deterministic kernels, so CPU runs repeat exactly (GPU runs as far as possible), in full float32."""
+    """Ask for deterministic kernels, so GPU runs repeat as far as they can, in full float32. The CPU kernels the
+    networks use repeat exactly for a given thread count without the switch, which there would only import
+    torch._inductor (about 1.5 CPU-s per job) and fill every new tensor with NaN."""
+    full_float32(device)
     if device.type == "cuda":
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # cuBLAS determinism needs it
-    full_float32(device)
-    torch.use_deterministic_algorithms(True, warn_only=True)
-    torch.backends.cudnn.benchmark = False
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        torch.backends.cudnn.benchmark = False
 
 
 def prepare_training(cell: CellData, seeds: list[int], device: str, threads: int | None):
