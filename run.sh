@@ -7,6 +7,8 @@ cd "$(dirname "$0")"
 PY=${PYTHON:-python3}
 TORCH=${DEEPCHROME_TORCH:-pypi}  # pypi: PyPI's torch (CUDA build with NVIDIA libraries); cpu: PyTorch's CPU wheel
 CPU_INDEX=https://download.pytorch.org/whl/cpu
+# The installer: uv resolves and installs the pins in under half pip's time; pip remains the fallback.
+UV=uv==0.13.8
 
 need_python() {
   # requirements.txt pins releases (numpy, scipy, snakemake) that exist for Python >= 3.11 only
@@ -33,9 +35,44 @@ installed_stamp() {
   echo ".venv/.installed-$( (cat "$1" requirements.txt pyproject.toml; [ "$TORCH" = pypi ] || echo "$TORCH") | sha1sum | cut -c1-12)"
 }
 
+uv_args() {
+  # pip's own configuration (pip.conf and PIP_* variables: indexes, wheel folders, constraints), which uv does not
+  # read, as uv's options, NUL-separated
+  local line key val v
+  while IFS= read -r line; do
+    key=${line%%=*}; key=${key##*.}
+    val=${line#*=}; val=${val#\'}; val=${val%\'}
+    case "$key" in
+      index-url) printf '%s\0' --index-url "$val" ;;
+      extra-index-url|find-links|constraint) for v in $val; do printf '%s\0' "--$key" "$v"; done ;;
+    esac
+  done < <(.venv/bin/python -m pip config list 2>/dev/null)
+}
+
+install_into() {
+  # pip install "${@:2}" into the environment of python $1: with uv where the set-up put it into .venv, else pip
+  local py=$1 cert args
+  shift
+  if [ -x .venv/bin/uv ]; then
+    mapfile -d '' -t args < <(uv_args)
+    cert=$(.venv/bin/python -m pip config get global.cert 2>/dev/null || true)
+    if SSL_CERT_FILE=${SSL_CERT_FILE:-${PIP_CERT:-$cert}} .venv/bin/uv pip install -q --python "$py" \
+        --index-strategy unsafe-best-match --compile-bytecode "${args[@]}" "$@"; then
+      return
+    fi
+    echo "== uv could not install $*; trying pip" >&2
+  fi
+  "$py" -m pip install -q "$@"
+}
+
 setup() {
-  local reqs=$1
-  need_bedtools
+  local reqs=$1 apt=""
+  if [ "$(id -u)" -eq 0 ]; then
+    need_bedtools &  # apt-get while the packages install (sudo, which may ask for a password, stays in the foreground)
+    apt=$!
+  else
+    need_bedtools
+  fi
   if [ ! -x .venv/bin/python ]; then
     need_python "$PY"
     echo "== creating .venv with $($PY --version)"
@@ -50,7 +87,7 @@ setup() {
   stamp=$(installed_stamp "$reqs")
   # requirements-test.txt includes requirements.txt: a test set-up serves the demo as it is
   if [ ! -e "$stamp" ] && [ ! -e "$(installed_stamp requirements-test.txt)" ]; then
-    .venv/bin/python -m pip install -q --upgrade pip
+    .venv/bin/python -m pip install -q "$UV" || echo "== no $UV for this machine: installing with pip"
     if [ "$TORCH" = cpu ]; then
       echo "== installing PyTorch's CPU-only wheel from $CPU_INDEX"
       .venv/bin/python -m pip install -q --index-url "$CPU_INDEX" "$(grep -E '^torch==' requirements.txt)"
@@ -58,10 +95,11 @@ setup() {
       echo "== installing torch from PyPI: the CUDA build with its NVIDIA libraries, over 2 GB (DEEPCHROME_TORCH=cpu: the CPU-only wheel)"
     fi
     echo "== installing pinned packages from $reqs"
-    .venv/bin/python -m pip install -q -r "$reqs"
-    .venv/bin/python -m pip install -q --no-deps -e .
+    install_into .venv/bin/python -r "$reqs"
+    install_into .venv/bin/python --no-deps -e .
     touch "$stamp"
   fi
+  [ -z "$apt" ] || wait "$apt" || exit 1
 }
 
 usage() {
@@ -74,10 +112,12 @@ commands:
                              --config takes dotted names too: --config cnn.preset=paper cnn.seeds=1
   test [pytest args...]      set up (with the test tools), then run the test suite (see below)
   setup                      only set up (bedtools, .venv with requirements-test.txt)
+  install PYTHON ARGS...     install packages into another environment as the set-up does (uv, else pip)
   -h, --help                 show this help
 
 Set-up: needs Python >= 3.11 (PYTHON=python3.11 picks one) and Debian/Ubuntu's apt-get for bedtools (with
-sudo when not root). It creates .venv/ with the pinned packages of requirements.txt. torch==2.13.0 from PyPI
+sudo when not root). It creates .venv/ with the pinned packages of requirements.txt, installed by uv (its cache:
+~/.cache/uv; pip where uv cannot, e.g. behind an index that pip's configuration does not name). torch==2.13.0 from PyPI
 is the CUDA build with its NVIDIA libraries (over 2 GB); on a machine without a GPU,
 DEEPCHROME_TORCH=cpu bash run.sh ... installs PyTorch's CPU-only wheel from https://download.pytorch.org/whl/cpu.
 
@@ -125,6 +165,11 @@ case "$cmd" in
   test)
     setup requirements-test.txt
     .venv/bin/python -m pytest "$@"
+    ;;
+  install)
+    # the tests' own environments (deepTools, a plain Snakemake driver): installed as the set-up installs .venv
+    [ $# -ge 2 ] || { echo "usage: bash run.sh install PYTHON PIP-ARGS..." >&2; exit 2; }
+    install_into "$@"
     ;;
   -h|--help|help) usage ;;
   *) echo "run.sh: unknown command '$cmd'" >&2; usage >&2; exit 2 ;;

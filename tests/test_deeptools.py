@@ -9,17 +9,15 @@ the bigWig has gaps without data and names chromosomes ``1``, ``2`` where the GT
 from __future__ import annotations
 
 import gzip
-import hashlib
 import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pyBigWig
 import pytest
 
+from conftest import cached_venv
 from deepchrome.annotation import build_windows
 from deepchrome.features import mark_features
 
@@ -35,16 +33,7 @@ def compute_matrix() -> Path:
     the test when DEEPCHROME_TEST_NO_DEEPTOOLS=1."""
     if os.environ.get("DEEPCHROME_TEST_NO_DEEPTOOLS") == "1":
         pytest.skip("DEEPCHROME_TEST_NO_DEEPTOOLS=1: no deepTools virtualenv under ~/.cache/deepchrome")
-    key = hashlib.sha1(PINS.read_bytes()).hexdigest()[:12]
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "deepchrome"
-    venv = cache / f"deeptools-{key}"
-    exe = venv / "bin" / "computeMatrix"
-    if not (venv / ".complete").exists():  # absent, or an install that was cut short
-        shutil.rmtree(venv, ignore_errors=True)
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "-r", str(PINS)], check=True)
-        (venv / ".complete").touch()
-    return exe
+    return cached_venv("deeptools", PINS).parent / "computeMatrix"
 
 
 def write_bigwig(path: Path, seed: int) -> None:

@@ -8,16 +8,14 @@ The environment is a real virtual environment made with pip from requirements-dr
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import shared_file
+from conftest import cached_venv, shared_file
 
 ROOT = Path(__file__).resolve().parents[1]
 REQUIREMENTS = ROOT / "requirements-driver.txt"
@@ -29,16 +27,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory) -> Path:
     """The driver environment's python (a venv with requirements-driver.txt only)."""
-    digest = hashlib.sha1(REQUIREMENTS.read_bytes()).hexdigest()[:12]
-    venv = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "deepchrome" / f"driver-{digest}"
-    python = venv / "bin" / "python"
-    if not (venv / ".complete").exists():
-        shutil.rmtree(venv, ignore_errors=True)
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        out = subprocess.run([str(python), "-m", "pip", "install", "-q", "-r", str(REQUIREMENTS)],
-                             capture_output=True, text=True)
-        assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
-        (venv / ".complete").touch()
+    python = cached_venv("driver", REQUIREMENTS)
     present = subprocess.run([str(python), "-c", "import importlib.util as u; print(*[m for m in "
                               f"{HEAVY!r} + ('deepchrome',) if u.find_spec(m)])"], capture_output=True, text=True,
                              cwd="/").stdout.split()
