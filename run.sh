@@ -7,7 +7,8 @@ cd "$(dirname "$0")"
 PY=${PYTHON:-python3}
 TORCH=${DEEPCHROME_TORCH:-pypi}  # pypi: PyPI's torch (CUDA build with NVIDIA libraries); cpu: PyTorch's CPU wheel
 CPU_INDEX=https://download.pytorch.org/whl/cpu
-# The installer: uv resolves and installs the pins in under half pip's time; pip remains the fallback.
+# The installer: uv unpacks and compiles the pinned packages in parallel, where pip works one file at a time; pip
+# remains the fallback.
 UV=uv==0.13.8
 
 need_python() {
