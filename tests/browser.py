@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import apt_install
+
 NAMES = ("chromium", "chromium-browser", "google-chrome", "chromium-headless-shell")
 
 
@@ -31,11 +33,7 @@ def ensure_chromium() -> str:
         return found
     if os.geteuid() != 0 or not shutil.which("apt-get"):
         pytest.skip("Chromium is missing and cannot be installed here (needs root and apt-get)")
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    for cmd in (["apt-get", "update", "-qq"],
-                ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"]):
-        out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
-        assert out.returncode == 0, f"{' '.join(cmd)} failed:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}"
+    apt_install("chromium")
     found = shutil.which("chromium")
     assert found, "apt-get installed chromium but it is not on PATH"
     return found

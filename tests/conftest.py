@@ -339,6 +339,21 @@ def cached_venv(name: str, requirements: Path) -> Path:
     return python
 
 
+def apt_install(*packages: str) -> None:
+    """``apt-get update`` and ``apt-get install packages`` (as root): one apt-get at a time across pytest-xdist's
+    workers (the browser and the SLURM fixtures may install at once, and dpkg's lock refuses a second apt-get)."""
+    import fcntl
+    import tempfile
+
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    with open(Path(tempfile.gettempdir()) / "deepchrome-tests-apt.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for cmd in (["apt-get", "update", "-qq"],
+                    ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages]):
+            out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
+            assert out.returncode == 0, f"{' '.join(cmd)} failed:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}"
+
+
 def own_config(work: Path, data: Path, **changes) -> Path:
     """A config over ``data`` (no demo block), with sheets written into ``work``; ``changes`` override keys."""
     cells = changes.pop("cells_rows", ["cellA", "cellB", "cellC"])

@@ -25,7 +25,7 @@ import pytest
 import yaml
 
 from deepchrome.spec import configured_models
-from conftest import copy_run
+from conftest import apt_install, copy_run
 
 ROOT = Path(__file__).resolve().parents[1]
 PROFILE = ROOT / "profiles" / "slurm"
@@ -178,11 +178,7 @@ def ensure_slurm_installed():
         not_possible("slurm-wlm and munge are missing and installing them needs root")
     if not shutil.which("apt-get"):
         not_possible("slurm-wlm and munge are missing and there is no apt-get to install them")
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    for cmd in (["apt-get", "update", "-qq"],
-                ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "slurm-wlm", "munge"]):
-        out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
-        assert out.returncode == 0, f"{' '.join(cmd)} failed:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}"
+    apt_install("slurm-wlm", "munge")
 
 
 def stop_cluster(state: Path):
