@@ -2,8 +2,8 @@
 jsonschema and the SLURM plugin; no torch, scikit-learn or scipy, and the package not installed), and as a
 Snakemake module of another project (``module`` + ``use rule *``, as ``snakedeploy deploy-workflow`` writes it).
 
-The environment is a real virtual environment made with pip from requirements-driver.txt (cached under
-~/.cache/deepchrome, rebuilt when that file changes).
+The environment is a real virtual environment with requirements-driver.txt alone, installed as run.sh installs
+.venv (cached under ~/.cache/deepchrome, rebuilt when that file changes).
 """
 
 from __future__ import annotations
