@@ -55,9 +55,9 @@ install_into() {
   local py=$1 cert args
   shift
   if [ -x .venv/bin/uv ]; then
-    # unsafe-best-match: the best version over all indexes, as pip picks it
     mapfile -d '' -t args < <(uv_args)
     cert=$(.venv/bin/python -m pip config get global.cert 2>/dev/null || true)
+    # unsafe-best-match: the best version over all indexes, as pip picks it
     if SSL_CERT_FILE=${SSL_CERT_FILE:-${PIP_CERT:-$cert}} .venv/bin/uv pip install -q --python "$py" \
         --index-strategy unsafe-best-match --compile-bytecode "${args[@]}" "$@"; then
       return
