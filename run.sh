@@ -37,8 +37,8 @@ installed_stamp() {
 }
 
 uv_args() {
-  # pip's own configuration (pip.conf and PIP_* variables: indexes, wheel folders, constraints), which uv does not
-  # read, as uv's options, NUL-separated
+  # pip's own configuration (`pip config list` on stdin: pip.conf and PIP_* variables), which uv does not read, as
+  # uv's options, NUL-separated: its indexes, wheel folders and constraints, and its cert as SSL_CERT_FILE=FILE
   local line key val v
   while IFS= read -r line; do
     key=${line%%=*}; key=${key##*.}
@@ -46,20 +46,23 @@ uv_args() {
     case "$key" in
       index-url) printf '%s\0' --index-url "$val" ;;
       extra-index-url|find-links|constraint) for v in $val; do printf '%s\0' "--$key" "$v"; done ;;
+      cert) printf '%s\0' "SSL_CERT_FILE=$val" ;;
     esac
-  done < <(.venv/bin/python -m pip config list 2>/dev/null)
+  done
 }
 
 install_into() {
   # pip install "${@:2}" into the environment of python $1: with uv where the set-up put it into .venv, else pip
-  local py=$1 cert args
+  local py=$1 a args=() certs=()
   shift
   if [ -x .venv/bin/uv ]; then
-    mapfile -d '' -t args < <(uv_args)
-    cert=$(.venv/bin/python -m pip config get global.cert 2>/dev/null || true)
+    while IFS= read -r -d '' a; do
+      case "$a" in SSL_CERT_FILE=*) certs+=("$a") ;; *) args+=("$a") ;; esac
+    done < <(.venv/bin/python -m pip config list 2>/dev/null | uv_args)
+    [ -z "${SSL_CERT_FILE:-}" ] || certs=("SSL_CERT_FILE=$SSL_CERT_FILE")  # the caller's own wins
     # unsafe-best-match: the best version over all indexes, as pip picks it
-    if SSL_CERT_FILE=${SSL_CERT_FILE:-${PIP_CERT:-$cert}} .venv/bin/uv pip install -q --python "$py" \
-        --index-strategy unsafe-best-match --compile-bytecode "${args[@]}" "$@"; then
+    if env "${certs[@]}" .venv/bin/uv pip install -q --python "$py" --index-strategy unsafe-best-match \
+        --compile-bytecode "${args[@]}" "$@"; then
       return
     fi
     echo "== uv could not install $*; trying pip" >&2

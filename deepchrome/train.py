@@ -126,8 +126,8 @@ def _deterministic(device: torch.device) -> None:
 
 def prepare_training(cell: CellData, seeds: list[int], device: str, threads: int | None):
     """Checks and process-wide torch state before training any network on ``cell``: distinct seeds, a train and a
-    valid split with both classes, the device (:func:`select_device`), the CPU thread count and deterministic
-    kernels. Returns ``(device, warning)``."""
+    valid split with both classes, the device (:func:`select_device`), the CPU thread count and, on a GPU,
+    deterministic kernels. Returns ``(device, warning)``."""
     if not seeds or len(set(seeds)) != len(seeds):
         raise DeepChromeError(None, f"seeds {seeds} must be one or more distinct integers",
                               "give cnn.seeds >= 1 (seeds are cnn.seed, cnn.seed + 1, ...)")
@@ -210,7 +210,7 @@ def train_cnn(cell: CellData, params: dict, seeds: list[int], device: str = "aut
     valid genes (``loss``). Training ends when every seed has stopped or after ``epochs``. A seed whose loss
     turns non-finite stops there. ``params["shift"] = k > 0`` translates each training window by a random
     whole number of bins in [-k, k] at every step (drawn per seed). Sets process-wide torch state: the seed,
-    deterministic algorithms and (if given) the CPU thread count. ``target="level"``: the level head (one linear
+    deterministic algorithms on a GPU and (if given) the CPU thread count. ``target="level"``: the level head (one linear
     output) fitted to ``cell.level`` by mean squared error; ``auc`` selection uses its valid Pearson r (recorded
     as ``valid_auc`` of the result).
     """
