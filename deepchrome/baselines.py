@@ -16,6 +16,7 @@ score.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 
@@ -209,19 +210,22 @@ def fit_baseline(name: str, cell: CellData, transform_kind: str, seed: int, thre
                           grid={**grids[name], "fixed": fixed_settings[name]}, grid_valid_auc=tried)
 
 
-def run_baseline(name: str, cell_name: str, features, labels, split, transform_kind: str, seed: int, threads: int,
-                 target: str, out_predictions, out_metrics) -> BaselineResult:
-    """Fit baseline ``name`` on the files of cell ``cell_name`` for ``target`` and write its predictions.tsv and
-    metrics.json (the test metrics, the chosen grid point, the whole grid's valid scores and the protocol)."""
+def run_baselines(names: list[str], cell_name: str, features, labels, split, transform_kind: str, seed: int,
+                  threads: int, target: str, out_predictions: list, out_metrics: list) -> None:
+    """Fit each baseline of ``names`` on the files of cell ``cell_name`` (read once) for ``target``, one after
+    another, and write its predictions.tsv and metrics.json (``out_predictions[i]``, ``out_metrics[i]`` for
+    ``names[i]``: the test metrics, the chosen grid point, the whole grid's valid scores and the protocol)."""
     cell = load_cell(features, labels, split)
-    result = fit_baseline(name, cell, transform_kind, seed=seed, threads=threads, target=target)
-    write_tsv(predictions_table(cell, result.scores), out_predictions)
     goal = spec_target(target)
-    extra = {"seconds": result.seconds, "device": "cpu", "params": result.params, "transform": transform_kind,
-             "protocol": {"grid": result.grid, f"grid_valid_{goal.metric}": result.grid_valid_auc,
-                          "selection": f"the grid point with the best {goal.metric_label}, fitted on the train split",
-                          "test_genes_used_for": "the reported metrics only"}}
-    write_json(target_metrics(cell, result.scores, extra, target, scaled=name != "promoter",
-                              name=f"{name}, cell {cell_name}"), out_metrics)
-    return result
-
+    for name, out_pred, out_metrics_file in zip(names, out_predictions, out_metrics, strict=True):
+        result = fit_baseline(name, cell, transform_kind, seed=seed, threads=threads, target=target)
+        write_tsv(predictions_table(cell, result.scores), out_pred)
+        extra = {"seconds": result.seconds, "device": "cpu", "params": result.params, "transform": transform_kind,
+                 "protocol": {"grid": result.grid, f"grid_valid_{goal.metric}": result.grid_valid_auc,
+                              "selection": f"the grid point with the best {goal.metric_label}, fitted on the train "
+                                           "split",
+                              "test_genes_used_for": "the reported metrics only"}}
+        write_json(target_metrics(cell, result.scores, extra, target, scaled=name != "promoter",
+                                  name=f"{name}, cell {cell_name}"), out_metrics_file)
+        logging.getLogger("deepchrome").info("%s of cell %s: valid %s %.4f in %.1f s", name, cell_name, goal.metric,
+                                             result.valid_auc, result.seconds)

@@ -226,7 +226,7 @@ def models_for(target_name: str, kinds: tuple[str, ...] = ("network", "baseline"
 
 
 def baseline_names(target_name: str) -> tuple[str, ...]:
-    """The trained baselines and the untrained score under ``target_name`` (the rule ``baseline``'s models)."""
+    """The trained baselines and the untrained score under ``target_name`` (the models rule ``baselines`` can fit)."""
     return models_for(target_name, ("baseline", "score"))
 
 

@@ -72,6 +72,7 @@ TARGET = config["target"]
 LEVEL = spec.target(TARGET).is_level
 # The networks, then the configured baselines in their form for the target (the promoter score needs H3K4me3).
 MODELS = spec.configured_models(config["networks"], config["baselines"]["models"], MARKS, TARGET)
+BASELINES = [m for m in MODELS if m in spec.baseline_names(TARGET)]  # one job per cell (rule baselines)
 CNN_PARAMS = spec.run_params(config["cnn"])
 TRANSFORM = CNN_PARAMS["transform"]  # the input transform of every model, so all see the same values
 DOWNLOADS = {}  # local path under resources/downloads -> URL
@@ -208,7 +209,6 @@ wildcard_constraints:
     pool=f"{spec.POOLED}|{spec.LEFT_OUT}{sheets.CELL_PATTERN}",
     mark="|".join(map(re.escape, MARKS)),
     model="|".join(map(re.escape, MODELS)),
-    baseline="|".join(spec.baseline_names(TARGET)),
 
 
 # ---- input functions ----------------------------------------------------------------------------

@@ -28,28 +28,32 @@ rule train_cnn:
         "../scripts/train_cnn.py"
 
 
-rule baseline:
-    """One baseline of one cell (gbm, svm, rf, logreg: tuned on the valid split) or the untrained promoter score."""
-    input:
-        features="results/{cell}/features.npz",
-        labels="results/{cell}/labels.tsv",
-        split=split_file,
-    output:
-        metrics="results/{cell}/{baseline}/metrics.json",
-        predictions="results/{cell}/{baseline}/predictions.tsv",
-    params:
-        transform=TRANSFORM,
-        seed=config["baselines"]["seed"],
-        target=TARGET,
-    log:
-        "logs/{baseline}/{cell}.log",
-    benchmark:
-        "results/benchmarks/{baseline}/{cell}.tsv"
-    threads: 1
-    resources:
-        mem_mb=grows(4000),
-        runtime=grows(60),
-    conda:
-        "../envs/deepchrome.yaml"
-    script:
-        "../scripts/baseline.py"
+if BASELINES:  # baselines.models may be empty
+
+    rule baselines:
+        """The cell's baselines in one job, one after another (gbm, svm, rf, logreg: each tuned on the valid
+        split; the untrained promoter score): one Python start-up per cell rather than per model."""
+        input:
+            features="results/{cell}/features.npz",
+            labels="results/{cell}/labels.tsv",
+            split=split_file,
+        output:
+            metrics=expand("results/{{cell}}/{model}/metrics.json", model=BASELINES),
+            predictions=expand("results/{{cell}}/{model}/predictions.tsv", model=BASELINES),
+        params:
+            models=BASELINES,
+            transform=TRANSFORM,
+            seed=config["baselines"]["seed"],
+            target=TARGET,
+        log:
+            "logs/baselines/{cell}.log",
+        benchmark:
+            "results/benchmarks/baselines/{cell}.tsv"
+        threads: 1
+        resources:
+            mem_mb=grows(4000),
+            runtime=grows(120),
+        conda:
+            "../envs/deepchrome.yaml"
+        script:
+            "../scripts/baselines.py"

@@ -21,6 +21,10 @@ from deepchrome.dataset import CellData
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+# The tests' Snakemake options: 2 cores and none of the local profile (its cores: all, its log printing), but for
+# the profile's scheduler setting (fewer idle wake-ups of Snakemake's main process).
+PROFILE = yaml.safe_load((ROOT / "profiles" / "default" / "config.yaml").read_text())
+LOCAL = ["--cores", "2", "--workflow-profile", "none", "--max-jobs-per-timespan", PROFILE["max-jobs-per-timespan"]]
 
 
 def shared_file(*parts: str) -> Path:
@@ -135,7 +139,7 @@ def file_server(tmp_path):
 
 def snakemake(*args: str, workdir: Path | None = None, timeout: int = 900) -> subprocess.CompletedProcess:
     """Run the Snakemake CLI on this workflow (optionally in another working directory)."""
-    cmd = SNAKEMAKE + ["--snakefile", str(ROOT / "Snakefile"), "--cores", "2", "--workflow-profile", "none"]
+    cmd = SNAKEMAKE + ["--snakefile", str(ROOT / "Snakefile"), *LOCAL]
     if workdir is not None:
         cmd += ["--directory", str(workdir)]
     return subprocess.run(cmd + list(args), cwd=ROOT, capture_output=True, text=True, timeout=timeout)

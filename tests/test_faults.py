@@ -13,7 +13,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from conftest import ROOT, SNAKEMAKE, own_config, snakemake
+from conftest import LOCAL, ROOT, SNAKEMAKE, own_config, snakemake
 
 TARGET = "results/cellA/cnn/metrics.json"
 # Quick training through the command line (also checks that nested --config values arrive typed): 2 seeds (the
@@ -24,8 +24,8 @@ OUTPUTS = ["predictions.tsv", "history.tsv"]
 
 def start(work: Path, config: Path) -> subprocess.Popen:
     """Snakemake on ``TARGET`` in its own process group (so kill -9 can reach every job)."""
-    cmd = SNAKEMAKE + ["--snakefile", str(ROOT / "Snakefile"), "--cores", "2", "--workflow-profile", "none",
-                       "--directory", str(work), TARGET, "--configfile", str(config), *TRAINING]
+    cmd = SNAKEMAKE + ["--snakefile", str(ROOT / "Snakefile"), *LOCAL, "--directory", str(work), TARGET,
+                       "--configfile", str(config), *TRAINING]
     return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)
 

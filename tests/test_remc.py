@@ -144,4 +144,4 @@ def test_dry_run_plans_the_whole_study(dry_run):
     counts = dict(line.split()[:2] for line in out.stdout.splitlines()
                   if len(line.split()) == 2 and line.split()[1].isdigit())
     assert counts["fetch"] == str(56 * 5 + 3) and counts["mark_features"] == str(56 * 5)
-    assert counts["train_cnn"] == counts["train_attentive"] == "56" and counts["baseline"] == str(56 * 5)
+    assert counts["train_cnn"] == counts["train_attentive"] == "56" and counts["baselines"] == "56"

@@ -45,7 +45,7 @@ def test_a_subset_run_leaves_other_cells_and_the_summary_alone(run_copy):
     out = snakemake("--configfile", config, "--config", "cells=cellA", workdir=run_copy)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     ran = planned_jobs(out.stdout + out.stderr)
-    assert not [job for job in ran if job[0] in ("train_cnn", "baseline", "featuremaps", "split")], ran
+    assert not [job for job in ran if job[0] in ("train_cnn", "baselines", "featuremaps", "split")], ran
     assert snapshot(run_copy, "results/summary/**/*") == summary, "a run on cellA changed the full summary"
     assert snapshot(run_copy, "results/cellC/**/*") == cell_c
     assert not (run_copy / "results" / "cellB").exists()
@@ -53,7 +53,7 @@ def test_a_subset_run_leaves_other_cells_and_the_summary_alone(run_copy):
     plan = snakemake("-n", "--configfile", config, workdir=run_copy)
     assert plan.returncode == 0, plan.stdout[-3000:] + plan.stderr[-3000:]
     jobs = planned_jobs(plan.stdout)
-    trained = {(rule, wc) for rule, wc in jobs if rule in ("train_cnn", "baseline")}
+    trained = {(rule, wc) for rule, wc in jobs if rule in ("train_cnn", "baselines")}
     assert trained and all("cell=cellB" in wc for _, wc in trained), f"re-trains cells already built: {trained}"
     assert "auc_table" in {rule for rule, _ in jobs}, "the plain run must rebuild the summary with cellB"
 

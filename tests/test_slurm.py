@@ -270,7 +270,7 @@ def test_demo_through_slurm_matches_a_local_run(slurm_cluster, demo_run, tmp_pat
     config = yaml.safe_load((local / "config.yaml").read_text())
     models = configured_models(config["networks"], config["baselines"]["models"], config["marks"], "class")
     # what the comparison reads: every model's metrics of the cells (features, labels, both networks' training on
-    # the stand-in GPU and the grouped baselines); the figures after them are the same rules as the local run's
+    # the stand-in GPU and the baselines' job); the figures after them are the same rules as the local run's
     targets = [f"results/{cell}/{model}/metrics.json" for cell in CELLS for model in models]
     t = time.perf_counter()
     out = run_snakemake(cluster, *targets, "--workflow-profile", str(PROFILE), *CLUSTER_ARGS,
