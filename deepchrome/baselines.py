@@ -39,6 +39,8 @@ from .io import write_json, write_tsv
 from .spec import PROMOTER_BP, PROMOTER_MARK, baseline_names, promoter_bins, transform
 from .spec import target as spec_target
 
+log = logging.getLogger("deepchrome.baselines")
+
 BASELINES = baseline_names("class")
 LEVEL_BASELINES = baseline_names("level")
 
@@ -215,9 +217,12 @@ def run_baselines(names: list[str], cell_name: str, features, labels, split, tra
     """Fit each baseline of ``names`` on the files of cell ``cell_name`` (read once) for ``target``, one after
     another, and write its predictions.tsv and metrics.json (``out_predictions[i]``, ``out_metrics[i]`` for
     ``names[i]``: the test metrics, the chosen grid point, the whole grid's valid scores and the protocol)."""
+    if not len(names) == len(out_predictions) == len(out_metrics):
+        raise ValueError(f"{len(names)} baselines, {len(out_predictions)} predictions and {len(out_metrics)} metrics "
+                         "paths: give one of each per baseline")
     cell = load_cell(features, labels, split)
     goal = spec_target(target)
-    for name, out_pred, out_metrics_file in zip(names, out_predictions, out_metrics, strict=True):
+    for name, out_pred, out_metrics_file in zip(names, out_predictions, out_metrics):
         result = fit_baseline(name, cell, transform_kind, seed=seed, threads=threads, target=target)
         write_tsv(predictions_table(cell, result.scores), out_pred)
         extra = {"seconds": result.seconds, "device": "cpu", "params": result.params, "transform": transform_kind,
@@ -227,5 +232,5 @@ def run_baselines(names: list[str], cell_name: str, features, labels, split, tra
                               "test_genes_used_for": "the reported metrics only"}}
         write_json(target_metrics(cell, result.scores, extra, target, scaled=name != "promoter",
                                   name=f"{name}, cell {cell_name}"), out_metrics_file)
-        logging.getLogger("deepchrome").info("%s of cell %s: valid %s %.4f in %.1f s", name, cell_name, goal.metric,
-                                             result.valid_auc, result.seconds)
+        log.info("%s of cell %s: valid %s %.4f in %.1f s", name, cell_name, goal.metric, result.valid_auc,
+                 result.seconds)

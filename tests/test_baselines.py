@@ -80,3 +80,32 @@ def test_rf_grown_forest_is_the_forest_fitted_at_once(cell):
 def test_unknown_baseline(cell):
     with pytest.raises(DeepChromeError, match="svm"):
         fit_baseline("knn", cell, "log1p", seed=0)
+
+
+def test_one_job_fits_each_baseline_into_its_own_files(cell, tmp_path):
+    """run_baselines (rule baselines: a cell's baselines in one job) writes each model's predictions and metrics to
+    its own paths, the scores those of fitting the model alone."""
+    import json
+
+    from deepchrome.baselines import run_baselines
+    from deepchrome.dataset import save_cell
+    from deepchrome.io import read_tsv
+
+    files = [tmp_path / f for f in ("features.npz", "labels.tsv", "split.tsv")]
+    save_cell(cell, *files)
+    names = ["logreg", "promoter"]
+    preds = [tmp_path / n / "predictions.tsv" for n in names]
+    metrics = [tmp_path / n / "metrics.json" for n in names]
+    for p in preds:
+        p.parent.mkdir()
+    run_baselines(names, "synthetic", *files, "log1p", 0, 1, "class", preds, metrics)
+    for name, p, m in zip(names, preds, metrics):
+        alone = fit_baseline(name, cell, "log1p", seed=0)
+        written = read_tsv(p).set_index("gene_id").loc[cell.gene_id]
+        np.testing.assert_array_equal(written["score"].to_numpy(), alone.scores)
+        assert json.loads(m.read_text())["params"] == alone.params
+    for p in (*preds, *metrics):
+        p.unlink()
+    with pytest.raises(ValueError, match="one of each per baseline"):  # checked before any model is fitted
+        run_baselines(names, "synthetic", *files, "log1p", 0, 1, "class", preds[:1], metrics[:1])
+    assert not [p for p in (*preds, *metrics) if p.exists()]
