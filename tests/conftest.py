@@ -23,8 +23,9 @@ SHARED = ROOT.parent / "shared" / "data"
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 # The tests' Snakemake options: 2 cores and none of the local profile (its cores: all, its log printing), but for
 # the profile's scheduler setting (fewer idle wake-ups of Snakemake's main process).
-PROFILE = yaml.safe_load((ROOT / "profiles" / "default" / "config.yaml").read_text())
-LOCAL = ["--cores", "2", "--workflow-profile", "none", "--max-jobs-per-timespan", PROFILE["max-jobs-per-timespan"]]
+DEFAULT_PROFILE = yaml.safe_load((ROOT / "profiles" / "default" / "config.yaml").read_text())
+LOCAL = ["--cores", "2", "--workflow-profile", "none", "--max-jobs-per-timespan",
+         DEFAULT_PROFILE["max-jobs-per-timespan"]]
 
 
 def shared_file(*parts: str) -> Path:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import cached_venv, shared_file
+from conftest import LOCAL, cached_venv, shared_file
 
 ROOT = Path(__file__).resolve().parents[1]
 REQUIREMENTS = ROOT / "requirements-driver.txt"
@@ -38,8 +38,7 @@ def driver(tmp_path_factory) -> Path:
 def drive(python: Path, *args: str, workdir: Path, snakefile: Path = ROOT / "Snakefile"):
     """Snakemake of the driver environment, run from ``workdir`` (not the repository: nothing imports from it)."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    cmd = [str(python), "-m", "snakemake", "--snakefile", str(snakefile), "--cores", "2", "--workflow-profile",
-           "none", "--directory", str(workdir), *args]
+    cmd = [str(python), "-m", "snakemake", "--snakefile", str(snakefile), *LOCAL, "--directory", str(workdir), *args]
     return subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, env=env, timeout=600)
 
 
