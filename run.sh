@@ -31,6 +31,36 @@ need_bedtools() {
   $sudo apt-get update -qq && $sudo apt-get install -y -qq bedtools >/dev/null
 }
 
+test_packages() {
+  # as root: the Debian packages of the tests' heavy parts not yet here (each opt-out), installed by the set-up
+  # beside .venv rather than by the tests while they run
+  [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1 || return 0
+  local name have=""
+  if [ "${DEEPCHROME_TEST_NO_BROWSER:-}" != 1 ]; then
+    for name in chromium chromium-browser google-chrome chromium-headless-shell; do
+      command -v "$name" >/dev/null 2>&1 && have=1
+    done
+    [ -n "$have" ] || echo chromium
+  fi
+  if [ "${DEEPCHROME_TEST_NO_SLURM:-}" != 1 ]; then
+    for name in munged slurmctld slurmd sbatch squeue; do
+      command -v "$name" >/dev/null 2>&1 || { echo slurm-wlm munge; break; }
+    done
+  fi
+}
+
+need_system() {
+  # bedtools, then (as root) the packages named in $@; those are the tests' own: where apt-get cannot install them,
+  # the set-up goes on and the tests that need them say why
+  need_bedtools
+  [ $# -gt 0 ] || return 0
+  echo "== installing $* for the tests (apt-get)"
+  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"; } \
+      >/dev/null; then
+    echo "== apt-get could not install $*; the tests that need them try again and say why" >&2
+  fi
+}
+
 installed_stamp() {
   # the file that says .venv holds the pins of $1 (and of requirements.txt, pyproject.toml, the torch build)
   echo ".venv/.installed-$( (cat "$1" requirements.txt pyproject.toml; [ "$TORCH" = pypi ] || echo "$TORCH") | sha1sum | cut -c1-12)"
@@ -71,9 +101,10 @@ install_into() {
 }
 
 setup() {
-  local reqs=$1 apt=""
+  local reqs=$1 apt="" extra=()  # $2=test: the set-up of run.sh test
   if [ "$(id -u)" -eq 0 ]; then
-    need_bedtools &  # apt-get while the packages install (sudo, which may ask for a password, stays in the foreground)
+    [ "${2:-}" != test ] || read -r -a extra < <(test_packages | tr '\n' ' '; echo)
+    need_system "${extra[@]}" &  # apt-get while the packages install (sudo, which may ask for a password, stays in the foreground)
     apt=$!
   else
     need_bedtools
@@ -131,9 +162,10 @@ is the CUDA build with its NVIDIA libraries (over 2 GB); on a machine without a 
 DEEPCHROME_TORCH=cpu bash run.sh ... installs PyTorch's CPU-only wheel from https://download.pytorch.org/whl/cpu.
 
 What 'run.sh test' does besides pytest, when run as root (each part opt-out):
-  - installs Chromium with apt-get, to screenshot the report    DEEPCHROME_TEST_NO_BROWSER=1 skips that test
-  - installs slurm-wlm and munge with apt-get and starts a one-node SLURM cluster on 127.0.0.1, stopped
-    again after the test                                        DEEPCHROME_TEST_NO_SLURM=1 skips that test
+  - installs Chromium with apt-get (with bedtools, during the set-up), to screenshot the report
+                                                                DEEPCHROME_TEST_NO_BROWSER=1 skips that test
+  - installs slurm-wlm and munge with apt-get (likewise) and starts a one-node SLURM cluster on 127.0.0.1,
+    stopped again after the test                                DEEPCHROME_TEST_NO_SLURM=1 skips that test
   - creates a deepTools virtualenv (hundreds of MB) under ~/.cache/deepchrome, reused by later runs
                                                                 DEEPCHROME_TEST_NO_DEEPTOOLS=1 skips that test
   Without root, the apt-get parts skip with the reason. docs/development.md says more.
@@ -172,7 +204,7 @@ case "$cmd" in
     fi
     ;;
   test)
-    setup requirements-test.txt
+    setup requirements-test.txt test
     .venv/bin/python -m pytest "$@"
     ;;
   install)

@@ -232,13 +232,18 @@ def pytest_collection_modifyitems(items):
 
     With pytest-xdist (``-n``, ``--dist loadgroup``), the tests of a module that has module-scoped fixtures (a
     trained model, a SLURM cluster, a virtualenv) stay on one worker, so each such fixture is made once; the other
-    tests spread over the workers one by one. The tests that read a session run go last: the runs start in the
-    background when collection ends, and the workers meanwhile take the modules whose tests need none (whole
-    modules move, so a module-scoped fixture is still made once).
+    tests spread over the workers one by one. The tests that read a session run go last, in the order the runs are
+    made (the demo's readers, then the processed run's, then the level run's): the runs start in the background when
+    collection ends, and the workers meanwhile take the modules whose tests need none, then those whose run is
+    already made (whole modules move, so a module-scoped fixture is still made once).
     """
-    reads_run = {item.module.__name__ for item in items
-                 if set(WORKFLOW_RUNS) & set(getattr(item, "fixturenames", ()))}
-    items.sort(key=lambda item: item.module.__name__ in reads_run)
+    order = list(WORKFLOW_RUNS)  # the order the runs are made in
+    last_run: dict[str, int] = {}  # module -> 1 + the position of the last-made run any of its tests reads
+    for item in items:
+        needed = [order.index(name) + 1 for name in getattr(item, "fixturenames", ()) if name in WORKFLOW_RUNS]
+        module = item.module.__name__
+        last_run[module] = max([last_run.get(module, 0), *needed])
+    items.sort(key=lambda item: last_run[item.module.__name__])
     for item in items:
         if set(WORKFLOW_RUNS) & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
