@@ -171,10 +171,20 @@ def dry_run(tmp_path_factory):
 # that runs more in one of them (another target, a report, a rerun) works on a copy (``copy_run``): no test changes a
 # shared run in place.
 
+# A cell sheet's name for cellA in the tests' demo run: reStructuredText, Jinja and HTML, which every table, figure
+# and the report must show as text, never as markup.
+HOSTILE_NAME = "`x <javascript:alert(3)>`_ {{ 7 * 7 }} <b>bold</b>"
+
+
 def build_demo(work: Path) -> None:
     """The default (demo) workflow, shortened through the config only: 1,200 genes, ensembles of 2 seeds, feature
-    maps of 300 steps, AttentiveChrome for 2 epochs (its wiring is what the demo's tests check)."""
+    maps of 300 steps, AttentiveChrome for 2 epochs (its wiring is what the demo's tests check); its cell sheet names
+    cellA ``HOSTILE_NAME``, so the whole run, its report included, carries a name made of markup."""
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    sheet = pd.read_csv(ROOT / config["cell_sheet"], sep="\t", dtype=str)
+    sheet.loc[sheet["cell"] == "cellA", "name"] = HOSTILE_NAME
+    sheet.to_csv(work / "cells.tsv", sep="\t", index=False)
+    config["cell_sheet"] = str(work / "cells.tsv")
     config["demo"]["genes"] = 1200
     config["cnn"]["seeds"] = 2
     config["featuremaps"]["steps"] = 300

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from deepchrome.io import read_summary
-from conftest import copy_run, snakemake
+from conftest import HOSTILE_NAME, copy_run, snakemake
 
 CELLS = ["cellA", "cellB", "cellC"]
 CENTRAL = slice(40, 60)  # the central 2 kb: bins 41-60
@@ -48,7 +48,7 @@ def test_repressive_marks_lower_p_on_in_off_genes(demo_run):
 
 def test_averaged_class_maps_are_stable(demo_run):
     table = pd.read_csv(demo_run / "results" / "summary" / "explanation.tsv", sep="\t")
-    assert list(table["cell"]) == CELLS and list(table["name"]) == ["Demo cell A", "Demo cell B", "Demo cell C"]
+    assert list(table["cell"]) == CELLS and list(table["name"]) == [HOSTILE_NAME, "Demo cell B", "Demo cell C"]
     assert (table["map_starts"] == 20).all()
     for cls in ("on", "off"):
         assert (table[f"{cls}_split_half_r"] > table[f"{cls}_single_start_r"] + 0.2).all()

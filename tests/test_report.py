@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 
 import pandas as pd
 import pytest
-import yaml
 
 from browser import Browser, ensure_chromium
-from conftest import ROOT, snakemake
+from conftest import HOSTILE_NAME, ROOT, copy_run, snakemake
 from deepchrome.overview import headline
 from deepchrome.spec import model_long_name
 
@@ -26,23 +24,10 @@ def plain(text: str) -> str:
     return " ".join(text.split())
 
 
-HOSTILE_NAME = "`x <javascript:alert(3)>`_ {{ 7 * 7 }} <b>bold</b>"  # a cell sheet's name: text, never markup
-
-
 @pytest.fixture(scope="module")
 def hostile_run(demo_run, tmp_path_factory):
-    """A copy of the demo run whose cell sheet names cellA with markup (only the summary steps run again)."""
-    work = tmp_path_factory.mktemp("hostile") / "run"
-    shutil.copytree(demo_run, work, symlinks=True)
-    sheet = pd.read_csv(ROOT / "config" / "demo" / "cells.tsv", sep="\t", dtype=str)
-    sheet.loc[sheet["cell"] == "cellA", "name"] = HOSTILE_NAME
-    sheet.to_csv(work / "cells.tsv", sep="\t", index=False)
-    config = yaml.safe_load((work / "config.yaml").read_text())
-    config["cell_sheet"] = str(work / "cells.tsv")
-    (work / "config.yaml").write_text(yaml.safe_dump(config))
-    out = snakemake("--configfile", str(work / "config.yaml"), workdir=work, timeout=1500)
-    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
-    return work
+    """A copy of the demo run, whose cell sheet names cellA with markup (conftest's HOSTILE_NAME)."""
+    return copy_run(demo_run, tmp_path_factory.mktemp("hostile") / "run")
 
 
 @pytest.fixture(scope="module")
