@@ -23,7 +23,7 @@ from conftest import own_config, snakemake
 WINDOWS = "results/genes/windows.tsv"
 EXPRESSION = "results/genes/expression.tsv"
 LABELS = "results/cellA/labels.tsv"
-FEATURES = "results/cellA/features.npz"
+MARK = "results/cellA/marks/H3K4me3.npy"  # the job that reads cellA's H3K4me3 file (the broken one in those rows)
 
 
 # ---- ways to break an input (each returns the Snakemake arguments of the run) ----------------------
@@ -164,8 +164,8 @@ BAD_INPUTS = [
     ("expression words for low values (finding 2)", rpkm(set_values("cellA", slice(0, 40), "n.d.")), EXPRESSION,
      ["{work}/rpkm.tsv", "not numbers", "column 'cellA', line 2", "missing_values"]),
     ("truncated tagAlign.gz download", mark_file("cut.tagAlign.gz", half("cellA-H3K4me3.tagAlign.gz"), "reads"),
-     FEATURES, ["{work}/cut.tagAlign.gz", "truncated", "again"]),
-    ("bigWig of another genome build (issue 23)", mark_file("half.bigwig", bigwig(scale=0.5)), FEATURES,
+     MARK, ["{work}/cut.tagAlign.gz", "truncated", "again"]),
+    ("bigWig of another genome build (issue 23)", mark_file("half.bigwig", bigwig(scale=0.5)), MARK,
      ["{work}/half.bigwig: its header gives other chromosome lengths than the chromosome sizes {data}/chrom.sizes",
       "bp in the file", "windows.length_mismatch: warn"]),
     ("median RPKM of 0 (issue 23)", rpkm(few_expressed), LABELS,

@@ -172,7 +172,7 @@ def test_negative_signal_with_log1p_is_caught_at_the_features_step(tmp_path):
 def test_bad_values_stop_the_features_step(tmp_path, small_data):
     """Through the workflow (one run, --keep-going): a log2 fold-change track with the default preset's
     log1p, and a track with NaN values (the schema's default: error), each fail their mark's job naming
-    the file and the setting to change; no features are written for either cell."""
+    the file and the setting to change; neither mark's features are written."""
     from conftest import own_config, snakemake
 
     sizes = [(c, int(n)) for c, n in (line.split("\t") for line in (small_data / "chrom.sizes").read_text().split("\n") if line)]
@@ -186,7 +186,7 @@ def test_bad_values_stop_the_features_step(tmp_path, small_data):
         bw.close()
     config = own_config(tmp_path, small_data, files={("cellB", "H3K27me3"): tracks["log2fc"],
                                                      ("cellC", "H3K27me3"): tracks["nan"]})
-    targets = ["results/cellB/features.npz", "results/cellC/features.npz"]
+    targets = ["results/cellB/marks/H3K27me3.npy", "results/cellC/marks/H3K27me3.npy"]
     out = snakemake(*targets, "--keep-going", "--configfile", str(config), workdir=tmp_path)
     text = out.stdout + out.stderr
     assert out.returncode != 0, text[-3000:]
