@@ -115,7 +115,7 @@ def test_served_truncated_gzip_is_not_saved(server, tmp_path):
 
 def test_workflow_downloads_stay_inside_and_apart(server, tmp_path, small_data):
     """Through the workflow: two marks' URLs that differ only in the query, with '..' and '%2e%2e' in their
-    paths, are two downloads, both under resources/downloads/, and the features are built from them."""
+    paths, are two downloads, both under resources/downloads/, and the two marks' features are built from them."""
     import pandas as pd
 
     from conftest import own_config, snakemake
@@ -132,7 +132,7 @@ def test_workflow_downloads_stay_inside_and_apart(server, tmp_path, small_data):
         samples.loc[(samples["cell"] == "cellA") & (samples["mark"] == mark), "signal"] = url
     samples.to_csv(work / "samples.tsv", sep="\t", index=False)
     before = set(tmp_path.rglob("*"))
-    out = snakemake("results/cellA/features.npz", *args, workdir=work)
+    out = snakemake(*(f"results/cellA/marks/{mark}.npy" for mark in urls), *args, workdir=work)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     new = {p for p in set(tmp_path.rglob("*")) - before if p.is_file()}
     assert all(p.is_relative_to(work) for p in new), sorted(new)  # nothing written outside the run
