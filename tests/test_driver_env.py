@@ -51,14 +51,11 @@ def config_args(config: str) -> list[str]:
 @pytest.mark.parametrize("config", ["config.yaml", "remc.yaml", "processed.yaml"])
 def test_parses_lints_and_plans_without_the_runtime(driver, tmp_path, config):
     args = ["--configfile", str(ROOT / "config" / config), *config_args(config)]
-    listed = drive(driver, "--list-rules", *args, workdir=tmp_path)
-    assert listed.returncode == 0, listed.stderr[-3000:]
-    assert "train_cnn" in listed.stdout and "baselines" in listed.stdout
     lint = drive(driver, "--lint", *args, workdir=tmp_path)
     assert lint.returncode == 0, lint.stdout[-3000:] + lint.stderr[-3000:]
     plan = drive(driver, "-n", *args, workdir=tmp_path)
     assert plan.returncode == 0, plan.stdout[-3000:] + plan.stderr[-3000:]
-    assert "train_cnn" in plan.stdout
+    assert "train_cnn" in plan.stdout and "baselines" in plan.stdout
 
 
 def test_bad_config_is_one_clear_error_without_the_runtime(driver, tmp_path):
