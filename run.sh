@@ -82,9 +82,14 @@ uv_args() {
 }
 
 install_into() {
-  # pip install "${@:2}" into the environment of python $1: with uv where the set-up put it into .venv, else pip
-  local py=$1 a args=() certs=()
+  # pip install "${@:2}" into the environment of python $1: with uv where the set-up put it into .venv, else pip.
+  # Packages are compiled to bytecode, unless pip's --no-compile is among the arguments (an environment whose
+  # programs run a few times: compiling all of it costs more than they would compile on import)
+  local py=$1 a args=() certs=() rest=() compile=(--compile-bytecode)
   shift
+  for a in "$@"; do
+    if [ "$a" = --no-compile ]; then compile=(); else rest+=("$a"); fi
+  done
   if [ -x .venv/bin/uv ]; then
     while IFS= read -r -d '' a; do
       case "$a" in SSL_CERT_FILE=*) certs+=("$a") ;; *) args+=("$a") ;; esac
@@ -92,7 +97,7 @@ install_into() {
     [ -z "${SSL_CERT_FILE:-}" ] || certs=("SSL_CERT_FILE=$SSL_CERT_FILE")  # the caller's own wins
     # unsafe-best-match: the best version over all indexes, as pip picks it
     if env "${certs[@]}" .venv/bin/uv pip install -q --python "$py" --index-strategy unsafe-best-match \
-        --compile-bytecode "${args[@]}" "$@"; then
+        "${compile[@]}" "${args[@]}" "${rest[@]}"; then
       return
     fi
     echo "== uv could not install $*; trying pip" >&2
@@ -152,7 +157,8 @@ commands:
                              --config takes dotted names too: --config cnn.preset=paper cnn.seeds=1
   test [pytest args...]      set up (with the test tools), then run the test suite (see below)
   setup                      only set up (bedtools, .venv with requirements-test.txt)
-  install PYTHON ARGS...     install packages into another environment as the set-up does (uv, else pip)
+  install PYTHON ARGS...     install packages into another environment as the set-up does (uv, else pip;
+                             pip's --no-compile leaves them uncompiled)
   -h, --help                 show this help
 
 Set-up: needs Python >= 3.11 (PYTHON=python3.11 picks one) and Debian/Ubuntu's apt-get for bedtools (with

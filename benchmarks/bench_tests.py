@@ -1,7 +1,8 @@
 """Wall and CPU time of the test suite as CI runs it: a fresh clone, ``CI=true bash .ci/run`` (set-up included),
 then ``pytest -m "not slow"`` (the inner loop) in the same clone, against the targets (8 and 3 minutes).
 
-CI's own figure is the whole run's wall time on a clean machine; this script measures the same thing on this one,
+CI's own figure is the whole run's wall time on a clean machine; this script measures the same thing on this one
+(a fresh clone and empty caches: uv's, the tests' virtualenvs, Matplotlib's; the system packages are this machine's),
 with the CPU seconds beside it (a 2-core machine cannot run the suite faster than its CPU seconds / 2), and keeps
 pytest's 15 slowest tests. Nothing else should run on the machine meanwhile.
 
@@ -66,7 +67,11 @@ def main() -> None:
             (Path(tmp) / "shared").symlink_to(ROOT.parent / "shared")
         subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
         subprocess.run(["git", "-C", str(clone), "checkout", "-q", commit], check=True)
-        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+        # Empty caches, as on a new CI machine: uv's, pip's, the tests' virtualenvs, Matplotlib's font cache
+        cache = Path(tmp) / "cache"
+        cache.mkdir()
+        env = {**{k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "UV_CACHE_DIR")},
+               "XDG_CACHE_HOME": str(cache)}
         runs = [("CI (set-up and the whole suite)", ["bash", ".ci/run"], {"CI": "true"}),
                 ('pytest -m "not slow"', [".venv/bin/python", "-m", "pytest", "-m", "not slow", "-q"], {})]
         for what, cmd, extra in runs:
@@ -82,7 +87,7 @@ def main() -> None:
     slowest.to_csv(args.out / "slowest.tsv", sep="\t", index=False)
     machine = f"{os.cpu_count()} CPUs, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB"
     meta = {"date": datetime.date.today().isoformat(),
-            "command": f"python benchmarks/bench_tests.py --commit {commit} (a fresh clone; {machine})",
+            "command": f"python benchmarks/bench_tests.py --commit {commit} (a fresh clone, empty caches; {machine})",
             "commit": commit}
     (args.out / "run.yaml").write_text(yaml.safe_dump(meta, sort_keys=False))
     print(pd.DataFrame(rows).to_string(index=False))
