@@ -20,6 +20,8 @@ import pytest
 
 from conftest import own_config, snakemake
 
+pytestmark = pytest.mark.slow  # each row runs the workflow until its bad input stops it
+
 WINDOWS = "results/genes/windows.tsv"
 EXPRESSION = "results/genes/expression.tsv"
 LABELS = "results/cellA/labels.tsv"

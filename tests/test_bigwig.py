@@ -169,6 +169,7 @@ def test_negative_signal_with_log1p_is_caught_at_the_features_step(tmp_path):
     assert got[0, :2] == pytest.approx([-1.5, -1.5])
 
 
+@pytest.mark.slow  # runs the features' jobs in the workflow
 def test_bad_values_stop_the_features_step(tmp_path, small_data):
     """Through the workflow (one run, --keep-going): a log2 fold-change track with the default preset's
     log1p, and a track with NaN values (the schema's default: error), each fail their mark's job naming

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 
 import pandas as pd
+import pytest
 
 from conftest import own_config, snakemake
 from deepchrome.checksums import checksum_file, refresh_checksums, write_checksum
@@ -37,6 +38,7 @@ def test_identity_and_content(tmp_path, monkeypatch):
     assert refresh_checksums([str(source)]) == []  # recorded: no second report
 
 
+@pytest.mark.slow  # runs the labels' jobs three times
 def test_cp_p_over_the_expression_table_reruns_the_labels(tmp_path, small_data):
     work = tmp_path / "run"
     work.mkdir()

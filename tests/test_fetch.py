@@ -113,6 +113,7 @@ def test_served_truncated_gzip_is_not_saved(server, tmp_path):
     assert list((tmp_path / "out").iterdir()) == []
 
 
+@pytest.mark.slow  # downloads and builds features in the workflow
 def test_workflow_downloads_stay_inside_and_apart(server, tmp_path, small_data):
     """Through the workflow: two marks' URLs that differ only in the query, with '..' and '%2e%2e' in their
     paths, are two downloads, both under resources/downloads/, and the two marks' features are built from them."""

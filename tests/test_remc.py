@@ -125,6 +125,7 @@ def test_remc_study_over_http(served, tmp_path):
     assert (res / "summary" / "figures" / "published.png").stat().st_size > 10000
 
 
+@pytest.mark.slow  # runs the download jobs in the workflow
 def test_missing_file_names_the_url(served, tmp_path):
     # E005's files are not on the server: HTTP 404 stops the run with the URL, and no partial file is left.
     target = "results/E005/marks/H3K4me3.npy"

@@ -77,6 +77,7 @@ def planned_jobs(out) -> dict[str, int]:
     return jobs
 
 
+@pytest.mark.slow  # runs the split's jobs in two workflows
 def test_split_does_not_depend_on_the_chosen_cells(tmp_path, small_data, method="random"):
     from conftest import own_config, snakemake
 
