@@ -343,9 +343,9 @@ def small_data(tmp_path_factory):
     return shared_run("small-data", lambda data: make_demo(data, n_genes=2000, seed=1), tmp_path_factory)
 
 
-def cached_venv(name: str, requirements: Path, compile: bool = True) -> Path:
+def cached_venv(name: str, requirements: Path, bytecode: bool = True) -> Path:
     """The python of a virtualenv with ``requirements`` under ~/.cache/deepchrome (keyed by the file's hash, so later
-    runs reuse it), installed as ``run.sh`` installs .venv (uv, else pip; ``compile=False``: not compiled to bytecode,
+    runs reuse it), installed as ``run.sh`` installs .venv (uv, else pip; ``bytecode=False``: not compiled to bytecode,
     for an environment whose programs run only a few times); remade when a past install was cut short."""
     digest = hashlib.sha1(requirements.read_bytes()).hexdigest()[:12]
     venv = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "deepchrome" / f"{name}-{digest}"
@@ -354,7 +354,7 @@ def cached_venv(name: str, requirements: Path, compile: bool = True) -> Path:
         shutil.rmtree(venv, ignore_errors=True)
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         out = subprocess.run(["bash", str(ROOT / "run.sh"), "install", str(python), "-r", str(requirements),
-                              *([] if compile else ["--no-compile"])], capture_output=True, text=True)
+                              *([] if bytecode else ["--no-compile"])], capture_output=True, text=True)
         assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
         (venv / ".complete").touch()
     return python

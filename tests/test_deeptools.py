@@ -33,7 +33,7 @@ def compute_matrix() -> Path:
     the test when DEEPCHROME_TEST_NO_DEEPTOOLS=1."""
     if os.environ.get("DEEPCHROME_TEST_NO_DEEPTOOLS") == "1":
         pytest.skip("DEEPCHROME_TEST_NO_DEEPTOOLS=1: no deepTools virtualenv under ~/.cache/deepchrome")
-    return cached_venv("deeptools", PINS, compile=False).parent / "computeMatrix"  # it runs twice: left uncompiled
+    return cached_venv("deeptools", PINS, bytecode=False).parent / "computeMatrix"  # it runs twice: left uncompiled
 
 
 def write_bigwig(path: Path, seed: int) -> None:
