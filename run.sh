@@ -32,9 +32,9 @@ need_bedtools() {
 }
 
 test_packages() {
-  # as root: the Debian packages of the tests' heavy parts not yet here (each opt-out), installed by the set-up
-  # beside .venv rather than by the tests while they run
-  [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1 || return 0
+  # the Debian packages of the tests' heavy parts not yet here (each opt-out), which the set-up installs as root
+  # beside .venv rather than the tests while they run
+  command -v apt-get >/dev/null 2>&1 || return 0
   local name have=""
   if [ "${DEEPCHROME_TEST_NO_BROWSER:-}" != 1 ]; then
     for name in chromium chromium-browser google-chrome chromium-headless-shell; do
