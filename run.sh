@@ -32,21 +32,23 @@ need_bedtools() {
 }
 
 test_packages() {
-  # the Debian packages of the tests' heavy parts not yet here (each opt-out), which the set-up installs as root
-  # beside .venv rather than the tests while they run
-  command -v apt-get >/dev/null 2>&1 || return 0
-  local name have=""
+  # the Debian packages of the tests' heavy parts not yet here (each opt-out), on one line, which the set-up installs
+  # as root beside .venv rather than the tests while they run; the commands are those tests/browser.py and
+  # tests/test_slurm.py look for
+  command -v apt-get >/dev/null 2>&1 || { echo; return 0; }
+  local name have="" want=()
   if [ "${DEEPCHROME_TEST_NO_BROWSER:-}" != 1 ]; then
     for name in chromium chromium-browser google-chrome chromium-headless-shell; do
       command -v "$name" >/dev/null 2>&1 && have=1
     done
-    [ -n "$have" ] || echo chromium
+    [ -n "$have" ] || want+=(chromium)
   fi
   if [ "${DEEPCHROME_TEST_NO_SLURM:-}" != 1 ]; then
     for name in munged slurmctld slurmd sbatch squeue; do
-      command -v "$name" >/dev/null 2>&1 || { echo slurm-wlm munge; break; }
+      command -v "$name" >/dev/null 2>&1 || { want+=(slurm-wlm munge); break; }
     done
   fi
+  echo "${want[*]}"
 }
 
 need_system() {
@@ -108,7 +110,7 @@ install_into() {
 setup() {
   local reqs=$1 apt="" extra=()  # $2=test: the set-up of run.sh test
   if [ "$(id -u)" -eq 0 ]; then
-    [ "${2:-}" != test ] || read -r -a extra < <(test_packages | tr '\n' ' '; echo)
+    [ "${2:-}" != test ] || read -r -a extra < <(test_packages)
     need_system "${extra[@]}" &  # apt-get while the packages install (sudo, which may ask for a password, stays in the foreground)
     apt=$!
   else
