@@ -273,6 +273,9 @@ def pytest_collection_finish(session):
     if not (SHARED / "real" / "E123" / "train.csv").exists():  # its tests skip, saying why
         needed = [n for n in needed if n != "processed_run"]
     factory = session.config._tmp_path_factory
+    # made here, before the thread starts: a worker's first getbasetemp() empties the folder, and made at the same
+    # time in the thread and by a test, it could empty the folder after the test had written into it
+    factory.getbasetemp()
 
     def build_all():
         for name in needed:
