@@ -231,9 +231,10 @@ def build_processed(work: Path) -> None:
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-4000:]
 
 
-# fixture name -> (folder name, builder); the order is the order they start in (the demo's dependants are the most)
-WORKFLOW_RUNS = {"demo_run": ("demo", build_demo), "processed_run": ("processed", build_processed),
-                 "level_run": ("level", build_level)}
+# fixture name -> (folder name, builder): the demo run first (its readers are the most), then the other two side by
+# side (the level run, the cheaper, is made first)
+WORKFLOW_RUNS = {"demo_run": ("demo", build_demo), "level_run": ("level", build_level),
+                 "processed_run": ("processed", build_processed)}
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook, which reads the groups marked here
@@ -242,47 +243,69 @@ def pytest_collection_modifyitems(items):
 
     With pytest-xdist (``-n``, ``--dist loadgroup``), the tests of a module that has module-scoped fixtures (a
     trained model, a SLURM cluster, a virtualenv) stay on one worker, so each such fixture is made once; the other
-    tests spread over the workers one by one. The tests that read a session run go last, in the order the runs are
-    made (the demo's readers, then the processed run's, then the level run's): the runs start in the background when
-    collection ends, and the workers meanwhile take the modules whose tests need none, then those whose run is
-    already made (whole modules move, so a module-scoped fixture is still made once).
+    tests spread over the workers one by one. The session runs start in the background when collection ends, and the
+    tests go out in this order, so that no worker waits long for a run and the last minute is made of short tests:
+    the slow tests that read no run (while the demo run is made), the demo run's readers, the quick tests that read
+    no run (while the other two runs are made), then the level run's and the processed run's readers. A module's
+    tests with its module-scoped fixture move as one (where the last of them goes), before the rest of their place,
+    so the fixture is made once without pytest-xdist too.
     """
-    order = list(WORKFLOW_RUNS)  # the order the runs are made in
-    last_run: dict[str, int] = {}  # module -> 1 + the position of the last-made run any of its tests reads
-    for item in items:
-        needed = [order.index(name) + 1 for name in getattr(item, "fixturenames", ()) if name in WORKFLOW_RUNS]
-        module = item.module.__name__
-        last_run[module] = max([last_run.get(module, 0), *needed])
-    items.sort(key=lambda item: last_run[item.module.__name__])
-    for item in items:
-        if set(WORKFLOW_RUNS) & set(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.slow)
+    order = list(WORKFLOW_RUNS)
+
+    def run_of(item) -> int:  # 1 + the position of the last-made run the test reads (0: none)
+        return max([0, *(order.index(name) + 1 for name in getattr(item, "fixturenames", ()) if name in WORKFLOW_RUNS)])
+
+    def module_scoped(item) -> bool:
         info = getattr(item, "_fixtureinfo", None)
-        scopes = {d.scope for defs in (info.name2fixturedefs.values() if info else ()) for d in defs}
-        if "module" in scopes:
+        return any(d.scope == "module" for defs in (info.name2fixturedefs.values() if info else ()) for d in defs)
+
+    groups: dict[str, list] = {}
+    for item in items:
+        if module_scoped(item):
             item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+            groups.setdefault(item.module.__name__, []).append(item)
+
+    def key(item) -> tuple[int, bool, str]:
+        group = groups.get(item.module.__name__) if module_scoped(item) else None
+        members = group or [item]
+        run = max(map(run_of, members))
+        if run == 0:
+            place = 0 if any(m.get_closest_marker("slow") for m in members) else 2
+        else:
+            place = 1 if run == 1 else run + 1
+        return place, not group, item.module.__name__ if group else ""
+
+    items.sort(key=key)
+    for item in items:
+        if run_of(item):
+            item.add_marker(pytest.mark.slow)
 
 
 def pytest_collection_finish(session):
-    """Start the session runs that the selected tests need at once, in the background (each waits for the one
-    before it, so they do not share the CPUs): the tests that need no run go on meanwhile, and a test that needs
-    one waits for it (:func:`shared_run`)."""
+    """Start the session runs that the selected tests need, in the background (the demo run first, then the others
+    side by side). The tests that need no run go on meanwhile, and a test that needs one waits for it
+    (:func:`shared_run`)."""
     import threading
 
     needed = [name for name in WORKFLOW_RUNS if any(name in getattr(i, "fixturenames", ()) for i in session.items)]
     if not (SHARED / "real" / "E123" / "train.csv").exists():  # its tests skip, saying why
         needed = [n for n in needed if n != "processed_run"]
     factory = session.config._tmp_path_factory
-    # made here, before the thread starts: a worker's first getbasetemp() empties the folder, and made at the same
-    # time in the thread and by a test, it could empty the folder after the test had written into it
+    # made here, before the threads start: a worker's first getbasetemp() empties the folder, and made at the same
+    # time in a thread and by a test, it could empty the folder after the test had written into it
     factory.getbasetemp()
 
+    def build(name):
+        try:
+            shared_run(*WORKFLOW_RUNS[name], factory)
+        except BaseException:  # recorded by shared_run; the test that needs the run reports it
+            pass
+
     def build_all():
-        for name in needed:
-            try:
-                shared_run(*WORKFLOW_RUNS[name], factory)
-            except BaseException:  # recorded by shared_run; the test that needs the run reports it
-                pass
+        first, *rest = needed
+        build(first)
+        for name in rest:
+            threading.Thread(target=build, args=(name,), daemon=True).start()
 
     if needed:
         threading.Thread(target=build_all, daemon=True).start()
