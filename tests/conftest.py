@@ -232,7 +232,7 @@ def build_processed(work: Path) -> None:
 
 
 # fixture name -> (folder name, builder): the demo run first (its readers are the most), then the other two side by
-# side (the level run, the cheaper, is made first)
+# side; their readers go in this order too (the level run, the cheaper, is done first)
 WORKFLOW_RUNS = {"demo_run": ("demo", build_demo), "level_run": ("level", build_level),
                  "processed_run": ("processed", build_processed)}
 
